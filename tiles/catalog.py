@@ -1,0 +1,805 @@
+"""The image catalog: products, their bands, and the images (files) that hold them.
+
+The catalog answers "which files, which bands, which dates, where" and nothing else; reading
+pixels lives in :mod:`tiles.reading`. It is an embedded SQLite database whose location comes
+from the ``TILES_CATALOG`` environment variable, else a per-user cache folder.
+
+Example::
+
+    >>> from tiles import catalog
+    >>> catalog.create_product("naip", [
+    ...     {"name": "red", "data_range": (0, 255), "nodata": 0}, ...])
+    >>> catalog.add_image("naip", "m_4709963_se_14_1_20090818.tif")
+    >>> [r.id for r in catalog.search("naip", start="2009-01-01", end="2010-01-01")]
+    ['naip:m_4709963_se_14_1_20090818']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Union
+
+import rasterio
+import shapely
+import shapely.geometry
+from rasterio.errors import RasterioIOError
+from rasterio.warp import transform_geom
+
+from .errors import DataError, NotFoundError, ParameterError
+
+__all__ = [
+    "Band",
+    "Product",
+    "ImageRecord",
+    "Catalog",
+    "default_catalog",
+    "default_catalog_path",
+    "create_product",
+    "add_image",
+    "products",
+    "product",
+    "images",
+    "image",
+    "remove_image",
+    "remove_product",
+    "search",
+    "footprint_intersects",
+]
+
+DateLike = Union[str, dt.date, dt.datetime]
+PathLike = Union[str, os.PathLike]
+
+# Points added along each edge of a raster's outline before reprojecting it to lon/lat, so
+# the footprint follows the curvature a projected rectangle has on the globe.
+_DENSIFY_POINTS_PER_EDGE = 20
+
+
+# --------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Band:
+    """One band of a product: its stored value range and how it maps to physical values."""
+
+    name: str
+    data_range: tuple[float, float]
+    physical_range: tuple[float, float] | None = None
+    nodata: float | None = None
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The band as a JSON-friendly dict (the shape ``create_product`` accepts)."""
+        d: dict[str, Any] = {"name": self.name, "data_range": list(self.data_range)}
+        if self.physical_range is not None:
+            d["physical_range"] = list(self.physical_range)
+        if self.nodata is not None:
+            d["nodata"] = self.nodata
+        if self.description:
+            d["description"] = self.description
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Band:
+        """Validate and build a Band from a dict with ``name``, ``data_range`` and optional keys."""
+        unknown = set(d) - {"name", "data_range", "physical_range", "nodata", "description"}
+        if unknown:
+            raise ParameterError(f"unknown band field(s) {sorted(unknown)} in {dict(d)!r}")
+        try:
+            name = str(d["name"])
+            data_range = _range(d["data_range"])
+        except KeyError as e:
+            raise ParameterError(f"band definition {dict(d)!r} lacks {e.args[0]!r}") from None
+        if not name or any(c.isspace() for c in name) or ":" in name:
+            raise ParameterError(f"invalid band name {name!r}: no spaces or colons allowed")
+        phys = d.get("physical_range")
+        nodata = d.get("nodata")
+        return cls(
+            name=name,
+            data_range=data_range,
+            physical_range=None if phys is None else _range(phys),
+            nodata=None if nodata is None else float(nodata),
+            description=str(d.get("description", "")),
+        )
+
+
+def _range(value: Any) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"a range must be two numbers, not {value!r}") from None
+    return (lo, hi)
+
+
+@dataclasses.dataclass(frozen=True)
+class Product:
+    """A product: an id, a title and its bands in file band order."""
+
+    id: str
+    title: str
+    bands: list[Band]
+
+    def band(self, name: str) -> Band:
+        """The band called ``name``; NotFoundError naming the band and product otherwise."""
+        for b in self.bands:
+            if b.name == name:
+                return b
+        raise NotFoundError(
+            f"band {name!r} not found in product {self.id!r} "
+            f"(bands: {', '.join(b.name for b in self.bands)})"
+        )
+
+    @property
+    def band_names(self) -> list[str]:
+        """Band names in product order."""
+        return [b.name for b in self.bands]
+
+    def bandinfo(self) -> dict[str, dict[str, Any]]:
+        """Per-band metadata as an Image's ``bandinfo`` holds it, in band order."""
+        info: dict[str, dict[str, Any]] = {}
+        for b in self.bands:
+            entry: dict[str, Any] = {
+                "id": f"{self.id}:{b.name}",
+                "name": b.name,
+                "data_range": b.data_range,
+            }
+            if b.physical_range is not None:
+                entry["physical_range"] = b.physical_range
+            entry["nodata"] = b.nodata
+            if b.description:
+                entry["description"] = b.description
+            info[b.name] = entry
+        return info
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageRecord:
+    """One image of a product: where its pixels are, when and where it was acquired."""
+
+    id: str
+    product: str
+    acquired: dt.datetime
+    crs: str
+    geotrans: tuple[float, float, float, float, float, float]
+    shape: tuple[int, int]
+    footprint: dict[str, Any]
+    bounds_lonlat: tuple[float, float, float, float]
+    files: dict[str, tuple[str, int]]
+    properties: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def properties_dict(self) -> dict[str, Any]:
+        """What an Image's ``properties`` holds: user properties plus the typed keys."""
+        props = dict(self.properties)
+        props.update(
+            id=self.id,
+            product=self.product,
+            date=self.acquired,
+            crs=self.crs,
+            geotrans=tuple(float(v) for v in self.geotrans),
+        )
+        return props
+
+
+# --------------------------------------------------------------------------------------
+# Helpers: dates, footprints
+# --------------------------------------------------------------------------------------
+
+
+def to_utc(value: DateLike) -> dt.datetime:
+    """An aware UTC datetime from a datetime, date or ISO string (naive means UTC)."""
+    if isinstance(value, dt.datetime):
+        d = value
+    elif isinstance(value, dt.date):
+        d = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        try:
+            d = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ParameterError(f"cannot parse date {value!r}; use ISO 8601") from None
+    else:
+        raise ParameterError(f"expected a date, datetime or ISO string, not {value!r}")
+    if d.tzinfo is None:
+        return d.replace(tzinfo=dt.timezone.utc)
+    return d.astimezone(dt.timezone.utc)
+
+
+_NAME_DATE = re.compile(
+    r"(?<!\d)((?:19|20)\d\d)[-_]?(\d\d)[-_]?(\d\d)(?:T(\d\d)(\d\d)(\d\d))?(?!\d)"
+)
+
+
+def _date_from_name(name: str) -> dt.datetime | None:
+    for m in _NAME_DATE.finditer(name):
+        year, month, day, hh, mm, ss = m.groups()
+        try:
+            return dt.datetime(
+                int(year),
+                int(month),
+                int(day),
+                int(hh or 0),
+                int(mm or 0),
+                int(ss or 0),
+                tzinfo=dt.timezone.utc,
+            )
+        except ValueError:
+            continue
+    return None
+
+
+def _date_from_tag(value: str | None) -> dt.datetime | None:
+    # TIFFTAG_DATETIME is "YYYY:MM:DD HH:MM:SS" by the TIFF specification.
+    if not value:
+        return None
+    try:
+        return dt.datetime.strptime(value.strip(), "%Y:%m:%d %H:%M:%S").replace(
+            tzinfo=dt.timezone.utc
+        )
+    except ValueError:
+        return _date_from_name(value)
+
+
+def _footprint(crs: Any, bounds: Sequence[float]) -> dict[str, Any]:
+    """The raster outline as a densified lon/lat GeoJSON (Multi)Polygon.
+
+    rasterio cuts the geometry at the antimeridian, so a scene across it becomes a
+    MultiPolygon with parts on both sides rather than a polygon spanning the globe.
+    """
+    w, s, e, n = bounds
+    outline = shapely.geometry.box(w, s, e, n)
+    step = max(e - w, n - s) / _DENSIFY_POINTS_PER_EDGE
+    dense = shapely.segmentize(outline, step) if step > 0 else outline
+    geom = transform_geom(crs, "EPSG:4326", shapely.geometry.mapping(dense))
+    return json.loads(json.dumps(geom))  # plain lists, no tuples, for stable storage
+
+
+def _lonlat_bounds(footprint: Mapping[str, Any]) -> tuple[float, float, float, float]:
+    """(w, s, e, n) of a footprint; w > e when it crosses the antimeridian."""
+    geom = shapely.geometry.shape(footprint)
+    w, s, e, n = geom.bounds
+    parts = getattr(geom, "geoms", [geom])
+    if len(parts) > 1 and w <= -179.999 and e >= 179.999:
+        # Parts touch both sides of the antimeridian: report the short way round.
+        east_parts = [p for p in parts if p.bounds[0] >= 0]
+        west_parts = [p for p in parts if p.bounds[0] < 0]
+        if east_parts and west_parts:
+            w = min(p.bounds[0] for p in east_parts)
+            e = max(p.bounds[2] for p in west_parts)
+    return (w, s, e, n)
+
+
+def _bbox_geometry(bbox: Sequence[float]) -> shapely.Geometry:
+    """A lon/lat box as a shapely geometry; w > e means it crosses the antimeridian."""
+    w, s, e, n = (float(v) for v in bbox)
+    if w > e:
+        return shapely.geometry.MultiPolygon(
+            [shapely.geometry.box(w, s, 180.0, n), shapely.geometry.box(-180.0, s, e, n)]
+        )
+    return shapely.geometry.box(w, s, e, n)
+
+
+def footprint_intersects(
+    footprint: Mapping[str, Any],
+    bbox_lonlat: Sequence[float] | None = None,
+    geometry: Mapping[str, Any] | None = None,
+) -> bool:
+    """Whether a lon/lat footprint meets a lon/lat box (w, s, e, n) and/or a GeoJSON geometry.
+
+    A box with w > e is taken to cross the antimeridian.
+    """
+    fp = shapely.geometry.shape(footprint)
+    if bbox_lonlat is not None and not fp.intersects(_bbox_geometry(bbox_lonlat)):
+        return False
+    if geometry is not None and not fp.intersects(shapely.geometry.shape(geometry)):
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------------------
+# The catalog
+# --------------------------------------------------------------------------------------
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS products (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    bands TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS images (
+    id TEXT PRIMARY KEY,
+    product TEXT NOT NULL REFERENCES products(id),
+    acquired TEXT NOT NULL,
+    crs TEXT NOT NULL,
+    geotrans TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    cols INTEGER NOT NULL,
+    footprint TEXT NOT NULL,
+    west REAL NOT NULL,
+    south REAL NOT NULL,
+    east REAL NOT NULL,
+    north REAL NOT NULL,
+    files TEXT NOT NULL,
+    properties TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS images_by_product_date ON images (product, acquired, id);
+"""
+
+_IMAGE_COLUMNS = (
+    "id, product, acquired, crs, geotrans, rows, cols, footprint, "
+    "west, south, east, north, files, properties"
+)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"property value {value!r} is not JSON serialisable")
+
+
+class Catalog:
+    """An image catalog stored in one SQLite file.
+
+    Safe to share between threads: each thread gets its own connection, and writes run in
+    transactions (SQLite in WAL mode lets readers proceed while one writer works).
+    """
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = Path(path).expanduser().resolve()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        # executescript commits on its own, so the schema runs outside our transactions.
+        self._conn().executescript(_SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"Catalog({str(self.path)!r})"
+
+    # -- connections ---------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves so a transaction
+            # covers exactly one public call.
+            conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    class _Tx:
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn = conn
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return self.conn
+
+        def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+    def _transaction(self) -> Catalog._Tx:
+        return Catalog._Tx(self._conn())
+
+    # -- products ------------------------------------------------------------------------
+
+    def create_product(
+        self, product_id: str, bands: Sequence[Mapping[str, Any]], title: str = ""
+    ) -> Product:
+        """Define a product from band dicts in file band order.
+
+        Each dict has ``name`` and ``data_range`` and optionally ``physical_range``,
+        ``nodata`` and ``description``. Re-creating an identical product does nothing;
+        redefining an existing product differently raises ParameterError.
+        """
+        if not product_id or any(c.isspace() for c in product_id):
+            raise ParameterError(f"invalid product id {product_id!r}")
+        parsed = [b if isinstance(b, Band) else Band.from_dict(b) for b in bands]
+        if not parsed:
+            raise ParameterError(f"product {product_id!r} needs at least one band")
+        names = [b.name for b in parsed]
+        if len(set(names)) != len(names):
+            raise ParameterError(f"duplicate band names in product {product_id!r}: {names}")
+        new = Product(id=product_id, title=title or product_id, bands=parsed)
+        payload = json.dumps([b.to_dict() for b in parsed])
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT title, bands FROM products WHERE id = ?", (product_id,)
+            ).fetchone()
+            if row is not None:
+                existing = self._product_from_row(product_id, *row)
+                if existing.bands == new.bands and (not title or existing.title == title):
+                    return existing
+                raise ParameterError(
+                    f"product {product_id!r} already exists with a different definition; "
+                    "remove it first to redefine it"
+                )
+            conn.execute(
+                "INSERT INTO products (id, title, bands) VALUES (?, ?, ?)",
+                (product_id, new.title, payload),
+            )
+        return new
+
+    @staticmethod
+    def _product_from_row(product_id: str, title: str, bands: str) -> Product:
+        return Product(
+            id=product_id, title=title, bands=[Band.from_dict(b) for b in json.loads(bands)]
+        )
+
+    def products(self) -> list[Product]:
+        """All products, sorted by id."""
+        rows = self._conn().execute("SELECT id, title, bands FROM products ORDER BY id")
+        return [self._product_from_row(*r) for r in rows]
+
+    def product(self, product_id: str) -> Product:
+        """The product ``product_id``; NotFoundError when there is none."""
+        row = (
+            self._conn()
+            .execute("SELECT id, title, bands FROM products WHERE id = ?", (product_id,))
+            .fetchone()
+        )
+        if row is None:
+            raise NotFoundError(f"product {product_id!r} not found in catalog {self.path}")
+        return self._product_from_row(*row)
+
+    def remove_product(self, product_id: str) -> None:
+        """Remove a product and all its images from the catalog (files are left alone)."""
+        with self._transaction() as conn:
+            if (
+                conn.execute("SELECT 1 FROM products WHERE id = ?", (product_id,)).fetchone()
+                is None
+            ):
+                raise NotFoundError(f"product {product_id!r} not found in catalog {self.path}")
+            conn.execute("DELETE FROM images WHERE product = ?", (product_id,))
+            conn.execute("DELETE FROM products WHERE id = ?", (product_id,))
+
+    # -- images --------------------------------------------------------------------------
+
+    def add_image(
+        self,
+        product_id: str,
+        path: PathLike | Mapping[str, PathLike | tuple[PathLike, int]],
+        image_id: str | None = None,
+        acquired: DateLike | None = None,
+        properties: Mapping[str, Any] | None = None,
+    ) -> ImageRecord:
+        """Register an image of ``product_id`` and return its record.
+
+        ``path`` is one raster holding all the product's bands in order, or a mapping
+        ``{band_name: path}`` (or ``{band_name: (path, band_index)}``) for products stored one
+        file per band. Geometry is read from the file(s); ``acquired`` defaults to the
+        file's TIFFTAG_DATETIME or a date in its name. ``image_id`` defaults to the file
+        stem (or the folder name for per-band files) and is prefixed with the product id.
+        Adding an id that exists replaces that image.
+        """
+        prod = self.product(product_id)
+        files = self._resolve_files(prod, path)
+        # The finest-resolution file defines the image's grid (per-band products such as
+        # Sentinel-2 mix 10, 20 and 60 m files).
+        infos = {p: _raster_info(p) for p in {f for f, _ in files.values()}}
+        for band_name, (fpath, bidx) in files.items():
+            if bidx > infos[fpath]["count"]:
+                raise ParameterError(
+                    f"band {band_name!r} of product {product_id!r} maps to band {bidx} of "
+                    f"{fpath}, which has only {infos[fpath]['count']} band(s)"
+                )
+        grid_path = min(infos, key=lambda p: (abs(infos[p]["transform"].a), p))
+        info = infos[grid_path]
+
+        if acquired is None:
+            acquired_dt = self._default_acquired(infos, files)
+        else:
+            acquired_dt = to_utc(acquired)
+
+        if image_id is None:
+            if isinstance(path, Mapping):
+                folders = {Path(f).parent for f, _ in files.values()}
+                name = folders.pop().name if len(folders) == 1 else Path(grid_path).stem
+            else:
+                name = Path(grid_path).stem
+            image_id = f"{product_id}:{name}"
+        elif not image_id.startswith(product_id + ":"):
+            image_id = f"{product_id}:{image_id}"
+
+        footprint = _footprint(info["crs"], info["bounds"])
+        bounds_ll = _lonlat_bounds(footprint)
+        t = info["transform"]
+        record = ImageRecord(
+            id=image_id,
+            product=product_id,
+            acquired=acquired_dt,
+            crs=info["crs_string"],
+            geotrans=(t.c, t.a, t.b, t.f, t.d, t.e),
+            shape=(info["height"], info["width"]),
+            footprint=footprint,
+            bounds_lonlat=bounds_ll,
+            files=files,
+            properties=dict(properties or {}),
+        )
+        with self._transaction() as conn:
+            conn.execute(
+                f"INSERT OR REPLACE INTO images ({_IMAGE_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.product,
+                    record.acquired.isoformat(),
+                    record.crs,
+                    json.dumps(record.geotrans),
+                    record.shape[0],
+                    record.shape[1],
+                    json.dumps(record.footprint),
+                    *record.bounds_lonlat,
+                    json.dumps({k: list(v) for k, v in record.files.items()}),
+                    json.dumps(record.properties, default=_json_default),
+                ),
+            )
+        # Round-trip through storage so the returned record equals what readers will get.
+        return self.image(record.id)
+
+    @staticmethod
+    def _resolve_files(
+        prod: Product, path: PathLike | Mapping[str, PathLike | tuple[PathLike, int]]
+    ) -> dict[str, tuple[str, int]]:
+        if isinstance(path, Mapping):
+            files: dict[str, tuple[str, int]] = {}
+            for band_name, value in path.items():
+                prod.band(band_name)  # NotFoundError for an unknown band
+                if isinstance(value, (tuple, list)):
+                    fpath, bidx = value
+                else:
+                    fpath, bidx = value, 1
+                files[band_name] = (_existing(fpath), int(bidx))
+            missing = [n for n in prod.band_names if n not in files]
+            if missing:
+                raise ParameterError(f"no file given for band(s) {missing} of product {prod.id!r}")
+            return {n: files[n] for n in prod.band_names}
+        fpath = _existing(path)
+        count = _raster_info(fpath)["count"]
+        if count != len(prod.bands):
+            raise ParameterError(
+                f"{fpath} has {count} band(s) but product {prod.id!r} has "
+                f"{len(prod.bands)} ({', '.join(prod.band_names)}); pass a mapping "
+                "{band: path} for one file per band"
+            )
+        return {b.name: (fpath, i + 1) for i, b in enumerate(prod.bands)}
+
+    @staticmethod
+    def _default_acquired(infos: Mapping[str, Any], files: Mapping[str, tuple[str, int]]):
+        for p in sorted(infos):
+            d = _date_from_tag(infos[p]["datetime_tag"])
+            if d is not None:
+                return d
+        for p in sorted(infos):
+            for name in (Path(p).name, Path(p).parent.name):
+                d = _date_from_name(name)
+                if d is not None:
+                    return d
+        raise ParameterError(
+            f"cannot tell when {', '.join(sorted(infos))} was acquired (no TIFFTAG_DATETIME "
+            "and no date in the file name); pass acquired="
+        )
+
+    def _record_from_row(self, row: Sequence[Any]) -> ImageRecord:
+        (iid, prod, acquired, crs, geotrans, rows, cols, footprint, w, s, e, n, files, props) = row
+        return ImageRecord(
+            id=iid,
+            product=prod,
+            acquired=dt.datetime.fromisoformat(acquired),
+            crs=crs,
+            geotrans=tuple(float(v) for v in json.loads(geotrans)),  # type: ignore[arg-type]
+            shape=(int(rows), int(cols)),
+            footprint=json.loads(footprint),
+            bounds_lonlat=(w, s, e, n),
+            files={k: (v[0], int(v[1])) for k, v in json.loads(files).items()},
+            properties=json.loads(props),
+        )
+
+    def images(self, product_id: str) -> list[ImageRecord]:
+        """All images of a product, sorted by acquisition date."""
+        self.product(product_id)
+        rows = self._conn().execute(
+            f"SELECT {_IMAGE_COLUMNS} FROM images WHERE product = ? ORDER BY acquired, id",
+            (product_id,),
+        )
+        return [self._record_from_row(r) for r in rows]
+
+    def image(self, image_id: str) -> ImageRecord:
+        """The image ``image_id`` ("product:name"); NotFoundError when there is none."""
+        row = (
+            self._conn()
+            .execute(f"SELECT {_IMAGE_COLUMNS} FROM images WHERE id = ?", (image_id,))
+            .fetchone()
+        )
+        if row is None:
+            raise NotFoundError(f"image {image_id!r} not found in catalog {self.path}")
+        return self._record_from_row(row)
+
+    def remove_image(self, image_id: str) -> None:
+        """Remove one image from the catalog (its files are left alone)."""
+        with self._transaction() as conn:
+            cur = conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
+            if cur.rowcount == 0:
+                raise NotFoundError(f"image {image_id!r} not found in catalog {self.path}")
+
+    def search(
+        self,
+        product_id: str,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        bbox_lonlat: Sequence[float] | None = None,
+        limit: int | None = 10000,
+    ) -> list[ImageRecord]:
+        """Images of a product acquired in [start, end) whose footprint meets a lon/lat box.
+
+        Results are sorted by date ascending. ``bbox_lonlat`` is (w, s, e, n); w > e means
+        the box crosses the antimeridian.
+        """
+        self.product(product_id)
+        clauses = ["product = ?"]
+        args: list[Any] = [product_id]
+        # Dates are stored as UTC ISO strings of one fixed format, so they sort as text.
+        if start is not None:
+            clauses.append("acquired >= ?")
+            args.append(to_utc(start).isoformat())
+        if end is not None:
+            clauses.append("acquired < ?")
+            args.append(to_utc(end).isoformat())
+        if bbox_lonlat is not None:
+            # Latitude prefilter in SQL; longitude (antimeridian aware) in shapely below.
+            clauses.append("north >= ? AND south <= ?")
+            args.extend([float(bbox_lonlat[1]), float(bbox_lonlat[3])])
+        sql = (
+            f"SELECT {_IMAGE_COLUMNS} FROM images WHERE {' AND '.join(clauses)} "
+            "ORDER BY acquired, id"
+        )
+        out: list[ImageRecord] = []
+        for row in self._conn().execute(sql, args):
+            rec = self._record_from_row(row)
+            if bbox_lonlat is not None and not footprint_intersects(rec.footprint, bbox_lonlat):
+                continue
+            out.append(rec)
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+
+def _existing(path: PathLike) -> str:
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise DataError(f"raster file not found: {p}")
+    return str(p.resolve())
+
+
+def _raster_info(path: str) -> dict[str, Any]:
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                raise DataError(f"{path} has no coordinate reference system")
+            epsg = src.crs.to_epsg()
+            return {
+                "count": src.count,
+                "crs": src.crs,
+                "crs_string": f"EPSG:{epsg}" if epsg else src.crs.to_wkt(),
+                "transform": src.transform,
+                "width": src.width,
+                "height": src.height,
+                "bounds": tuple(src.bounds),
+                "datetime_tag": src.tags().get("TIFFTAG_DATETIME"),
+            }
+    except RasterioIOError as e:
+        raise DataError(f"cannot read raster {path}: {e}") from e
+
+
+# --------------------------------------------------------------------------------------
+# The default catalog
+# --------------------------------------------------------------------------------------
+
+_default_lock = threading.Lock()
+_default_catalogs: dict[Path, Catalog] = {}
+
+
+def default_catalog_path() -> Path:
+    """``$TILES_CATALOG``, else ``$XDG_CACHE_HOME/tiles/catalog.sqlite`` (``~/.cache`` default)."""
+    env = os.environ.get("TILES_CATALOG")
+    if env:
+        return Path(env).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "tiles" / "catalog.sqlite"
+
+
+def default_catalog() -> Catalog:
+    """The catalog at :func:`default_catalog_path`, with the built-in sample data registered.
+
+    The path is looked up on every call (so changing ``TILES_CATALOG`` takes effect); the
+    sample check runs once per catalog file per process.
+    """
+    path = default_catalog_path().expanduser().resolve()
+    cat = _default_catalogs.get(path)
+    if cat is not None:
+        return cat
+    with _default_lock:
+        cat = _default_catalogs.get(path)
+        if cat is None:
+            from .sample import ensure_sample_catalog  # late: sample builds on this module
+
+            cat = Catalog(path)
+            ensure_sample_catalog(cat)
+            _default_catalogs[path] = cat
+    return cat
+
+
+def create_product(product_id: str, bands: Sequence[Mapping[str, Any]], title: str = "") -> Product:
+    """:meth:`Catalog.create_product` on the default catalog."""
+    return default_catalog().create_product(product_id, bands, title=title)
+
+
+def add_image(
+    product_id: str,
+    path: PathLike | Mapping[str, PathLike | tuple[PathLike, int]],
+    image_id: str | None = None,
+    acquired: DateLike | None = None,
+    properties: Mapping[str, Any] | None = None,
+) -> ImageRecord:
+    """:meth:`Catalog.add_image` on the default catalog."""
+    return default_catalog().add_image(
+        product_id, path, image_id=image_id, acquired=acquired, properties=properties
+    )
+
+
+def products() -> list[Product]:
+    """:meth:`Catalog.products` on the default catalog."""
+    return default_catalog().products()
+
+
+def product(product_id: str) -> Product:
+    """:meth:`Catalog.product` on the default catalog."""
+    return default_catalog().product(product_id)
+
+
+def images(product_id: str) -> list[ImageRecord]:
+    """:meth:`Catalog.images` on the default catalog."""
+    return default_catalog().images(product_id)
+
+
+def image(image_id: str) -> ImageRecord:
+    """:meth:`Catalog.image` on the default catalog."""
+    return default_catalog().image(image_id)
+
+
+def remove_image(image_id: str) -> None:
+    """:meth:`Catalog.remove_image` on the default catalog."""
+    default_catalog().remove_image(image_id)
+
+
+def remove_product(product_id: str) -> None:
+    """:meth:`Catalog.remove_product` on the default catalog."""
+    default_catalog().remove_product(product_id)
+
+
+def search(
+    product_id: str,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
+    bbox_lonlat: Sequence[float] | None = None,
+    limit: int | None = 10000,
+) -> list[ImageRecord]:
+    """:meth:`Catalog.search` on the default catalog."""
+    return default_catalog().search(
+        product_id, start=start, end=end, bbox_lonlat=bbox_lonlat, limit=limit
+    )
