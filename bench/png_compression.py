@@ -1,0 +1,104 @@
+"""Measure PNG encode time and size per zlib level on real rendered tiles.
+
+Used to choose ``tiles.render.PNG_COMPRESS_LEVEL``. Tiles are real Sentinel-2 and
+DEM data warped into web-mercator tiles with rasterio, rendered with tiles.render,
+then encoded at every level. Times are reported as ratios against level 6 (zlib's
+default) measured in the same run, so the numbers compare across machines.
+
+Run: .venv/bin/python bench/png_compression.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import mercantile
+import numpy as np
+import rasterio
+from rasterio.enums import Resampling
+from rasterio.transform import from_bounds
+from rasterio.warp import reproject, transform_bounds
+
+# Runnable from a checkout without installing the package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tiles import render  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+S2 = DATA / "optical" / "sentinel2_l2a_29RKH_20200219"
+DEM = DATA / "elevation" / "co_elevation_roi.tif"
+
+
+def warp_to_tile(path: Path, tile: mercantile.Tile) -> np.ma.MaskedArray:
+    """Read one band of ``path`` into the 256x256 EPSG:3857 grid of ``tile``."""
+    b = mercantile.xy_bounds(tile)
+    dst = np.zeros((256, 256), dtype=np.float64)
+    with rasterio.open(path) as src:
+        reproject(
+            rasterio.band(src, 1),
+            dst,
+            dst_transform=from_bounds(b.left, b.bottom, b.right, b.top, 256, 256),
+            dst_crs="EPSG:3857",
+            dst_nodata=np.nan,
+            resampling=Resampling.nearest,
+        )
+    return np.ma.masked_invalid(dst)
+
+
+def tiles_over(path: Path, zoom: int, count: int) -> list[mercantile.Tile]:
+    """A few tiles of ``zoom`` around the centre of ``path``'s footprint."""
+    with rasterio.open(path) as src:
+        w, s, e, n = transform_bounds(src.crs, "EPSG:4326", *src.bounds)
+    centre = mercantile.tile((w + e) / 2, (s + n) / 2, zoom)
+    return [mercantile.Tile(centre.x + i, centre.y, zoom) for i in range(count)]
+
+
+def sample_tiles() -> dict[str, list[np.ndarray]]:
+    """Rendered RGBA tiles of three kinds: RGB with scales, NDVI colormap, DEM colormap."""
+    out: dict[str, list[np.ndarray]] = {"rgb": [], "ndvi": [], "dem": []}
+    for tile in tiles_over(S2 / "B04.tif", 10, 3):
+        red, green, blue, nir = (
+            warp_to_tile(S2 / f"{b}.tif", tile) for b in ("B04", "B03", "B02", "B08")
+        )
+        rgb = np.ma.stack([red, green, blue])
+        out["rgb"].append(render.render(rgb, [[0, 4000]] * 3, None, True))
+        ndvi = (nir - red) / (nir + red)
+        out["ndvi"].append(render.render(ndvi[np.newaxis], [[-0.2, 0.6]], "RdYlGn", True))
+    for tile in tiles_over(DEM, 11, 3):
+        out["dem"].append(render.render(warp_to_tile(DEM, tile)[np.newaxis], None, "terrain"))
+    return out
+
+
+def time_encode(rgba: np.ndarray, level: int, repeat: int) -> tuple[float, int]:
+    """Median seconds and byte size of encoding ``rgba`` at ``level``."""
+    times = []
+    size = 0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        size = len(render.encode_png(rgba, compress_level=level))
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), size
+
+
+def main(repeat: int = 15) -> None:
+    if not DATA.is_dir():
+        sys.exit(f"real data not found at {DATA}")
+    tiles = sample_tiles()
+    print(f"{'kind':6} {'level':>5} {'ms':>7} {'time/L6':>8} {'KiB':>7} {'size/L6':>8}")
+    for kind, rgbas in tiles.items():
+        results = {}
+        for level in range(10):
+            runs = [time_encode(rgba, level, repeat) for rgba in rgbas]
+            results[level] = (sum(t for t, _ in runs), sum(s for _, s in runs))
+        base_t, base_s = results[6]
+        for level, (t, s) in results.items():
+            print(
+                f"{kind:6} {level:5d} {1000 * t / len(rgbas):7.2f} {t / base_t:8.2f} "
+                f"{s / len(rgbas) / 1024:7.1f} {s / base_s:8.2f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
