@@ -866,7 +866,7 @@ class DLTile(GeoContext):
     @cached_property
     def wkt(self) -> str:
         """The WKT (GDAL WKT1) of the tile's CRS, ``EPSG:326zz``."""
-        return self.rasterio_crs.to_wkt("WKT1_GDAL")
+        return self.rasterio_crs.to_wkt(version="WKT1_GDAL")
 
     @property
     def geotrans(self) -> tuple[float, ...]:
@@ -902,7 +902,7 @@ class DLTile(GeoContext):
         (10.036947, 29.964425)
         """
         rows, cols = np.asarray(row, dtype=float), np.asarray(col, dtype=float)
-        xs, ys = self.transform * (cols + 0.5, rows + 0.5)
+        xs, ys = _xy(self.transform, np.ravel(rows), np.ravel(cols), offset="center")
         lons, lats = _transform(
             _utm_crs(self.zone), "EPSG:4326", np.ravel(xs).tolist(), np.ravel(ys).tolist()
         )
@@ -920,9 +920,9 @@ class DLTile(GeoContext):
         xs, ys = _transform(
             "EPSG:4326", _utm_crs(self.zone), np.ravel(lons).tolist(), np.ravel(lats).tolist()
         )
-        cols, rows = ~self.transform * (np.asarray(xs), np.asarray(ys))
-        rows = np.floor(np.reshape(rows, lats.shape)).astype(int)
-        cols = np.floor(np.reshape(cols, lats.shape)).astype(int)
+        rows, cols = _rowcol(self.transform, xs, ys, op=np.floor)
+        rows = np.reshape(rows, lats.shape).astype(int)
+        cols = np.reshape(cols, lats.shape).astype(int)
         if rows.ndim == 0:
             return int(rows), int(cols)
         return rows, cols
