@@ -1,0 +1,58 @@
+"""tiles: a self-hosted Workflows geospatial API.
+
+Build lazy computations on imagery with proxy objects, compute them inside a GeoContext,
+or put them on a map through the built-in XYZ tile server::
+
+    import tiles as wf
+    s2 = wf.ImageCollection.from_id("sample:s2", "2023-01-01", "2024-01-01")
+    red, nir = s2.unpack_bands("red nir")
+    ndvi = ((nir - red) / (nir + red)).median(axis="images")
+"""
+
+from . import catalog, scenes
+from .errors import (
+    GeoContextError,
+    GraftError,
+    JobTimeoutError,
+    NotFoundError,
+    ParameterError,
+    ProxyTypeError,
+    WorkflowsError,
+)
+from .types import (
+    Any,
+    Bool,
+    Datetime,
+    Dict,
+    Float,
+    Function,
+    GeoContext,
+    Image,
+    ImageCollection,
+    ImageCollectionGroupby,
+    Int,
+    Kernel,
+    KnownDict,
+    List,
+    NoneType,
+    Number,
+    Proxytype,
+    Str,
+    Timedelta,
+    Tuple,
+    concat,
+    conv2d,
+    parameter,
+    proxify,
+    where,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Any", "Bool", "Datetime", "Dict", "Float", "Function", "GeoContext", "GeoContextError",
+    "GraftError", "Image", "ImageCollection", "ImageCollectionGroupby", "Int", "JobTimeoutError",
+    "Kernel", "KnownDict", "List", "NoneType", "NotFoundError", "Number", "ParameterError",
+    "ProxyTypeError", "Proxytype", "Str", "Timedelta", "Tuple", "WorkflowsError", "catalog",
+    "concat", "conv2d", "parameter", "proxify", "scenes", "where",
+]  # fmt: skip

@@ -1,0 +1,83 @@
+"""Canonical form of a graft: keys renumbered by position, unreachable keys dropped.
+
+Two grafts that compute the same thing with different key numbering have the same
+canonical form, hence the same content hash (used for caching and layer ids).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from ..errors import GraftSyntaxError
+from .syntax import is_application, is_graft, is_quoted_json
+
+
+class _Renamer:
+    """Renames the keys of one graft body; unknown keys are looked up in the parent."""
+
+    def __init__(self, body: dict, parent: _Renamer | None, counter: list[int]):
+        self.body = body
+        self.parent = parent
+        self.counter = counter
+        self.names: dict[str, str] = {}
+        self.out: dict[str, Any] = {}
+        self.local = set(body.get("parameters", ()))
+
+    def ref(self, key: str) -> str:
+        if key in self.local:
+            return key
+        if key in self.names:
+            if not self.names[key]:
+                raise GraftSyntaxError(f"key {key!r} depends on itself")
+            return self.names[key]
+        if key in self.body and key not in ("parameters", "returns"):
+            self.names[key] = ""  # marks "in progress" to catch cycles
+            expr = self.expr(self.body[key])
+            new = str(self.counter[0])
+            self.counter[0] += 1
+            self.names[key] = new
+            self.out[new] = expr
+            return new
+        if self.parent is not None:
+            return self.parent.ref(key)
+        return key  # a builtin or free parameter name
+
+    def expr(self, expr: Any) -> Any:
+        if is_quoted_json(expr) or not isinstance(expr, (list, dict)):
+            return expr
+        if is_graft(expr):
+            return canonical_body(expr, self, self.counter)
+        if is_application(expr):
+            out: list = [self.ref(expr[0])]
+            for arg in expr[1:]:
+                if isinstance(arg, dict):
+                    out.append({name: self.ref(k) for name, k in sorted(arg.items())})
+                else:
+                    out.append(self.ref(arg))
+            return out
+        raise GraftSyntaxError(f"not a graft expression: {json.dumps(expr)[:200]}")
+
+
+def canonical_body(graft: dict, parent: _Renamer | None, counter: list[int]) -> dict:
+    renamer = _Renamer(graft, parent, counter)
+    returns = renamer.ref(graft["returns"])
+    result = dict(renamer.out)
+    if "parameters" in graft:
+        result["parameters"] = list(graft["parameters"])
+    result["returns"] = returns
+    return result
+
+
+def canonicalize(graft: dict) -> dict:
+    """The canonical form of ``graft`` (a new dict; the input is not modified)."""
+    if not is_graft(graft):
+        raise GraftSyntaxError("a graft must be a JSON object with a 'returns' key")
+    return canonical_body(graft, None, [0])
+
+
+def content_hash(graft: dict) -> str:
+    """Stable hex digest of what ``graft`` computes, ignoring key numbering."""
+    text = json.dumps(canonicalize(graft), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

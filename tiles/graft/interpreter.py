@@ -1,0 +1,177 @@
+"""Evaluating a graft: lexical scopes, closures and memoised keys; no geography.
+
+Names resolve in the current graft body (and the function's parameters), then in the
+enclosing grafts, then in the builtins mapping. Nothing is ever evaluated from text:
+applications can only call builtins or functions defined by the graft itself.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..errors import GraftError, GraftNameError, GraftSyntaxError, GraftTypeError
+from .syntax import RESERVED, is_application, is_graft, is_literal, is_quoted_json
+
+_PENDING = object()
+
+
+class Closure:
+    """A function defined in a graft, with the scope it was defined in."""
+
+    def __init__(self, graft: dict, scope: Scope):
+        params = graft.get("parameters")
+        if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+            raise GraftSyntaxError("'parameters' must be a list of names")
+        self.graft = graft
+        self.scope = scope
+        self.parameters: list[str] = params
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if len(args) > len(self.parameters):
+            raise GraftTypeError(
+                f"function takes {len(self.parameters)} arguments ({', '.join(self.parameters)}) "
+                f"but {len(args)} were given"
+            )
+        bindings = dict(zip(self.parameters, args, strict=False))
+        for name, value in kwargs.items():
+            if name not in self.parameters:
+                raise GraftTypeError(f"function has no parameter {name!r}")
+            if name in bindings:
+                raise GraftTypeError(f"function got two values for parameter {name!r}")
+            bindings[name] = value
+        missing = [p for p in self.parameters if p not in bindings]
+        if missing:
+            raise GraftTypeError(f"function is missing a value for parameter(s) {missing}")
+        return Scope(self.graft, self.scope, bindings, self.scope.builtins).value()
+
+    def __repr__(self) -> str:
+        return f"<graft function ({', '.join(self.parameters)})>"
+
+
+class Scope:
+    """One graft body being evaluated, with its parameter bindings and parent scope."""
+
+    def __init__(
+        self,
+        graft: dict,
+        parent: Scope | None,
+        bindings: Mapping[str, Any],
+        builtins: Mapping[str, Callable],
+    ):
+        self.graft = graft
+        self.parent = parent
+        self.bindings = bindings
+        self.builtins = builtins
+        self.memo: dict[str, Any] = {}
+
+    def value(self) -> Any:
+        returns = self.graft["returns"]
+        if not isinstance(returns, str):
+            raise GraftSyntaxError(f"'returns' must be a key, not {returns!r}")
+        return self.lookup(returns)
+
+    def lookup(self, key: str) -> Any:
+        scope: Scope | None = self
+        while scope is not None:
+            if key in scope.bindings:
+                return scope.bindings[key]
+            if key in scope.graft and key not in RESERVED:
+                return scope.evaluate_key(key)
+            scope = scope.parent
+        if key in self.builtins:
+            return self.builtins[key]
+        raise GraftNameError(f"unknown name {key!r}: not a key, parameter or builtin")
+
+    def evaluate_key(self, key: str) -> Any:
+        cached = self.memo.get(key, None)
+        if cached is _PENDING:
+            raise GraftSyntaxError(f"key {key!r} depends on itself")
+        if key in self.memo:
+            return cached
+        self.memo[key] = _PENDING
+        try:
+            result = self.evaluate(self.graft[key])
+        except BaseException:
+            del self.memo[key]
+            raise
+        self.memo[key] = result
+        return result
+
+    def evaluate(self, expr: Any) -> Any:
+        if is_literal(expr):
+            return expr
+        if is_quoted_json(expr):
+            return expr[0]
+        if isinstance(expr, dict):
+            if not is_graft(expr):
+                raise GraftSyntaxError(f"nested graft without 'returns': {_short(expr)}")
+            if "parameters" in expr:
+                return Closure(expr, self)
+            return Scope(expr, self, {}, self.builtins).value()
+        if is_application(expr):
+            return self.apply(expr)
+        raise GraftSyntaxError(f"not a valid graft expression: {_short(expr)}")
+
+    def apply(self, expr: list) -> Any:
+        function_key, *rest = expr
+        kwarg_keys: dict = {}
+        if rest and isinstance(rest[-1], dict):
+            kwarg_keys = rest.pop()
+        for key in [*rest, *kwarg_keys.values()]:
+            if not isinstance(key, str):
+                raise GraftSyntaxError(
+                    f"arguments must be keys (strings), got {key!r} in {_short(expr)}"
+                )
+        function = self.lookup(function_key)
+        if not callable(function):
+            raise GraftTypeError(f"{function_key!r} is not a function")
+        args = [self.lookup(k) for k in rest]
+        kwargs = {name: self.lookup(k) for name, k in kwarg_keys.items()}
+        if not isinstance(function, Closure):
+            _check_signature(function_key, function, args, kwargs)
+        try:
+            return function(*args, **kwargs)
+        except GraftError:
+            raise
+        except TypeError as e:
+            if isinstance(e, GraftTypeError):
+                raise
+            raise GraftTypeError(f"{function_key}: {e}") from e
+
+
+_signatures: dict[Callable, inspect.Signature | None] = {}
+
+
+def _check_signature(name: str, function: Callable, args: list, kwargs: dict) -> None:
+    """Reject wrong argument counts/names for builtins before calling them."""
+    if function not in _signatures:
+        try:
+            _signatures[function] = inspect.signature(function)
+        except (TypeError, ValueError):
+            _signatures[function] = None
+    signature = _signatures[function]
+    if signature is None:
+        return
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as e:
+        raise GraftTypeError(f"{name}: {e}") from None
+
+
+def _short(expr: Any) -> str:
+    text = json.dumps(expr, default=repr)
+    return text if len(text) < 200 else text[:197] + "..."
+
+
+def evaluate_graft(
+    graft: Any, builtins: Mapping[str, Callable], arguments: Mapping[str, Any] | None = None
+) -> Any:
+    """Evaluate ``graft`` with free names bound to ``arguments`` and then ``builtins``."""
+    if not is_graft(graft):
+        raise GraftSyntaxError("a graft must be a JSON object with a 'returns' key")
+    if "parameters" in graft:
+        return Closure(graft, Scope({"returns": None}, None, dict(arguments or {}), builtins))
+    return Scope(graft, None, dict(arguments or {}), builtins).value()

@@ -1,0 +1,19 @@
+"""Proxy types: lazy values that build grafts and know their result types."""
+
+from .containers import Dict, KnownDict, List, Tuple
+from .core import GenericProxytype, Proxytype, identifier, merge_params, parameter
+from .datetimes import Datetime, Timedelta
+from .function import Function
+from .geocontext import GeoContext
+from .groupby import ImageCollectionGroupby
+from .imagery import Image, ImageCollection
+from .kernel import Kernel, concat, conv2d, where
+from .primitives import Any, Bool, Float, Int, NoneType, Number, Primitive, Str
+from .proxify import proxify
+
+__all__ = [
+    "Any", "Bool", "Datetime", "Dict", "Float", "Function", "GenericProxytype", "GeoContext",
+    "Image", "ImageCollection", "ImageCollectionGroupby", "Int", "Kernel", "KnownDict", "List",
+    "NoneType", "Number", "Primitive", "Proxytype", "Str", "Timedelta", "Tuple", "concat",
+    "conv2d", "identifier", "merge_params", "parameter", "proxify", "where",
+]  # fmt: skip

@@ -1,0 +1,246 @@
+"""Container proxy types: List[T], Tuple[T...], Dict[K, V] and KnownDict."""
+
+from __future__ import annotations
+
+from typing import Any as _Any
+
+from ..errors import ProxyTypeError
+from .core import GenericProxytype, Proxytype
+from .function import Function, as_function
+from .primitives import Any, Bool, Int, Str
+
+
+def _promote_to(type_: type, value: _Any) -> Proxytype:
+    from .proxify import proxify
+
+    if type_ is Any:
+        return Any._promote(value)
+    if isinstance(value, Proxytype) and isinstance(value, type_):
+        return value
+    if hasattr(type_, "_promote"):
+        try:
+            return type_._promote(value)
+        except ProxyTypeError:
+            pass
+    proxied = proxify(value)
+    if isinstance(proxied, type_):
+        return proxied
+    raise ProxyTypeError(f"expected {type_.__name__}, got {type(proxied).__name__}")
+
+
+class List(GenericProxytype):
+    """``List[T]``: a homogeneous lazy list."""
+
+    def __init__(self, items: _Any):
+        (item_type,) = type(self)._require_concrete()
+        if isinstance(items, List):
+            self.graft, self.params = items.graft, items.params
+            return
+        promoted = [_promote_to(item_type, item) for item in items]
+        obj = type(self)._from_apply("wf.list", *promoted)
+        self.graft, self.params = obj.graft, obj.params
+
+    @classmethod
+    def _promote(cls, obj: _Any):
+        if isinstance(obj, cls):
+            return obj
+        if isinstance(obj, (list, tuple)) and cls._type_params is not None:
+            return cls(obj)
+        if isinstance(obj, Any):
+            return cls._from_graft(obj.graft, obj.params)
+        if isinstance(obj, List) and cls._type_params is not None:
+            # a List of a subtype (e.g. List[Int] where List[Any] is expected)
+            if (
+                issubclass(type(obj)._type_params[0], cls._type_params[0])
+                or cls._type_params[0] is Any
+            ):
+                return cls._from_graft(obj.graft, obj.params)
+        return super()._promote(obj)
+
+    @property
+    def _item_type(self) -> type:
+        return type(self)._require_concrete()[0]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)._from_apply("wf.get", self, _slice(index))
+        return self._item_type._from_apply("wf.get", self, Int._promote(index))
+
+    def length(self) -> Int:
+        return Int._from_apply("wf.length", self)
+
+    def contains(self, other) -> Bool:
+        return Bool._from_apply("wf.contains", self, _promote_to(self._item_type, other))
+
+    def map(self, func) -> List:
+        fn = as_function(func, self._item_type)
+        return List[fn.return_type]._from_apply("wf.map", self, fn)
+
+    def filter(self, func) -> List:
+        fn = as_function(func, self._item_type)
+        if not issubclass(fn.return_type, (Bool, Any)):
+            raise ProxyTypeError(f"filter function must return Bool, not {fn.return_type.__name__}")
+        return type(self)._from_apply("wf.filter", self, fn)
+
+    def reduce(self, func, initial: _Any = None):
+        item = self._item_type
+        if initial is None:
+            fn = as_function(func, item, item)
+            return fn.return_type._from_apply("wf.reduce", self, fn)
+        from .proxify import proxify
+
+        initial = proxify(initial)
+        fn = as_function(func, type(initial), item)
+        return fn.return_type._from_apply("wf.reduce", self, fn, initial=initial)
+
+    def sorted(self, key=None, reverse: bool = False) -> List:
+        if key is None:
+            return type(self)._from_apply("wf.sorted", self, reverse=reverse)
+        fn = as_function(key, self._item_type)
+        return type(self)._from_apply("wf.sorted", self, fn, reverse=reverse)
+
+    def __add__(self, other):
+        return type(self)._from_apply("wf.add", self, type(self)._promote(other))
+
+    def __radd__(self, other):
+        return type(self)._from_apply("wf.add", type(self)._promote(other), self)
+
+    def __mul__(self, times):
+        return type(self)._from_apply("wf.mul", self, Int._promote(times))
+
+    def __eq__(self, other):  # type: ignore[override]
+        return Bool._from_apply("wf.eq", self, other)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return Bool._from_apply("wf.ne", self, other)
+
+    __hash__ = Proxytype.__hash__
+
+
+def _slice(s: slice) -> Proxytype:
+    from .proxify import proxify
+
+    parts = [proxify(v) for v in (s.start, s.stop, s.step)]
+    return Any._from_apply("wf.Slice.create", *parts)
+
+
+class Tuple(GenericProxytype):
+    """``Tuple[T1, T2, ...]``: a fixed-length lazy tuple."""
+
+    def __init__(self, items: _Any):
+        types = type(self)._require_concrete()
+        items = list(items)
+        if len(items) != len(types):
+            raise ProxyTypeError(
+                f"{type(self).__name__} needs {len(types)} items, got {len(items)}"
+            )
+        promoted = [_promote_to(t, v) for t, v in zip(types, items, strict=True)]
+        obj = type(self)._from_apply("wf.tuple", *promoted)
+        self.graft, self.params = obj.graft, obj.params
+
+    @classmethod
+    def _promote(cls, obj: _Any):
+        if isinstance(obj, cls):
+            return obj
+        if isinstance(obj, (list, tuple)) and cls._type_params is not None:
+            return cls(obj)
+        if isinstance(obj, Any):
+            return cls._from_graft(obj.graft, obj.params)
+        return super()._promote(obj)
+
+    def __getitem__(self, index):
+        types = type(self)._require_concrete()
+        if isinstance(index, int):
+            try:
+                item_type = types[index]
+            except IndexError:
+                raise ProxyTypeError(
+                    f"index {index} out of range for {type(self).__name__}"
+                ) from None
+            return item_type._from_apply("wf.get", self, index)
+        raise ProxyTypeError("Tuple indices must be Python ints")
+
+    def length(self) -> Int:
+        return Int._from_apply("wf.length", self)
+
+    def __eq__(self, other):  # type: ignore[override]
+        return Bool._from_apply("wf.eq", self, other)
+
+    __hash__ = Proxytype.__hash__
+
+
+class Dict(GenericProxytype):
+    """``Dict[K, V]``: a lazy mapping with one key type and one value type."""
+
+    def __init__(self, *args: _Any, **kwargs: _Any):
+        key_type, value_type = type(self)._require_concrete()[-2:]
+        mapping = dict(*args, **kwargs)
+        if all(isinstance(k, str) for k in mapping):
+            promoted = {k: _promote_to(value_type, v) for k, v in mapping.items()}
+            obj = type(self)._from_apply("wf.dict.create", **promoted)
+        else:
+            pairs = [
+                Tuple[key_type, value_type]((k, v)) for k, v in mapping.items()
+            ]  # non-string keys go as pairs
+            obj = type(self)._from_apply(
+                "wf.dict.from_pairs", List[Tuple[key_type, value_type]](pairs)
+            )
+        self.graft, self.params = obj.graft, obj.params
+
+    @classmethod
+    def _promote(cls, obj: _Any):
+        if isinstance(obj, cls):
+            return obj
+        if isinstance(obj, dict) and cls._type_params is not None:
+            return cls(obj)
+        if isinstance(obj, (Any, Dict)):
+            return cls._from_graft(obj.graft, obj.params)
+        return super()._promote(obj)
+
+    @property
+    def _key_type(self) -> type:
+        return type(self)._require_concrete()[-2]
+
+    @property
+    def _value_type(self) -> type:
+        return type(self)._require_concrete()[-1]
+
+    def __getitem__(self, key):
+        return self._value_type._from_apply("wf.get", self, key)
+
+    def get(self, key, default=None):
+        return self._value_type._from_apply("wf.get", self, key, default)
+
+    def keys(self) -> List:
+        return List[self._key_type]._from_apply("wf.dict.keys", self)
+
+    def values(self) -> List:
+        return List[self._value_type]._from_apply("wf.dict.values", self)
+
+    def items(self) -> List:
+        return List[Tuple[self._key_type, self._value_type]]._from_apply("wf.dict.items", self)
+
+    def length(self) -> Int:
+        return Int._from_apply("wf.length", self)
+
+    def contains(self, key) -> Bool:
+        return Bool._from_apply("wf.contains", self, key)
+
+
+class KnownDict(Dict):
+    """``KnownDict[{key: type, ...}, K, V]``: a Dict whose known keys have their own types."""
+
+    @classmethod
+    def _needs_params(cls) -> bool:
+        return True
+
+    def __getitem__(self, key):
+        known = type(self)._require_concrete()[0]
+        if isinstance(key, str) and key in known:
+            return known[key]._from_apply("wf.get", self, key)
+        return super().__getitem__(key)
+
+
+# Str keys are the common case; keep a short alias for readability in method signatures.
+StrDict = Dict[Str, Any]
+__all__ = ["Dict", "KnownDict", "List", "StrDict", "Tuple", "Function"]

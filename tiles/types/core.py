@@ -1,0 +1,187 @@
+"""The base of every proxy type: a graft, the parameters it depends on, and promotion.
+
+Proxy objects only build grafts and know their result types; they never touch pixels.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from .. import graft as g
+from ..errors import ProxyTypeError
+
+
+class Proxytype:
+    """A lazy value: ``graft`` says how to compute it, ``params`` which parameters it needs."""
+
+    graft: dict
+    params: tuple
+    _name: str | None = None  # set on parameters: the name the value is bound to at compute time
+
+    def __init__(self) -> None:
+        raise ProxyTypeError(f"{type(self).__name__} cannot be constructed directly")
+
+    @classmethod
+    def _from_graft(cls, graft: dict, params: tuple = ()) -> Any:
+        obj = cls.__new__(cls)
+        obj.graft = graft
+        obj.params = tuple(params)
+        return obj
+
+    @classmethod
+    def _from_apply(cls, function: str | Proxytype, *args: Any, **kwargs: Any) -> Any:
+        """Result of applying a builtin name (or a Function proxy) to proxies and literals."""
+        operands = [function, *args, *kwargs.values()]
+        params = merge_params(*operands)
+        graft_args = [_graft_of(a) for a in args]
+        graft_kwargs = {k: _graft_of(v) for k, v in kwargs.items()}
+        fn = function if isinstance(function, str) else function.graft
+        return cls._from_graft(g.apply_graft(fn, *graft_args, **graft_kwargs), params)
+
+    @classmethod
+    def _promote(cls, obj: Any) -> Any:
+        if isinstance(obj, cls):
+            return obj
+        raise ProxyTypeError(f"cannot promote {_describe(obj)} to {cls.__name__}")
+
+    # Python control flow cannot see lazy values: fail loudly with the way out.
+    def __bool__(self) -> bool:
+        raise ProxyTypeError(
+            f"truth value of a lazy {type(self).__name__} is unknown until computed; "
+            "use wf.ifelse, & and | instead of if/and/or"
+        )
+
+    def __iter__(self):
+        raise ProxyTypeError(f"a lazy {type(self).__name__} cannot be iterated; use .map()")
+
+    def __len__(self) -> int:
+        raise ProxyTypeError(f"len() of a lazy {type(self).__name__} is unknown; use .length()")
+
+    def __contains__(self, item: Any) -> bool:
+        raise ProxyTypeError(f"'in' on a lazy {type(self).__name__}; use .contains()")
+
+    def __repr__(self) -> str:
+        return f"<tiles.{type(self).__name__} object at {hex(id(self))}>"
+
+    def _result_type(self) -> type:
+        return type(self)
+
+    def compute(self, geoctx: Any = None, **arguments: Any) -> Any:
+        """Compute this value (in a GeoContext for geospatial work) and return a Python result."""
+        from ..compute import compute
+
+        return compute(self, geoctx, **arguments)
+
+    def inspect(self, geoctx: Any = None, **arguments: Any) -> Any:
+        """Compute in-process with low latency (same result as :meth:`compute`)."""
+        from ..compute import compute
+
+        return compute(self, geoctx, **arguments)
+
+
+def _graft_of(value: Any) -> Any:
+    if isinstance(value, Proxytype):
+        return value.graft
+    return value
+
+
+def _describe(obj: Any) -> str:
+    if isinstance(obj, Proxytype):
+        return type(obj).__name__
+    return f"{type(obj).__name__} {obj!r}"[:120]
+
+
+def merge_params(*objs: Any) -> tuple:
+    """Union of the parameters of proxies among ``objs`` (by name; one object per name)."""
+    merged: dict[str, Any] = {}
+    for obj in objs:
+        for p in getattr(obj, "params", ()) if isinstance(obj, Proxytype) else ():
+            existing = merged.get(p._name)
+            if existing is None:
+                merged[p._name] = p
+            elif existing is not p and type(existing) is not type(p):
+                raise ProxyTypeError(
+                    f"two different parameters are named {p._name!r} "
+                    f"({type(existing).__name__} and {type(p).__name__})"
+                )
+    return tuple(merged.values())
+
+
+class GenericProxytype(Proxytype):
+    """A proxy type taking type parameters, like ``List[Int]`` or ``Dict[Str, Float]``."""
+
+    _type_params: ClassVar[tuple | None] = None
+    _concrete_cache: ClassVar[dict] = {}
+
+    def __class_getitem__(cls, params: Any) -> type:
+        if not isinstance(params, tuple):
+            params = (params,)
+        base = cls._generic_base()
+        key = (base, _hashable(params))
+        cached = GenericProxytype._concrete_cache.get(key)
+        if cached is not None:
+            return cached
+        name = f"{base.__name__}[{', '.join(_type_name(p) for p in params)}]"
+        concrete = type(name, (cls,), {"_type_params": params, "__module__": cls.__module__})
+        concrete.__qualname__ = name
+        GenericProxytype._concrete_cache[key] = concrete
+        return concrete
+
+    @classmethod
+    def _generic_base(cls) -> type:
+        for klass in cls.__mro__:
+            if "_type_params" not in klass.__dict__ or klass.__dict__["_type_params"] is None:
+                if klass is not GenericProxytype and issubclass(klass, GenericProxytype):
+                    return klass
+        return cls
+
+    @classmethod
+    def _needs_params(cls) -> bool:
+        return True
+
+    @classmethod
+    def _require_concrete(cls) -> tuple:
+        if cls._type_params is None:
+            raise ProxyTypeError(f"{cls.__name__} needs type parameters, e.g. {cls.__name__}[Int]")
+        return cls._type_params
+
+
+def _hashable(t: Any) -> Any:
+    if isinstance(t, dict):
+        return ("dict", tuple((k, _hashable(v)) for k, v in t.items()))
+    if isinstance(t, (list, tuple)):
+        return tuple(_hashable(v) for v in t)
+    return t
+
+
+def _type_name(t: Any) -> str:
+    if isinstance(t, dict):
+        return "{" + ", ".join(f"{k!r}: {_type_name(v)}" for k, v in t.items()) + "}"
+    if isinstance(t, (list, tuple)):
+        return "[" + ", ".join(_type_name(v) for v in t) + "]"
+    return getattr(t, "__name__", repr(t))
+
+
+def parameter(name: str, type_: type) -> Any:
+    """A named free variable of type ``type_`` whose value is given at compute time.
+
+    >>> import tiles as wf
+    >>> threshold = wf.parameter("threshold", wf.Float)
+    >>> (threshold + 1).params[0]._name
+    'threshold'
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"parameter name must be a Python identifier, got {name!r}")
+    if not (isinstance(type_, type) and issubclass(type_, Proxytype)):
+        raise ProxyTypeError(f"parameter type must be a proxy type such as wf.Float, not {type_!r}")
+    if issubclass(type_, GenericProxytype) and type_._type_params is None and type_._needs_params():
+        raise ProxyTypeError(f"parameter type {type_.__name__} needs type parameters")
+    obj = type_._from_graft(g.keyref_graft(name))
+    obj._name = name
+    obj.params = (obj,)
+    return obj
+
+
+def identifier(name: str, type_: type) -> Any:
+    """A placeholder for a function argument while tracing a Python callable."""
+    return type_._from_graft(g.keyref_graft(name))

@@ -1,0 +1,101 @@
+"""Function proxies: Python callables traced once into graft functions."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from .. import graft as g
+from ..errors import ProxyTypeError
+from .core import GenericProxytype, Proxytype, identifier
+
+
+class Function(GenericProxytype):
+    """``Function[arg_types..., return_type]``: a graft function; call it to apply it."""
+
+    @classmethod
+    def from_callable(cls, function: Callable, *arg_types: type, return_type: type | None = None):
+        """Trace ``function`` once with placeholder arguments of ``arg_types``.
+
+        >>> import tiles as wf
+        >>> double = wf.Function.from_callable(lambda x: x * 2, wf.Int)
+        >>> type(double).__name__
+        'Function[Int, Int]'
+        """
+        names = _argument_names(function, len(arg_types))
+        result, names = _trace(function, names, arg_types)
+        if return_type is not None:
+            result = return_type._promote(result)
+        body = result["graft"]
+        fn_type = Function[(*arg_types, type(result["proxy"]))]
+        return fn_type._from_graft(body, result["proxy"].params)
+
+    @classmethod
+    def from_object(cls, obj: Proxytype):
+        """A Function of ``obj``'s parameters returning ``obj`` (parameters become arguments)."""
+        names = [p._name for p in obj.params]
+        graft = g.function_graft(obj.graft, *names)
+        kwargs = {p._name: type(p) for p in obj.params}
+        return Function[(kwargs, type(obj))]._from_graft(graft, ())
+
+    @property
+    def return_type(self) -> type:
+        return type(self)._require_concrete()[-1]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        params = type(self)._require_concrete()
+        positional = [p for p in params[:-1] if not isinstance(p, dict)]
+        named = next((p for p in params[:-1] if isinstance(p, dict)), {})
+        if len(args) > len(positional):
+            raise ProxyTypeError(f"function takes {len(positional)} positional arguments")
+        promoted = [t._promote(a) for t, a in zip(positional, args, strict=False)]
+        promoted_kw = {}
+        for name, value in kwargs.items():
+            if name not in named:
+                raise ProxyTypeError(f"function has no argument {name!r}")
+            promoted_kw[name] = named[name]._promote(value)
+        return self.return_type._from_apply(self, *promoted, **promoted_kw)
+
+
+def _argument_names(function: Callable, count: int) -> list[str]:
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return [f"arg{i}" for i in range(count)]
+    params = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    if len(params) != count:
+        raise ProxyTypeError(
+            f"{getattr(function, '__name__', 'function')} must take exactly {count} "
+            f"argument(s) without defaults, it takes {len(params)}"
+        )
+    return [p.name for p in params]
+
+
+def _trace(function: Callable, names: list[str], arg_types: tuple) -> tuple[dict, list[str]]:
+    """Call ``function`` on placeholders; rename them if they would shadow parameters."""
+    from .proxify import proxify
+
+    for attempt in range(2):
+        watermark = g.key_watermark()
+        if attempt:
+            names = [f"{n}_{g.guid()}" for n in names]
+        placeholders = [identifier(n, t) for n, t in zip(names, arg_types, strict=True)]
+        result = proxify(function(*placeholders))
+        if not {p._name for p in result.params} & set(names):
+            graft = g.function_graft(result.graft, *names, first_guid=watermark)
+            return {"graft": graft, "proxy": result}, names
+    raise AssertionError("unreachable")  # renamed placeholders cannot collide
+
+
+def as_function(function: Callable | Proxytype, *arg_types: type) -> Proxytype:
+    """A Function proxy for a Python callable (traced) or an existing Function proxy."""
+    if isinstance(function, Function):
+        return function
+    if callable(function):
+        return Function.from_callable(function, *arg_types)
+    raise ProxyTypeError(f"expected a function, got {type(function).__name__}")

@@ -1,0 +1,111 @@
+"""ImageCollectionGroupby: an ImageCollection split into groups by a key function."""
+
+from __future__ import annotations
+
+from typing import Any as _Any
+
+from ..errors import ProxyTypeError
+from .containers import Dict, List, Tuple
+from .core import Proxytype
+from .function import as_function
+from .imagery import Image, ImageCollection, _normalize_axis
+from .primitives import Any, Int, Str
+
+_DATE_FIELDS = ("year", "month", "day", "hour", "minute", "second", "microsecond")
+
+
+class ImageCollectionGroupby(Proxytype):
+    """Dict-like groups of an ImageCollection; build it with ``ImageCollection.groupby``."""
+
+    key_type: type = Any
+
+    def __init__(self, imgs, func):
+        obj = ImageCollectionGroupby._create(imgs, func, None)
+        self.graft, self.params, self.key_type = obj.graft, obj.params, obj.key_type
+
+    @classmethod
+    def _create(cls, imgs: ImageCollection, func, dates) -> ImageCollectionGroupby:
+        if (func is None) == (dates is None):
+            raise TypeError("groupby takes a key function or dates=, exactly one of them")
+        if dates is not None:
+            fields = (dates,) if isinstance(dates, str) else tuple(dates)
+            for field in fields:
+                if field not in _DATE_FIELDS:
+                    raise ValueError(f"invalid dates field {field!r}; expected {_DATE_FIELDS}")
+
+            def func(img):
+                date = img.properties["date"]
+                parts = [getattr(date, f) for f in fields]
+                return parts[0] if len(parts) == 1 else Tuple[tuple(Int for _ in parts)](parts)
+
+        fn = as_function(func, Image)
+        obj = cls._from_apply("wf.ImageCollectionGroupby.create", imgs, fn)
+        obj.key_type = fn.return_type
+        return obj
+
+    def _derive(self, builtin: str, *args: _Any) -> ImageCollectionGroupby:
+        obj = type(self)._from_apply(builtin, self, *args)
+        obj.key_type = self.key_type
+        return obj
+
+    @property
+    def groups(self) -> Dict:
+        """Dict of group key to the ImageCollection of that group (in key order)."""
+        return Dict[self.key_type, ImageCollection]._from_apply(
+            "wf.ImageCollectionGroupby.groups", self
+        )
+
+    def __getitem__(self, key) -> ImageCollection:
+        return ImageCollection._from_apply("wf.ImageCollectionGroupby.get", self, key)
+
+    def one(self) -> Tuple:
+        """One (key, ImageCollection) pair, for checking what a group looks like."""
+        return Tuple[self.key_type, ImageCollection]._from_apply(
+            "wf.ImageCollectionGroupby.one", self
+        )
+
+    def map(self, func):
+        """Apply ``func(group, imgs)`` per group: imagery results are combined, others a Dict."""
+        fn = as_function(func, self.key_type, ImageCollection)
+        ret = fn.return_type
+        if issubclass(ret, (Image, ImageCollection)):
+            return ImageCollection._from_apply("wf.ImageCollectionGroupby.map_ic", self, fn)
+        return Dict[self.key_type, ret]._from_apply("wf.ImageCollectionGroupby.map", self, fn)
+
+    def _reduce(self, operation: str, axis):
+        axis = _normalize_axis(axis, ImageCollection._AXES)
+        per_group = ImageCollection._reduction_type(axis)
+        if issubclass(per_group, (Image, ImageCollection)):
+            return ImageCollection._from_apply(
+                "wf.ImageCollectionGroupby.reduce", self, operation, axis=axis
+            )
+        return Dict[self.key_type, per_group]._from_apply(
+            "wf.ImageCollectionGroupby.reduce", self, operation, axis=axis
+        )
+
+    def count(self, axis=None):
+        return self._reduce("count", axis)
+
+    def max(self, axis=None):
+        return self._reduce("max", axis)
+
+    def mean(self, axis=None):
+        return self._reduce("mean", axis)
+
+    def median(self, axis=None):
+        return self._reduce("median", axis)
+
+    def min(self, axis=None):
+        return self._reduce("min", axis)
+
+    def std(self, axis=None):
+        return self._reduce("std", axis)
+
+    def sum(self, axis=None):
+        return self._reduce("sum", axis)
+
+    def mosaic(self, reverse: bool = False) -> ImageCollection:
+        """One mosaic per group, in key order."""
+        return ImageCollection._from_apply("wf.ImageCollectionGroupby.mosaic", self, reverse=reverse)
+
+

@@ -1,0 +1,604 @@
+"""Image and ImageCollection proxies: the raster half of the API."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any as _Any
+
+from ..errors import ProxyTypeError
+from .containers import Dict, KnownDict, List, Tuple
+from .core import Proxytype
+from .datetimes import Datetime
+from .function import as_function
+from .primitives import Any, Bool, Float, Int, Number, Str
+
+RESAMPLERS = (
+    "near", "bilinear", "cubic", "cubicspline", "lanczos", "average",
+    "mode", "max", "min", "med", "q1", "q3",
+)  # fmt: skip
+REDUCTIONS = ("min", "max", "mean", "median", "sum", "std", "count")
+
+ImageProperties = KnownDict[
+    {
+        "id": Str,
+        "date": Datetime,
+        "product": Str,
+        "crs": Str,
+        "geotrans": Tuple[Float, Float, Float, Float, Float, Float],
+    },
+    Str,
+    Any,
+]
+BandInfo = Dict[
+    Str, KnownDict[{"id": Str, "name": Str, "data_range": Tuple[Float, Float]}, Str, Any]
+]
+
+
+def _check_resampler(resampler: _Any) -> None:
+    if isinstance(resampler, str) and resampler not in RESAMPLERS:
+        raise ValueError(
+            f"unknown resampler {resampler!r}; expected one of {', '.join(RESAMPLERS)}"
+        )
+
+
+def _normalize_axis(axis: _Any, allowed: tuple) -> _Any:
+    """Axis as the graft carries it: None, a name, or a sorted tuple of names."""
+    if axis is None or isinstance(axis, str):
+        key = axis
+    elif isinstance(axis, (tuple, list)) and all(isinstance(a, str) for a in axis):
+        key = tuple(sorted(set(axis)))
+        if len(key) == 1:
+            key = key[0]
+    else:
+        raise ProxyTypeError(f"axis must be None, a name or a tuple of names, not {axis!r}")
+    if key not in allowed:
+        shown = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"invalid axis {axis!r}; expected one of {shown}")
+    return list(key) if isinstance(key, tuple) else key
+
+
+def _imagery_operand(other: _Any) -> _Any:
+    """Operands that may meet imagery: imagery, numbers (proxy or Python) and booleans."""
+    if isinstance(other, (ImageryMixin, Number, Bool)):
+        return other
+    if isinstance(other, Any):
+        return Float._from_graft(other.graft, other.params)
+    if isinstance(other, (int, float)) and not isinstance(other, str):
+        return other
+    return None
+
+
+def _binary(builtin: str, reflected: bool = False):
+    def method(self, other):
+        operand = _imagery_operand(other)
+        if operand is None:
+            if isinstance(other, Proxytype):
+                return NotImplemented
+            raise ProxyTypeError(
+                f"unsupported operand for {type(self).__name__}: {type(other).__name__} {other!r}"
+            )
+        result = (
+            ImageCollection
+            if isinstance(self, ImageCollection) or isinstance(operand, ImageCollection)
+            else Image
+        )
+        a, b = (operand, self) if reflected else (self, operand)
+        return result._from_apply(builtin, a, b)
+
+    method.__name__ = builtin
+    return method
+
+
+def _unary(builtin: str):
+    def method(self):
+        return type(self)._from_apply(builtin, self)
+
+    method.__name__ = builtin.rsplit(".", 1)[-1]
+    method.__doc__ = f"Element-wise {method.__name__}; an empty input gives an empty output."
+    return method
+
+
+class ImageryMixin:
+    """Everything Image and ImageCollection share."""
+
+    _AXES: tuple = ()
+
+    # -- operators (names as the original client emits them) --
+    __add__ = _binary("wf.add")
+    __radd__ = _binary("wf.add", reflected=True)
+    __sub__ = _binary("wf.sub")
+    __rsub__ = _binary("wf.sub", reflected=True)
+    __mul__ = _binary("wf.mul")
+    __rmul__ = _binary("wf.mul", reflected=True)
+    __truediv__ = _binary("wf.div")
+    __rtruediv__ = _binary("wf.truediv", reflected=True)
+    __floordiv__ = _binary("wf.floordiv")
+    __rfloordiv__ = _binary("wf.floordiv", reflected=True)
+    __mod__ = _binary("wf.mod")
+    __rmod__ = _binary("wf.mod", reflected=True)
+    __pow__ = _binary("wf.pow")
+    __rpow__ = _binary("wf.pow", reflected=True)
+    __lt__ = _binary("wf.lt")
+    __le__ = _binary("wf.le")
+    __gt__ = _binary("wf.gt")
+    __ge__ = _binary("wf.ge")
+    __eq__ = _binary("wf.eq")
+    __ne__ = _binary("wf.ne")
+    __and__ = _binary("wf.and")
+    __rand__ = _binary("wf.and", reflected=True)
+    __or__ = _binary("wf.or")
+    __ror__ = _binary("wf.or", reflected=True)
+    __xor__ = _binary("wf.xor")
+    __rxor__ = _binary("wf.xor", reflected=True)
+    __lshift__ = _binary("wf.lshift")
+    __rshift__ = _binary("wf.rshift")
+    __neg__ = _unary("wf.neg")
+    __pos__ = _unary("wf.pos")
+    __abs__ = _unary("wf.abs")
+    __invert__ = _unary("wf.invert")
+    __hash__ = Proxytype.__hash__
+
+    log = _unary("wf.log")
+    log2 = _unary("wf.log2")
+    log10 = _unary("wf.log10")
+    log1p = _unary("wf.log1p")
+    sqrt = _unary("wf.sqrt")
+    cos = _unary("wf.cos")
+    arccos = _unary("wf.arccos")
+    sin = _unary("wf.sin")
+    arcsin = _unary("wf.arcsin")
+    tan = _unary("wf.tan")
+    arctan = _unary("wf.arctan")
+    exp = _unary("wf.exp")
+    square = _unary("wf.square")
+
+    @property
+    def bandinfo(self) -> BandInfo:
+        """Metadata about each band, keyed by band name (in band order)."""
+        return BandInfo._from_apply("wf.getattr", self, "bandinfo")
+
+    @property
+    def nbands(self) -> Int:
+        """The number of bands."""
+        return Int._from_apply("wf.nbands", self)
+
+    # -- bands --
+    def pick_bands(self, bands, allow_missing: bool = False):
+        """New imagery with only ``bands`` (a space-separated string or a list), in that order."""
+        if isinstance(bands, str):
+            names = bands.split()
+            if not names:
+                raise ValueError("pick_bands needs at least one band name")
+            return type(self)._from_apply(
+                "wf.pick_bands", self, *names, allow_missing=allow_missing
+            )
+        if isinstance(bands, (list, tuple)) and all(isinstance(b, str) for b in bands):
+            if not bands:
+                raise ValueError("pick_bands needs at least one band name")
+            return type(self)._from_apply(
+                "wf.pick_bands", self, *bands, allow_missing=allow_missing
+            )
+        if isinstance(bands, Str):
+            return type(self)._from_apply("wf.pick_bands", self, bands, allow_missing=allow_missing)
+        if isinstance(bands, List):
+            return type(self)._from_apply(
+                "wf.pick_bands_list", self, bands, allow_missing=allow_missing
+            )
+        raise ProxyTypeError(f"bands must be a string or a list of strings, not {bands!r}")
+
+    def unpack_bands(self, bands) -> tuple:
+        """One single-band imagery per name: ``red, nir = img.unpack_bands("red nir")``."""
+        names = bands.split() if isinstance(bands, str) else list(bands)
+        return tuple(self.pick_bands(name) for name in names)
+
+    def rename_bands(self, *new_positional_names: str, **new_names: str):
+        """New imagery with bands renamed by position or by ``old=new`` keywords (not both)."""
+        if new_positional_names and new_names:
+            raise TypeError("rename_bands takes names by position or by keyword, not both")
+        if new_names:
+            return type(self)._from_apply("wf.rename_bands", self, **new_names)
+        return type(self)._from_apply("wf.rename_bands_positionally", self, *new_positional_names)
+
+    def concat_bands(self, other_image):
+        """Bands of ``other_image`` appended; overlapping names from it get the suffix ``_1``."""
+        other = _require_imagery(other_image, "concat_bands")
+        result = ImageCollection if isinstance(other, ImageCollection) else type(self)
+        return result._from_apply("wf.concat_bands", self, other)
+
+    def map_bands(self, func):
+        """Apply ``func(name, band)`` to each band: an Image result gives imagery, else a Dict."""
+        fn = as_function(func, Str, type(self))
+        if issubclass(fn.return_type, ImageryMixin):
+            return type(self)._from_apply("wf.map_bands_imagery", self, fn)
+        return Dict[Str, fn.return_type]._from_apply("wf.map_bands", self, fn)
+
+    # -- masks --
+    def mask(self, mask, replace: bool = False):
+        """Mask pixels where ``mask`` is True (a boolean imagery, or pixels outside a vector)."""
+        if hasattr(mask, "rasterize") and not isinstance(mask, ImageryMixin):
+            mask = mask.rasterize().getmask()
+        mask = _require_imagery(mask, "mask")
+        result = ImageCollection if isinstance(mask, ImageCollection) else type(self)
+        return result._from_apply("wf.mask", self, mask, replace=replace)
+
+    def getmask(self):
+        """The mask as one boolean band named ``mask``."""
+        return type(self)._from_apply("wf.getmask", self)
+
+    # -- metadata --
+    def with_properties(self, **properties):
+        return type(self)._from_apply("wf.with_properties", self, **properties)
+
+    def without_properties(self, *property_keys: str):
+        return type(self)._from_apply("wf.without_properties", self, *property_keys)
+
+    def with_bandinfo(self, band: str, **bandinfo):
+        return type(self)._from_apply("wf.with_bandinfo", self, band, **bandinfo)
+
+    def without_bandinfo(self, band: str, *bandinfo_keys: str):
+        return type(self)._from_apply("wf.without_bandinfo", self, band, *bandinfo_keys)
+
+    # -- values --
+    def clip_values(self, min=None, max=None):  # noqa: A002 - the documented names
+        if min is None and max is None:
+            raise ValueError("clip_values needs min, max or both")
+        return type(self)._from_apply("wf.clip_values", self, min, max)
+
+    def scale_values(self, range_min, range_max, domain_min=None, domain_max=None):
+        return type(self)._from_apply(
+            "wf.scale_values", self, range_min, range_max, domain_min, domain_max
+        )
+
+    def colormap(self, named_colormap: str = "viridis", vmin=None, vmax=None):
+        """A 1-band imagery coloured into bands red, green, blue."""
+        from ..render_names import COLORMAPS
+
+        if isinstance(named_colormap, str) and named_colormap not in COLORMAPS:
+            raise ValueError(f"unknown colormap {named_colormap!r}")
+        if (vmin is None) != (vmax is None):
+            raise ValueError("colormap takes both vmin and vmax, or neither")
+        return type(self)._from_apply("wf.colormap", self, named_colormap, vmin, vmax)
+
+    def replace_empty_with(self, fill, mask: bool = True, bandinfo=None):
+        return type(self)._from_apply(
+            f"wf.{type(self).__name__}.replace_empty_with", self, fill, mask, bandinfo
+        )
+
+    # -- reductions --
+    def _reduce(self, operation: str, axis):
+        axis = _normalize_axis(axis, self._AXES)
+        return self._reduction_type(axis)._from_apply(f"wf.{operation}", self, axis=axis)
+
+    def reduction(self, operation: str, axis=None):
+        """Reduce with ``operation`` (min, max, mean, median, sum, std, count) along ``axis``."""
+        allowed = REDUCTIONS + (("mosaic",) if isinstance(self, ImageCollection) else ())
+        if operation not in allowed:
+            raise ValueError(f"unknown reduction {operation!r}; expected one of {allowed}")
+        if operation == "mosaic":
+            if axis != "images":
+                raise ValueError("the 'mosaic' reduction works only along axis='images'")
+            return self.mosaic()
+        axis_value = _normalize_axis(axis, self._AXES)
+        return self._reduction_type(axis_value)._from_apply(
+            "wf.reduction", self, operation, axis=axis_value
+        )
+
+    def min(self, axis=None):
+        return self._reduce("min", axis)
+
+    def max(self, axis=None):
+        return self._reduce("max", axis)
+
+    def mean(self, axis=None):
+        return self._reduce("mean", axis)
+
+    def median(self, axis=None):
+        return self._reduce("median", axis)
+
+    def sum(self, axis=None):
+        return self._reduce("sum", axis)
+
+    def std(self, axis=None):
+        return self._reduce("std", axis)
+
+    def count(self, axis=None):
+        return self._reduce("count", axis)
+
+    # -- space --
+    def coords_to_index(self, x, y) -> Tuple:
+        return Tuple[Int, Int]._from_apply("wf.coords_to_index", self, x, y)
+
+    def index_to_coords(self, row, col) -> Tuple:
+        return Tuple[Float, Float]._from_apply("wf.index_to_coords", self, row, col)
+
+    def concat(self, *imgs):
+        """An ImageCollection of this imagery followed by ``imgs``."""
+        others = [_require_imagery(i, "concat") for i in imgs]
+        return ImageCollection._from_apply("wf.concat", self, *others)
+
+    # -- maps --
+    def tile_layer(
+        self,
+        name: str | None = None,
+        scales=None,
+        colormap: str | None = None,
+        checkerboard: bool = True,
+        log_level: int = logging.DEBUG,
+        **parameter_overrides,
+    ):
+        """A tile layer for this imagery registered with the tile server (not added to a map)."""
+        from ..server import tile_layer
+
+        return tile_layer(
+            self,
+            name=name,
+            scales=scales,
+            colormap=colormap,
+            checkerboard=checkerboard,
+            log_level=log_level,
+            **parameter_overrides,
+        )
+
+    def visualize(
+        self,
+        name: str,
+        scales=None,
+        colormap: str | None = None,
+        checkerboard: bool = True,
+        log_level: int = logging.DEBUG,
+        map=None,  # noqa: A002 - the documented name
+        **parameter_overrides,
+    ):
+        """Add this imagery to ``wf.map`` (or ``map``), replacing a layer of the same name."""
+        from mapwidget import visualize
+
+        return visualize(
+            self,
+            name,
+            scales=scales,
+            colormap=colormap,
+            checkerboard=checkerboard,
+            log_level=log_level,
+            map=map,
+            **parameter_overrides,
+        )
+
+
+def _require_imagery(obj: _Any, what: str) -> _Any:
+    if not isinstance(obj, ImageryMixin):
+        raise ProxyTypeError(f"{what} needs an Image or ImageCollection, not {type(obj).__name__}")
+    return obj
+
+
+class Image(ImageryMixin, Proxytype):
+    """Proxy Image; construct with :meth:`from_id`."""
+
+    _AXES = (None, "pixels", "bands")
+
+    def __init__(self):
+        raise ProxyTypeError("construct an Image with Image.from_id(...)")
+
+    @classmethod
+    def from_id(cls, image_id, resampler=None, processing_level=None) -> Image:
+        """The catalog image ``image_id`` ("product:name"), read in the compute GeoContext.
+
+        >>> import tiles as wf
+        >>> img = wf.Image.from_id("sample:dem:dem")
+        """
+        _check_resampler(resampler)
+        return cls._from_apply(
+            "wf.Image.load",
+            Str._promote(image_id),
+            resampler=resampler,
+            processing_level=processing_level,
+        )
+
+    @property
+    def properties(self) -> ImageProperties:
+        """Metadata of the Image (id, date, product, crs, geotrans and any others)."""
+        return ImageProperties._from_apply("wf.getattr", self, "properties")
+
+    @staticmethod
+    def _reduction_type(axis):
+        return {None: Float, "pixels": Dict[Str, Float], "bands": Image}[axis]
+
+    def value_at(self, x, y):
+        """Pixel values at (x, y) in the GeoContext's CRS, keyed by band name."""
+        return Dict[Str, Float]._from_apply("wf.value_at", self, x, y)
+
+
+class ImageCollection(ImageryMixin, Proxytype):
+    """Proxy stack of Images; typically construct with :meth:`from_id`."""
+
+    _AXES = (
+        None, "images", "bands", "pixels",
+        ("images", "pixels"), ("bands", "pixels"), ("bands", "images"),
+    )  # fmt: skip
+
+    def __init__(self, images):
+        if isinstance(images, ImageCollection):
+            self.graft, self.params = images.graft, images.params
+            return
+        if isinstance(images, List):
+            items = images
+        else:
+            items = List[Image]([_require_image(i) for i in images])
+        obj = ImageCollection._from_apply("wf.ImageCollection.from_images", items)
+        self.graft, self.params = obj.graft, obj.params
+
+    @classmethod
+    def _promote(cls, obj: _Any):
+        if isinstance(obj, (list, tuple)):
+            return cls(obj)
+        return super()._promote(obj)
+
+    @classmethod
+    def from_id(
+        cls,
+        product_id,
+        start_datetime=None,
+        end_datetime=None,
+        limit=None,
+        resampler=None,
+        processing_level=None,
+    ) -> ImageCollection:
+        """Images of a catalog product intersecting the GeoContext, sorted by date."""
+        _check_resampler(resampler)
+        if isinstance(limit, int) and limit < 0:
+            raise ValueError(f"limit must be >= 0, got {limit}")
+        return cls._from_apply(
+            "wf.ImageCollection.from_id",
+            Str._promote(product_id),
+            start_datetime=None if start_datetime is None else Datetime._promote(start_datetime),
+            end_datetime=None if end_datetime is None else Datetime._promote(end_datetime),
+            limit=limit,
+            resampler=resampler,
+            processing_level=processing_level,
+        )
+
+    @property
+    def properties(self) -> List:
+        """One properties dict per image, in image order."""
+        return List[ImageProperties]._from_apply("wf.getattr", self, "properties")
+
+    @staticmethod
+    def _reduction_type(axis):
+        key = tuple(axis) if isinstance(axis, list) else axis
+        return {
+            None: Float,
+            "images": Image,
+            "bands": ImageCollection,
+            "pixels": List[Dict[Str, Float]],
+            ("images", "pixels"): Dict[Str, Float],
+            ("bands", "pixels"): List[Float],
+            ("bands", "images"): Image,
+        }[key]
+
+    def value_at(self, x, y):
+        return List[Dict[Str, Float]]._from_apply("wf.value_at", self, x, y)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            from .containers import _slice
+
+            return ImageCollection._from_apply("wf.get", self, _slice(index))
+        return Image._from_apply("wf.get", self, Int._promote(index))
+
+    def length(self) -> Int:
+        """Number of images (reads no pixels)."""
+        return Int._from_apply("wf.length", self)
+
+    def contains(self, other) -> Bool:
+        return Bool._from_apply("wf.contains", self, _require_image(other))
+
+    def head(self, n) -> ImageCollection:
+        return ImageCollection._from_apply("wf.ImageCollection.head", self, n)
+
+    def tail(self, n) -> ImageCollection:
+        return ImageCollection._from_apply("wf.ImageCollection.tail", self, n)
+
+    def partition(self, i) -> Tuple:
+        return Tuple[ImageCollection, ImageCollection]._from_apply(
+            "wf.ImageCollection.partition", self, i
+        )
+
+    def map(self, func):
+        """Apply ``func`` to each Image: Images give an ImageCollection, anything else a List."""
+        fn = as_function(func, Image)
+        ret = fn.return_type
+        result = ImageCollection if issubclass(ret, Image) else List[ret]
+        if issubclass(ret, ImageCollection):
+            raise ProxyTypeError("map function must not return an ImageCollection")
+        return result._from_apply("wf.map_imagery", self, fn)
+
+    def filter(self, func) -> ImageCollection:
+        """Images for which ``func(img)`` is True (an empty collection if none)."""
+        fn = as_function(func, Image)
+        if not issubclass(fn.return_type, (Bool, Any)):
+            raise ProxyTypeError(f"filter function must return Bool, not {fn.return_type.__name__}")
+        return ImageCollection._from_apply("wf.filter", self, fn)
+
+    def sorted(self, key, reverse: bool = False) -> ImageCollection:
+        fn = as_function(key, Image)
+        return ImageCollection._from_apply("wf.sorted", self, fn, reverse=reverse)
+
+    def reduce(self, func, initial=None):
+        if initial is None:
+            fn = as_function(func, Image, Image)
+            return fn.return_type._from_apply("wf.reduce", self, fn)
+        from .proxify import proxify
+
+        initial = proxify(initial)
+        fn = as_function(func, type(initial), Image)
+        return fn.return_type._from_apply("wf.reduce", self, fn, initial=initial)
+
+    def mosaic(self, reverse: bool = False) -> Image:
+        """One Image: the first unmasked pixel from the last image down (first, if reverse)."""
+        return Image._from_apply("wf.mosaic", self, reverse=reverse)
+
+    def sortby_composite(self, band, operation: str = "argmax") -> Image:
+        if operation not in ("argmax", "argmin"):
+            raise ValueError(f"operation must be 'argmax' or 'argmin', not {operation!r}")
+        return Image._from_apply("wf.ImageCollection.sortby_composite", self, band, operation)
+
+    def map_window(self, func, back: int = 0, fwd: int = 0):
+        if back < 0 or fwd < 0:
+            raise ValueError("back and fwd must be >= 0")
+        if back == 0 and fwd == 0:
+            fn = as_function(func, ImageCollection)
+        else:
+            fn = as_function(func, ImageCollection, Image, ImageCollection)
+        ret = fn.return_type
+        if issubclass(ret, (Image, ImageCollection)):
+            builtin = (
+                "wf.ImageCollection.map_window_ic"
+                if issubclass(ret, ImageCollection)
+                else "wf.ImageCollection.map_window"
+            )
+            return ImageCollection._from_apply(builtin, self, fn, back, fwd)
+        return List[ret]._from_apply("wf.ImageCollection.map_window", self, fn, back, fwd)
+
+    def groupby(self, func=None, dates=None):
+        from .groupby import ImageCollectionGroupby
+
+        return ImageCollectionGroupby._create(self, func, dates)
+
+    def tile_layer(self, name=None, scales=None, colormap=None, checkerboard=True,
+                   reduction="mosaic", log_level=logging.DEBUG, **parameter_overrides):  # fmt: skip
+        """A tile layer for this collection, reduced with ``reduction`` (not added to a map)."""
+        from ..server import tile_layer
+
+        return tile_layer(
+            self,
+            name=name,
+            scales=scales,
+            colormap=colormap,
+            checkerboard=checkerboard,
+            reduction=reduction,
+            log_level=log_level,
+            **parameter_overrides,
+        )
+
+    def visualize(self, name, scales=None, colormap=None, checkerboard=True,
+                  reduction="mosaic", log_level=logging.DEBUG, map=None,  # noqa: A002
+                  **parameter_overrides):  # fmt: skip
+        """Add this collection to ``wf.map`` (or ``map``), reduced with ``reduction``."""
+        from mapwidget import visualize
+
+        return visualize(
+            self,
+            name,
+            scales=scales,
+            colormap=colormap,
+            checkerboard=checkerboard,
+            reduction=reduction,
+            log_level=log_level,
+            map=map,
+            **parameter_overrides,
+        )
+
+
+def _require_image(obj: _Any) -> Image:
+    if not isinstance(obj, Image):
+        raise ProxyTypeError(f"expected an Image, got {type(obj).__name__}")
+    return obj
