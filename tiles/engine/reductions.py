@@ -1,0 +1,268 @@
+"""Reductions (min, max, mean, median, sum, std, count), mosaic and sort-by composites.
+
+``reduce(x, op, axis)`` follows numpy.ma semantics: masked pixels are ignored, ``count`` counts
+unmasked pixels, ``std`` is the population standard deviation (``ddof=0``). Every result is
+float64 (the API's ``Float``), including ``count`` and reductions of bool imagery.
+
+Result types by axis:
+
+============================  ==================================  ==========================
+axis                          Image                               ImageCollection
+============================  ==================================  ==========================
+``None``                      float                               float
+``"pixels"``                  ``{band: float}``                   ``[{band: float}, ...]``
+``"bands"``                   1-band Image named after ``op``     collection, 1 band ``op``
+``"images"``                  -                                   Image, same bands
+``("images", "pixels")``      -                                   ``{band: float}``
+``("bands", "pixels")``       -                                   ``[float, ...]``
+``("images", "bands")``       -                                   1-band Image ``op``
+============================  ==================================  ==========================
+
+No valid pixels: a float result over only masked pixels is ``None`` (``count`` gives 0.0), and a
+pixel of an image result is masked where all its inputs are masked (``count`` gives 0, unmasked).
+Empties: an empty input gives the empty of the axis's type: ``None`` for a float, ``{}`` for a
+dict, ``[]`` for a list, the empty Image or ImageCollection for imagery.
+
+Metadata: reductions over ``"images"`` keep property keys present in every image with equal
+values and drop the rest; reductions over ``"bands"`` and ``"pixels"`` keep each image's
+properties. Bandinfo of an ``"images"`` composite is the collection's; an ``"bands"`` result has
+bandinfo ``{op: {}}``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tiles.engine.imagery import (
+    CollectionValue,
+    ImageryError,
+    ImageryTypeError,
+    ImageValue,
+    full_mask,
+)
+from tiles.engine.metadata import merge_properties
+
+__all__ = [
+    "COLLECTION_AXES",
+    "IMAGE_AXES",
+    "REDUCTIONS",
+    "mosaic",
+    "normalize_axis",
+    "reduce",
+    "reduce_array",
+    "sortby_composite",
+]
+
+REDUCTIONS = ("min", "max", "mean", "median", "sum", "std", "count")
+IMAGE_AXES: tuple[Any, ...] = (None, "pixels", "bands")
+COLLECTION_AXES: tuple[Any, ...] = (
+    None,
+    "images",
+    "bands",
+    "pixels",
+    ("images", "pixels"),
+    ("bands", "pixels"),
+    ("images", "bands"),
+)
+
+_ARRAY_AXES = {
+    "image": {"bands": (0,), "pixels": (1, 2)},
+    "collection": {"images": (0,), "bands": (1,), "pixels": (2, 3)},
+}
+
+
+def normalize_axis(axis: str | Sequence[str] | None, collection: bool) -> frozenset[str]:
+    """The axis as a set of names (``None`` -> all axes); invalid axes raise ImageryError."""
+    allowed = COLLECTION_AXES if collection else IMAGE_AXES
+    if axis is None:
+        return frozenset(("images", "bands", "pixels") if collection else ("bands", "pixels"))
+    names = frozenset([axis] if isinstance(axis, str) else axis)
+    if not any(
+        a is not None and names == frozenset([a] if isinstance(a, str) else a) for a in allowed
+    ):
+        kind = "an ImageCollection" if collection else "an Image"
+        raise ImageryError(f"invalid axis {axis!r} for {kind}; expected one of {allowed}")
+    return names
+
+
+def reduce_array(op: str, array: np.ma.MaskedArray, axes: Sequence[int]) -> Any:
+    """Reduce a masked array over ``axes`` with ``op``; float64 MaskedArray or masked scalar."""
+    if op not in REDUCTIONS:
+        raise ImageryError(f"unknown reduction {op!r}; expected one of {REDUCTIONS}")
+    array = full_mask(array)
+    axes = tuple(sorted(axes))
+    if len(axes) > 1:
+        # Move the reduced axes to the end and flatten them so every numpy.ma function
+        # (median included) sees a single axis.
+        kept = [i for i in range(array.ndim) if i not in axes]
+        array = array.transpose(kept + list(axes))
+        array = array.reshape(tuple(array.shape[: len(kept)]) + (-1,))
+        axis = -1
+    else:
+        axis = axes[0]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if op == "count":
+            return np.ma.asarray(np.ma.count(array, axis=axis), dtype=np.float64)
+        array = array.astype(np.float64)
+        func = getattr(np.ma, op)
+        result = func(array, axis=axis)
+    return result
+
+
+def _to_float(value: Any) -> float | None:
+    if value is np.ma.masked or np.ma.getmaskarray(value).any():
+        return None
+    return float(value)
+
+
+def _band_dict(values: Any, names: Sequence[str]) -> dict[str, float | None]:
+    values = full_mask(values)
+    return {name: _to_float(values[i]) for i, name in enumerate(names)}
+
+
+def _one_band(result: Any, op: str) -> tuple[np.ma.MaskedArray, dict[str, dict]]:
+    return full_mask(result)[..., np.newaxis, :, :], {op: {}}
+
+
+def reduce(
+    x: ImageValue | CollectionValue, op: str, axis: str | Sequence[str] | None = None
+) -> Any:
+    """Reduce imagery with ``op`` (one of :data:`REDUCTIONS`, or ``"mosaic"`` over ``"images"``).
+
+    See the module docstring for result types, masked pixels, empties and metadata.
+    """
+    if not isinstance(x, (ImageValue, CollectionValue)):
+        raise ImageryTypeError(f"cannot reduce a {type(x).__name__}; expected imagery")
+    collection = isinstance(x, CollectionValue)
+    if op == "mosaic":
+        if not collection or normalize_axis(axis, True) != frozenset(["images"]):
+            raise ImageryError('the "mosaic" reduction needs an ImageCollection and axis "images"')
+        return mosaic(x)
+    if op not in REDUCTIONS:
+        raise ImageryError(f"unknown reduction {op!r}; expected one of {REDUCTIONS} or 'mosaic'")
+    names = normalize_axis(axis, collection)
+    if x.is_empty:
+        return _empty_result(names, collection)
+    kind = "collection" if collection else "image"
+    axes = [i for name in names for i in _ARRAY_AXES[kind].get(name, ())]
+    result = reduce_array(op, x.ndarray, axes)
+    bands = x.band_names
+    if not collection:
+        if names == {"bands", "pixels"}:
+            return _to_float(result)
+        if names == {"pixels"}:
+            return _band_dict(result, bands)
+        array, bandinfo = _one_band(result, op)
+        return ImageValue(array, x.properties, bandinfo)
+    if names == {"images", "bands", "pixels"}:
+        return _to_float(result)
+    if names == {"images"}:
+        return ImageValue(full_mask(result), merge_properties(*x.properties), x.bandinfo)
+    if names == {"bands"}:
+        array, bandinfo = _one_band(result, op)
+        return CollectionValue(array, x.properties, bandinfo)
+    if names == {"pixels"}:
+        return [_band_dict(row, bands) for row in full_mask(result)]
+    if names == {"images", "pixels"}:
+        return _band_dict(result, bands)
+    if names == {"bands", "pixels"}:
+        return [_to_float(v) for v in full_mask(result)]
+    array, bandinfo = _one_band(result, op)  # ("images", "bands")
+    return ImageValue(array, merge_properties(*x.properties), bandinfo)
+
+
+def _empty_result(names: frozenset[str], collection: bool) -> Any:
+    if names == ({"images", "bands", "pixels"} if collection else {"bands", "pixels"}):
+        return None
+    if names == {"pixels"}:
+        return [] if collection else {}
+    if names == {"images", "pixels"}:
+        return {}
+    if names == {"bands", "pixels"}:
+        return []
+    if names == {"bands"} and collection:
+        return CollectionValue.empty()
+    return ImageValue.empty()
+
+
+def mosaic(ic: CollectionValue, reverse: bool = False) -> ImageValue:
+    """Composite a collection into one Image, pixel by pixel and band by band.
+
+    Each output pixel takes the value of the *last* image (``reverse=True``: the first) in
+    which it is unmasked; it is masked where every image is masked. Properties follow the
+    images-reduction rule (keys equal in all images). An empty collection gives the empty Image.
+    """
+    if not isinstance(ic, CollectionValue):
+        raise ImageryTypeError(f"mosaic needs an ImageCollection, not {type(ic).__name__}")
+    if ic.is_empty:
+        return ImageValue.empty()
+    array = ic.ndarray
+    valid = ~np.ma.getmaskarray(array)
+    n = valid.shape[0]
+    if reverse:
+        top = np.argmax(valid, axis=0)
+    else:
+        top = n - 1 - np.argmax(valid[::-1], axis=0)
+    return ImageValue(_take_images(array, top), merge_properties(*ic.properties), ic.bandinfo)
+
+
+def _take_images(array: np.ma.MaskedArray, index: np.ndarray) -> np.ma.MaskedArray:
+    """Per pixel (and band), the value of image ``index`` from an ``(n, b, r, c)`` array."""
+    index = np.broadcast_to(index, array.shape[1:])[np.newaxis]
+    data = np.take_along_axis(np.ma.getdata(array), index, axis=0)[0]
+    mask = np.take_along_axis(np.ma.getmaskarray(array), index, axis=0)[0]
+    return np.ma.MaskedArray(data, mask=mask)
+
+
+def sortby_composite(
+    ic: CollectionValue, band: str | CollectionValue, operation: str = "argmax"
+) -> ImageValue:
+    """Composite taking, per pixel, every band from the image where ``band`` is largest/smallest.
+
+    ``band`` is the name of a band of ``ic`` or a 1-band collection of the same length.
+    ``operation`` is ``"argmax"`` or ``"argmin"``; masked pixels of the sort band never win and
+    ties go to the earliest image. Pixels where the sort band is masked in every image are
+    masked (as are pixels whose chosen image is masked in that band). Properties follow the
+    images-reduction rule; bandinfo is ``ic``'s. An empty collection (or empty sort band) gives
+    the empty Image.
+    """
+    if not isinstance(ic, CollectionValue):
+        raise ImageryTypeError(
+            f"sortby_composite needs an ImageCollection, not {type(ic).__name__}"
+        )
+    if operation not in ("argmax", "argmin"):
+        raise ImageryError(f"operation must be 'argmax' or 'argmin', not {operation!r}")
+    if ic.is_empty:
+        return ImageValue.empty()
+    if isinstance(band, str):
+        from tiles.engine.bands import pick_bands
+
+        key = pick_bands(ic, band)
+    elif isinstance(band, CollectionValue):
+        if band.is_empty:
+            return ImageValue.empty()
+        if len(band.band_names) != 1 or len(band) != len(ic):
+            raise ImageryError(
+                f"the sort band must be a 1-band ImageCollection of length {len(ic)}, got "
+                f"{len(band.band_names)} bands and length {len(band)}"
+            )
+        key = band
+    else:
+        raise ImageryTypeError(
+            f"band must be a band name or ImageCollection, not {type(band).__name__}"
+        )
+    values = key.ndarray[:, 0]
+    if values.shape[-2:] != ic.ndarray.shape[-2:]:
+        raise ImageryError("the sort band and the ImageCollection have different pixel shapes")
+    fill = -np.inf if operation == "argmax" else np.inf
+    filled = np.ma.filled(values.astype(np.float64), fill)
+    index = np.argmax(filled, axis=0) if operation == "argmax" else np.argmin(filled, axis=0)
+    result = _take_images(ic.ndarray, index[np.newaxis])
+    none_valid = np.ma.getmaskarray(values).all(axis=0)
+    result.mask |= none_valid[np.newaxis]
+    return ImageValue(result, merge_properties(*ic.properties), ic.bandinfo)
