@@ -532,6 +532,13 @@ def test_reprs():
     assert re.match(r"AOI\(geometry=<Polygon>, resolution=None, ", text)
 
 
+def test_geocontext_constructor_gives_an_aoi():
+    ctx = GeoContext(bounds=(10, 40, 11, 41), crs="EPSG:4326", resolution=0.25)
+    assert type(ctx) is AOI
+    assert ctx == AOI(bounds=(10, 40, 11, 41), crs="EPSG:4326", resolution=0.25)
+    assert ctx.arr_shape == (4, 4)
+
+
 def test_scenes_module_reexports():
     assert scenes.AOI is AOI and scenes.DLTile is DLTile
     assert scenes.XYZTile is XYZTile and scenes.GeoContext is GeoContext

@@ -157,8 +157,19 @@ class GeoContext:
     properties raise :class:`~tiles.errors.GeoContextError` naming what is missing when the
     context is incomplete.
 
-    Construct one of the subclasses (or use :meth:`from_dict`).
+    Calling ``GeoContext(...)`` itself takes the :class:`AOI` arguments and gives an AOI, like
+    the Workflows ``GeoContext`` constructor; see also :meth:`from_dict`.
+
+    >>> from tiles.geocontext import GeoContext
+    >>> GeoContext(bounds=(10, 40, 11, 41), crs="EPSG:4326", resolution=0.5).arr_shape
+    (2, 2)
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> GeoContext:
+        if cls is GeoContext:
+            # Python then runs AOI.__init__ with the same arguments.
+            return object.__new__(AOI)
+        return object.__new__(cls)
 
     geometry: dict | None
     resolution: float | None
