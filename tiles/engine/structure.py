@@ -118,6 +118,8 @@ def getitem(ic: CollectionValue, index: int | slice) -> Imagery:
 def _as_collection(x: Imagery) -> CollectionValue:
     if isinstance(x, CollectionValue):
         return x
+    if x.is_empty:
+        return CollectionValue.empty()
     if x.is_lazy:
         source, indices, bands = lazy_parts(x)
         return CollectionValue.lazy(source, indices, [x.properties], x.bandinfo, source_bands=bands)
@@ -192,7 +194,7 @@ def concat(*values: Imagery) -> CollectionValue:
             raise ImageryTypeError(
                 f"concat takes Images and ImageCollections, not {type(value).__name__}"
             )
-        parts.append(_as_collection(value) if not value.is_empty else CollectionValue.empty())
+        parts.append(_as_collection(value))
     return _join(parts, "concat")
 
 
