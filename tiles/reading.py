@@ -1,0 +1,510 @@
+"""Pixels from catalog images, warped into a GeoContext's grid.
+
+:class:`CatalogSource` is the engine's pixel source for catalog imagery: it reads
+``(images, bands, rows, cols)`` float64 masked arrays, rescaled from each band's
+``data_range`` to its ``physical_range`` (or to [0, 1] when there is none).
+
+How a read happens, per (image, band):
+
+* images whose lon/lat footprint misses the GeoContext are skipped without opening a file;
+* the overview level is chosen so a coarse grid (a zoomed-out tile) reads an overview
+  rather than full resolution; the file is opened at that level;
+* rasterio/GDAL warps the band into the grid with the requested resampler, honouring
+  nodata; pixels with no data come out as NaN, which becomes the mask;
+* the warped band is kept in a process-wide LRU cache bounded in bytes, keyed by file,
+  band, grid and resampler, so each is read once; concurrent requests for the same key
+  wait for the first instead of reading again;
+* reads of different images and bands run in parallel on one shared thread pool (GDAL
+  releases the GIL while it decompresses and warps).
+
+Example::
+
+    >>> from tiles import catalog
+    >>> from tiles.geocontext import AOI
+    >>> recs = catalog.search("sample:s2", "2023-06-01", "2023-07-01")
+    >>> aoi = AOI(bounds=(-106.0, 35.6, -105.9, 35.7), crs="EPSG:3857", resolution=120)
+    >>> src = CatalogSource(recs, catalog.product("sample:s2"), aoi, resampler="bilinear")
+    >>> src.read(range(len(recs)), ["red", "nir"]).shape
+    (2, 2, 93, 93)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import rasterio
+import rasterio.features
+import shapely.geometry
+from rasterio.enums import Resampling
+from rasterio.errors import RasterioIOError
+from rasterio.warp import reproject, transform, transform_geom
+
+from .catalog import Band, ImageRecord, Product, footprint_intersects
+from .errors import DataError, NotFoundError, ParameterError
+
+__all__ = [
+    "CatalogSource",
+    "RESAMPLERS",
+    "ReadPlan",
+    "plan_band_read",
+    "rescale",
+    "read_cache_info",
+    "clear_read_cache",
+    "set_read_cache_size",
+    "gdal_read_options",
+]
+
+#: Resampler names of the API mapped to GDAL's algorithms.
+RESAMPLERS: dict[str, Resampling] = {
+    "near": Resampling.nearest,
+    "bilinear": Resampling.bilinear,
+    "cubic": Resampling.cubic,
+    "cubicspline": Resampling.cubic_spline,
+    "lanczos": Resampling.lanczos,
+    "average": Resampling.average,
+    "mode": Resampling.mode,
+    "max": Resampling.max,
+    "min": Resampling.min,
+    "med": Resampling.med,
+    "q1": Resampling.q1,
+    "q3": Resampling.q3,
+}
+
+
+def _cachemax_mb() -> int:
+    # GDAL's own block cache, in MB; bounded so it adds little to the read cache's budget.
+    try:
+        return int(os.environ.get("GDAL_CACHEMAX", "256"))
+    except ValueError:
+        return 256
+
+
+_GDAL_CACHEMAX_MB = _cachemax_mb()
+
+
+def gdal_read_options(path: str) -> dict[str, Any]:
+    """GDAL configuration for reading ``path`` quickly.
+
+    Remote files (``/vsi...`` or URLs) skip directory listings entirely; local files only
+    skip the listing but still probe sidecars (external ``.ovr``/``.msk``) one by one, which
+    is cheap on a local disk and keeps such files working.
+    """
+    remote = path.startswith("/vsi") or "://" in path
+    return {
+        "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR" if remote else "TRUE",
+        "GDAL_CACHEMAX": _GDAL_CACHEMAX_MB,
+        "VSI_CACHE": True,
+        "GDAL_HTTP_MULTIRANGE": "YES",
+        "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
+        "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.tiff,.TIF,.TIFF,.jp2,.vrt",
+    }
+
+
+# --------------------------------------------------------------------------------------
+# The read cache
+# --------------------------------------------------------------------------------------
+
+
+class _ByteLRU:
+    """A thread-safe LRU mapping bounded by the total bytes of its values."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[Hashable, np.ndarray] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._inflight: dict[Hashable, Future] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """The cached value for ``key``, computing it once even under concurrent requests."""
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return value
+            pending = self._inflight.get(key)
+            owner = pending is None
+            if owner:
+                pending = Future()
+                self._inflight[key] = pending
+                self.misses += 1
+        assert pending is not None
+        if not owner:
+            return pending.result()
+        try:
+            value = compute()
+        except BaseException as exc:
+            pending.set_exception(exc)
+            raise
+        finally:
+            with self._lock:
+                self._inflight.pop(key, None)
+        self._put(key, value)
+        pending.set_result(value)
+        return value
+
+    def _put(self, key: Hashable, value: np.ndarray) -> None:
+        size = value.nbytes
+        with self._lock:
+            if size > self.max_bytes or key in self._items:
+                return
+            self._items[key] = value
+            self._bytes += size
+            self._evict()
+
+    def _evict(self) -> None:
+        while self._bytes > self.max_bytes and self._items:
+            _, old = self._items.popitem(last=False)
+            self._bytes -= old.nbytes
+
+    def resize(self, max_bytes: int) -> None:
+        with self._lock:
+            self.max_bytes = max_bytes
+            self._evict()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+            self.hits = self.misses = 0
+
+    def info(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                "items": len(self._items),
+                "bytes": self._bytes,
+                "max_bytes": self.max_bytes,
+                "hits": self.hits,
+                "misses": self.misses,
+            }
+
+
+def _env_cache_mb() -> float:
+    try:
+        return float(os.environ.get("TILES_READ_CACHE_MB", "256"))
+    except ValueError:
+        return 256.0
+
+
+_CACHE = _ByteLRU(int(_env_cache_mb() * 2**20))
+
+
+def read_cache_info() -> dict[str, int]:
+    """Items, bytes, byte budget, hits and misses of the process-wide read cache."""
+    return _CACHE.info()
+
+
+def clear_read_cache() -> None:
+    """Empty the read cache (and reset its counters)."""
+    _CACHE.clear()
+
+
+def set_read_cache_size(megabytes: float) -> None:
+    """Change the read cache budget (default ``$TILES_READ_CACHE_MB`` or 256 MiB)."""
+    _CACHE.resize(int(megabytes * 2**20))
+
+
+# --------------------------------------------------------------------------------------
+# The shared thread pool
+# --------------------------------------------------------------------------------------
+
+_POOL_PREFIX = "tiles-read"
+_POOL = ThreadPoolExecutor(
+    max_workers=int(os.environ.get("TILES_READ_THREADS", min(16, (os.cpu_count() or 1) * 2 + 2))),
+    thread_name_prefix=_POOL_PREFIX,
+)
+
+
+def _run_all(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run zero-argument callables on the shared pool and return their results in order."""
+    if len(calls) <= 1 or threading.current_thread().name.startswith(_POOL_PREFIX):
+        # Inside a pool worker, waiting on the same pool could deadlock: run inline.
+        return [c() for c in calls]
+    futures = [_POOL.submit(c) for c in calls]
+    return [f.result() for f in futures]
+
+
+# --------------------------------------------------------------------------------------
+# Planning and warping one band
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _FileInfo:
+    crs: Any
+    transform: Any
+    width: int
+    height: int
+    dtypes: tuple[str, ...]
+    nodatavals: tuple[float | None, ...]
+    overviews: tuple[tuple[int, ...], ...]
+
+
+_info_lock = threading.Lock()
+_info_cache: OrderedDict[tuple[str, int, int], _FileInfo] = OrderedDict()
+
+
+def _file_info(path: str) -> tuple[_FileInfo, tuple[int, int]]:
+    """Header facts of a raster, cached by (path, mtime, size); DataError when unreadable."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        raise DataError(f"raster file not found: {path}") from None
+    key = (path, st.st_mtime_ns, st.st_size)
+    with _info_lock:
+        info = _info_cache.get(key)
+    if info is None:
+        try:
+            with rasterio.Env(**gdal_read_options(path)), rasterio.open(path) as src:
+                info = _FileInfo(
+                    crs=src.crs,
+                    transform=src.transform,
+                    width=src.width,
+                    height=src.height,
+                    dtypes=tuple(src.dtypes),
+                    nodatavals=tuple(src.nodatavals),
+                    overviews=tuple(tuple(src.overviews(i)) for i in src.indexes),
+                )
+        except RasterioIOError as e:
+            raise DataError(f"cannot read raster {path}: {e}") from e
+        with _info_lock:
+            _info_cache[key] = info
+            while len(_info_cache) > 4096:
+                _info_cache.popitem(last=False)
+    return info, (st.st_mtime_ns, st.st_size)
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    """How one band of one file is read for a grid: which overview level (None = full res)."""
+
+    path: str
+    bidx: int
+    overview_level: int | None
+    overview_factor: int
+    work_dtype: str
+
+
+def _grid_pixel_size_in(geoctx: Any, crs: Any, footprint: dict | None) -> float | None:
+    """Size of one output pixel measured in ``crs`` units, where grid and image meet."""
+    rows, cols = geoctx.arr_shape
+    t = geoctx.transform
+    # Measure at the middle of the part of the grid the image covers, since pixel size in a
+    # different CRS varies across a large grid (think of a zoom-0 Web Mercator tile).
+    col, row = cols / 2, rows / 2
+    if footprint is not None:
+        w, s, e, n = geoctx.bounds_lonlat
+        fp = shapely.geometry.shape(footprint)
+        if w <= e:
+            part = fp.intersection(shapely.geometry.box(w, s, e, n))
+            if not part.is_empty:
+                p = part.representative_point()
+                xs, ys = transform("EPSG:4326", geoctx.rasterio_crs, [p.x], [p.y])
+                c, r = ~t * (xs[0], ys[0])
+                if math.isfinite(c) and math.isfinite(r):
+                    col, row = c, r
+    pts = [t * (col, row), t * (col + 1, row), t * (col, row + 1)]
+    try:
+        xs, ys = transform(geoctx.rasterio_crs, crs, [p[0] for p in pts], [p[1] for p in pts])
+    except Exception:  # a point outside the CRS's domain: read full resolution then
+        return None
+    dx = math.hypot(xs[1] - xs[0], ys[1] - ys[0])
+    dy = math.hypot(xs[2] - xs[0], ys[2] - ys[0])
+    size = min(dx, dy)
+    return size if math.isfinite(size) and size > 0 else None
+
+
+def plan_band_read(path: str, bidx: int, geoctx: Any, footprint: dict | None = None) -> ReadPlan:
+    """Decide how to read band ``bidx`` of ``path`` into ``geoctx``'s grid.
+
+    Picks the coarsest internal overview whose pixels are still no larger than the
+    output pixels (as ``gdalwarp`` does), so zoomed-out grids read little data.
+    """
+    info, _ = _file_info(path)
+    if not 1 <= bidx <= len(info.dtypes):
+        raise DataError(f"{path} has no band {bidx} (it has {len(info.dtypes)})")
+    dtype = np.dtype(info.dtypes[bidx - 1])
+    # float32 keeps interpolated values of 8/16-bit data exactly enough; wider types need 64.
+    work = "float32" if dtype.itemsize <= 2 or dtype == np.float32 else "float64"
+    level, factor = None, 1
+    factors = info.overviews[bidx - 1]
+    if factors:
+        dst = _grid_pixel_size_in(geoctx, info.crs, footprint)
+        src_res = math.sqrt(abs(info.transform.a * info.transform.e))
+        if dst is not None:
+            ratio = dst / src_res
+            for i, f in enumerate(factors):
+                if f <= ratio * (1 + 1e-9):
+                    level, factor = i, f
+    return ReadPlan(path, bidx, level, factor, work)
+
+
+def _warp_band(plan: ReadPlan, src_nodata: float | None, geoctx: Any, resampling: Resampling):
+    """Warp one band into the grid: float array, NaN where there is no data."""
+    rows, cols = geoctx.arr_shape
+    out = np.full((rows, cols), np.nan, dtype=plan.work_dtype)
+    kwargs: dict[str, Any] = {}
+    if plan.overview_level is not None:
+        kwargs["overview_level"] = plan.overview_level
+    try:
+        with rasterio.Env(**gdal_read_options(plan.path)):
+            with rasterio.open(plan.path, **kwargs) as src:
+                nodata = src_nodata if src_nodata is not None else src.nodatavals[plan.bidx - 1]
+                reproject(
+                    rasterio.band(src, plan.bidx),
+                    out,
+                    src_nodata=nodata,
+                    dst_transform=geoctx.transform,
+                    dst_crs=geoctx.rasterio_crs,
+                    dst_nodata=np.nan,
+                    resampling=resampling,
+                    init_dest_nodata=True,
+                    num_threads=1,
+                )
+    except RasterioIOError as e:
+        raise DataError(f"cannot read band {plan.bidx} of {plan.path}: {e}") from e
+    out.setflags(write=False)  # shared through the cache
+    return out
+
+
+def rescale(values: np.ndarray, band: Band) -> np.ndarray:
+    """Map stored values linearly from ``data_range`` to ``physical_range`` (or [0, 1])."""
+    lo, hi = band.data_range
+    plo, phi = band.physical_range if band.physical_range is not None else (0.0, 1.0)
+    if hi == lo:
+        return np.full(values.shape, plo, dtype=np.float64)
+    scale = (phi - plo) / (hi - lo)
+    return (values.astype(np.float64) - lo) * scale + plo
+
+
+# --------------------------------------------------------------------------------------
+# The pixel source
+# --------------------------------------------------------------------------------------
+
+
+class CatalogSource:
+    """Pixels of catalog images of one product, on one GeoContext grid.
+
+    ``read(image_indices, bands)`` gives a float64 masked array ``(images, bands, rows,
+    cols)``, masked where there is no data, outside an image, or outside the GeoContext's
+    cutline geometry.
+    """
+
+    def __init__(
+        self,
+        records: Sequence[ImageRecord],
+        product: Product,
+        geoctx: Any,
+        resampler: str | None = "near",
+    ) -> None:
+        resampler = resampler or "near"
+        if resampler not in RESAMPLERS:
+            raise ParameterError(f"unknown resampler {resampler!r}; one of {', '.join(RESAMPLERS)}")
+        self.records = list(records)
+        self.product = product
+        self.geoctx = geoctx
+        self.resampler = resampler
+        self._resampling = RESAMPLERS[resampler]
+        self._cutline = getattr(geoctx, "cutline", getattr(geoctx, "geometry", None))
+        self._outside: np.ndarray | None = None
+        self._outside_lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __repr__(self) -> str:
+        return (
+            f"CatalogSource({len(self.records)} images of {self.product.id!r}, "
+            f"resampler={self.resampler!r})"
+        )
+
+    @property
+    def band_names(self) -> list[str]:
+        """The product's band names in order."""
+        return self.product.band_names
+
+    def bandinfo(self) -> dict[str, dict[str, Any]]:
+        """The product's bandinfo (ordered by band)."""
+        return self.product.bandinfo()
+
+    def properties(self, index: int) -> dict[str, Any]:
+        """The properties of image ``index`` as an Image holds them."""
+        return self.records[index].properties_dict()
+
+    def touches(self, index: int) -> bool:
+        """Whether image ``index``'s footprint meets the grid (and its cutline), per catalog."""
+        return footprint_intersects(
+            self.records[index].footprint, self.geoctx.bounds_lonlat, self._cutline
+        )
+
+    def _outside_cutline(self) -> np.ndarray | None:
+        """Pixels outside the cutline geometry (True = outside), computed once."""
+        if self._cutline is None:
+            return None
+        with self._outside_lock:
+            if self._outside is None:
+                geom = transform_geom("EPSG:4326", self.geoctx.rasterio_crs, self._cutline)
+                self._outside = rasterio.features.geometry_mask(
+                    [geom],
+                    out_shape=tuple(self.geoctx.arr_shape),
+                    transform=self.geoctx.transform,
+                    all_touched=bool(getattr(self.geoctx, "all_touched", False)),
+                )
+            return self._outside
+
+    def _band_reader(self, rec: ImageRecord, band: Band) -> Callable[[], np.ndarray]:
+        try:
+            path, bidx = rec.files[band.name]
+        except KeyError:
+            raise NotFoundError(
+                f"band {band.name!r} of product {self.product.id!r} has no file in image {rec.id!r}"
+            ) from None
+        geoctx, resampling = self.geoctx, self._resampling
+
+        def read() -> np.ndarray:
+            plan = plan_band_read(path, bidx, geoctx, rec.footprint)
+            _, stamp = _file_info(path)
+            key = (path, bidx, stamp, band.nodata, geoctx.cache_key, self.resampler, plan)
+            return _CACHE.get_or_compute(
+                key, lambda: _warp_band(plan, band.nodata, geoctx, resampling)
+            )
+
+        return read
+
+    def read(self, image_indices: Sequence[int], bands: Sequence[str]) -> np.ma.MaskedArray:
+        """Read ``bands`` of the images at ``image_indices``: float64 ``(n, b, rows, cols)``."""
+        indices = list(image_indices)
+        band_objs = [self.product.band(b) for b in bands]
+        rows, cols = self.geoctx.arr_shape
+        data = np.zeros((len(indices), len(band_objs), rows, cols), dtype=np.float64)
+        mask = np.ones(data.shape, dtype=bool)
+
+        slots: list[tuple[int, int]] = []
+        calls: list[Callable[[], np.ndarray]] = []
+        for i, index in enumerate(indices):
+            rec = self.records[index]
+            if not self.touches(index):
+                continue  # stays fully masked, and no file is opened
+            for j, band in enumerate(band_objs):
+                slots.append((i, j))
+                calls.append(self._band_reader(rec, band))
+
+        outside = self._outside_cutline()
+        for (i, j), warped in zip(slots, _run_all(calls), strict=True):
+            invalid = np.isnan(warped)
+            if outside is not None:
+                invalid = invalid | outside
+            data[i, j] = np.where(invalid, 0.0, rescale(warped, band_objs[j]))
+            mask[i, j] = invalid
+        return np.ma.MaskedArray(data, mask=mask, fill_value=0.0)
