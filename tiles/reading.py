@@ -311,10 +311,10 @@ def _grid_pixel_size_in(geoctx: Any, crs: Any, footprint: dict | None) -> float 
             if not part.is_empty:
                 p = part.representative_point()
                 xs, ys = transform("EPSG:4326", geoctx.rasterio_crs, [p.x], [p.y])
-                c, r = ~t * (xs[0], ys[0])
+                c, r = ~t @ (xs[0], ys[0])
                 if math.isfinite(c) and math.isfinite(r):
                     col, row = c, r
-    pts = [t * (col, row), t * (col + 1, row), t * (col, row + 1)]
+    pts = [t @ (col, row), t @ (col + 1, row), t @ (col, row + 1)]
     try:
         xs, ys = transform(geoctx.rasterio_crs, crs, [p[0] for p in pts], [p[1] for p in pts])
     except Exception:  # a point outside the CRS's domain: read full resolution then

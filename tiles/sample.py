@@ -441,8 +441,8 @@ def generate(folder: Path) -> dict[str, Any]:
     west, south, east, north = 180.0, 90.0, -180.0, -90.0
     for g in grids.values():
         h, w = g.shape
-        x0, y0 = g.transform * (0, 0)
-        x1, y1 = g.transform * (w, h)
+        x0, y0 = g.transform @ (0, 0)
+        x1, y1 = g.transform @ (w, h)
         b = transform_bounds(g.crs, "EPSG:4326", x0, y1, x1, y0)
         west, south, east, north = (
             min(west, b[0]),
@@ -509,8 +509,8 @@ def generate(folder: Path) -> dict[str, Any]:
         scenes[label]["landcover"] = _warp(land.landcover, land.grid, grid, Resampling.nearest)
 
     # Clouds live on a coarse lon/lat grid so both scenes of a date see the same sky.
-    cw, cn = land.grid.transform * (0, 0)
-    ce, cs = land.grid.transform * (land.grid.shape[1], land.grid.shape[0])
+    cw, cn = land.grid.transform @ (0, 0)
+    ce, cs = land.grid.transform @ (land.grid.shape[1], land.grid.shape[0])
     cres = 0.004
     cloud_grid = _Grid(
         "EPSG:4326",
@@ -563,8 +563,8 @@ def _union_grid(grids: Any, crs: str) -> _Grid:
     ys: list[float] = []
     for g in grids:
         h, w = g.shape
-        x0, y0 = g.transform * (0, 0)
-        x1, y1 = g.transform * (w, h)
+        x0, y0 = g.transform @ (0, 0)
+        x1, y1 = g.transform @ (w, h)
         b = transform_bounds(g.crs, crs, x0, y1, x1, y0)
         xs += [b[0], b[2]]
         ys += [b[1], b[3]]
