@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any as _Any
 
-from ..errors import ProxyTypeError
-from .containers import Dict, List, Tuple
+from .containers import Dict, Tuple
 from .core import Proxytype
 from .function import as_function
 from .imagery import Image, ImageCollection, _normalize_axis
-from .primitives import Any, Int, Str
+from .primitives import Any, Int
 
 _DATE_FIELDS = ("year", "month", "day", "hour", "minute", "second", "microsecond")
 
@@ -106,6 +105,6 @@ class ImageCollectionGroupby(Proxytype):
 
     def mosaic(self, reverse: bool = False) -> ImageCollection:
         """One mosaic per group, in key order."""
-        return ImageCollection._from_apply("wf.ImageCollectionGroupby.mosaic", self, reverse=reverse)
-
-
+        return ImageCollection._from_apply(
+            "wf.ImageCollectionGroupby.mosaic", self, reverse=reverse
+        )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any as _Any
-
 from ..errors import ProxyTypeError
 from .containers import List, Tuple
 from .core import Proxytype
@@ -36,7 +34,9 @@ def concat(*imgs) -> ImageCollection:
         raise ValueError("concat needs at least one Image or ImageCollection")
     for img in imgs:
         if not isinstance(img, ImageryMixin):
-            raise ProxyTypeError(f"concat takes Images or ImageCollections, not {type(img).__name__}")
+            raise ProxyTypeError(
+                f"concat takes Images or ImageCollections, not {type(img).__name__}"
+            )
     return ImageCollection._from_apply("wf.concat", *imgs)
 
 
@@ -58,5 +58,3 @@ def conv2d(obj, filt: Kernel):
     if not isinstance(filt, Kernel):
         raise ProxyTypeError(f"conv2d needs a Kernel, not {type(filt).__name__}")
     return type(obj)._from_apply("wf.conv2d", obj, filt)
-
-

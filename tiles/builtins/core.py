@@ -1,0 +1,383 @@
+"""Builtins for containers, control flow, numbers, strings and dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..engine import CollectionValue, ImageValue, binary_op, select_images, unary_op
+from ..engine import getitem as engine_getitem
+from ..errors import GraftTypeError, NotFoundError, WorkflowsError
+from ..graft import Closure
+from .registry import builtin, constant
+
+_MISSING = object()
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def is_imagery(x: Any) -> bool:
+    return isinstance(x, (ImageValue, CollectionValue))
+
+
+# -- containers --
+builtin("wf.list")(lambda *items: list(items))
+builtin("wf.list.copy")(lambda items: list(items))
+builtin("wf.tuple")(lambda *items: tuple(items))
+builtin("wf.dict.create")(lambda **items: dict(items))
+builtin("wf.dict.keys")(lambda d: list(d.keys()))
+builtin("wf.dict.values")(lambda d: list(d.values()))
+builtin("wf.dict.items")(lambda d: [tuple(kv) for kv in d.items()])
+builtin("wf.reversed")(lambda seq: list(reversed(seq)))
+builtin("wf.Slice.create")(lambda start=None, stop=None, step=None: slice(start, stop, step))
+constant("wf.Ellipsis", Ellipsis)
+for _name, _value in (("e", math.e), ("inf", math.inf), ("nan", math.nan), ("pi", math.pi)):
+    constant(f"wf.constants.{_name}", _value)
+
+
+@builtin("wf.dict.from_pairs")
+def dict_from_pairs(pairs: Sequence) -> dict:
+    return {_hashable(k): v for k, v in pairs}
+
+
+def _hashable(key: Any) -> Any:
+    return tuple(_hashable(k) for k in key) if isinstance(key, list) else key
+
+
+@builtin("wf.range")
+def range_(start: int, stop: int | None = None, step: int | None = None) -> list:
+    if stop is None:
+        return list(range(start))
+    return list(range(start, stop, step or 1))
+
+
+@builtin("wf.zip")
+def zip_(*sequences: Sequence) -> list:
+    return [tuple(items) for items in zip(*sequences, strict=False)]
+
+
+@builtin("wf.get")
+def get(obj: Any, key: Any, default: Any = _MISSING) -> Any:
+    """``obj[key]`` for dicts, lists, tuples, strings and collections."""
+    if isinstance(obj, CollectionValue):
+        return engine_getitem(obj, key)
+    if isinstance(obj, Mapping):
+        key = _hashable(key)
+        if key in obj:
+            return obj[key]
+        if default is not _MISSING:
+            return default
+        shown = ", ".join(repr(k) for k in list(obj)[:20])
+        raise NotFoundError(f"key {key!r} not found; available keys: {shown}")
+    try:
+        return obj[key]
+    except IndexError:
+        if default is not _MISSING:
+            return default
+        raise NotFoundError(f"index {key!r} out of range for length {len(obj)}") from None
+    except TypeError as e:
+        raise GraftTypeError(f"cannot index {type(obj).__name__} with {key!r}") from e
+
+
+# Attributes a graft may read, per value type: graft data never reaches arbitrary attributes.
+_ATTRIBUTES: dict[type, frozenset[str]] = {
+    ImageValue: frozenset({"ndarray", "properties", "bandinfo"}),
+    CollectionValue: frozenset({"ndarray", "properties", "bandinfo"}),
+    dt.datetime: frozenset({"year", "month", "day", "hour", "minute", "second", "microsecond"}),
+    dt.timedelta: frozenset({"days", "seconds", "microseconds"}),
+}
+
+
+def register_attributes(type_: type, names: frozenset[str]) -> None:
+    """Let ``wf.getattr`` read ``names`` on values of ``type_``."""
+    _ATTRIBUTES[type_] = names
+
+
+@builtin("wf.getattr")
+def getattr_(obj: Any, name: str) -> Any:
+    for type_, names in _ATTRIBUTES.items():
+        if isinstance(obj, type_):
+            if name not in names:
+                raise GraftTypeError(f"{type(obj).__name__} has no field {name!r}")
+            if isinstance(obj, (ImageValue, CollectionValue)) and name == "ndarray":
+                return obj.ndarray
+            return getattr(obj, name)
+    if isinstance(obj, Mapping) and name in obj:
+        return obj[name]
+    raise GraftTypeError(f"cannot read field {name!r} of {type(obj).__name__}")
+
+
+@builtin("wf.length")
+def length(obj: Any) -> int:
+    return len(obj)
+
+
+@builtin("wf.contains")
+def contains(obj: Any, item: Any) -> bool:
+    if isinstance(obj, CollectionValue):
+        if not isinstance(item, ImageValue):
+            raise GraftTypeError("an ImageCollection can only contain Images")
+        return any(p == item.properties for p in obj.properties)
+    return _hashable(item) in obj
+
+
+def _call(function: Callable, *args: Any) -> Any:
+    if not callable(function):
+        raise GraftTypeError(f"expected a function, got {type(function).__name__}")
+    return function(*args)
+
+
+def _images(seq: Any) -> list:
+    if isinstance(seq, CollectionValue):
+        return [seq.image(i) for i in range(len(seq))]
+    return list(seq)
+
+
+@builtin("wf.map")
+def map_(seq: Any, function: Callable) -> list:
+    return [_call(function, item) for item in _images(seq)]
+
+
+@builtin("wf.filter")
+def filter_(seq: Any, function: Callable) -> Any:
+    keep = [bool(_call(function, item)) for item in _images(seq)]
+    if isinstance(seq, CollectionValue):
+        return select_images(seq, [i for i, k in enumerate(keep) if k])
+    return [item for item, k in zip(seq, keep, strict=True) if k]
+
+
+@builtin("wf.sorted")
+def sorted_(seq: Any, key: Callable | None = None, reverse: bool = False) -> Any:
+    items = _images(seq)
+    keys = [_call(key, item) for item in items] if key is not None else items
+    try:
+        order = sorted(range(len(items)), key=lambda i: _sort_key(keys[i]), reverse=reverse)
+    except TypeError as e:
+        raise GraftTypeError(f"sort keys cannot be compared: {e}") from None
+    if isinstance(seq, CollectionValue):
+        return select_images(seq, order)
+    return [items[i] for i in order]
+
+
+def _sort_key(value: Any) -> Any:
+    if is_imagery(value):
+        raise GraftTypeError("sort keys must be numbers, strings or dates, not imagery")
+    return value
+
+
+@builtin("wf.reduce")
+def reduce_(seq: Any, function: Callable, initial: Any = _MISSING) -> Any:
+    items = _images(seq)
+    if initial is _MISSING:
+        if not items:
+            raise WorkflowsError("reduce of an empty sequence with no initial value")
+        accumulator, items = items[0], items[1:]
+    else:
+        accumulator = initial
+    for item in items:
+        accumulator = _call(function, accumulator, item)
+    return accumulator
+
+
+@builtin("wf.ifelse")
+def ifelse(condition: Any, if_true: Any, if_false: Any) -> Any:
+    """Branches are zero-argument functions so only the chosen one is evaluated."""
+    branch = if_true if bool(condition) else if_false
+    return branch() if isinstance(branch, Closure) else branch
+
+
+@builtin("wf.Int.cast")
+def int_cast(value: Any) -> int:
+    try:
+        return int(float(value)) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError) as e:
+        raise GraftTypeError(f"cannot convert {value!r} to Int") from e
+
+
+@builtin("wf.Float.cast")
+def float_cast(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError) as e:
+        raise GraftTypeError(f"cannot convert {value!r} to Float") from e
+
+
+@builtin("wf.divmod")
+def divmod_(a: Any, b: Any) -> tuple:
+    return divmod(a, b)
+
+
+@builtin("wf.debugging.sleep")
+def sleep(value: Any, seconds: float) -> Any:
+    import time
+
+    time.sleep(min(float(seconds), 60.0))
+    return value
+
+
+# -- operators: imagery goes to the engine, everything else follows Python --
+_PY_BINARY: dict[str, Callable] = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+    "floordiv": operator.floordiv,
+    "mod": operator.mod,
+    "pow": operator.pow,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "and": lambda a, b: a & b if not isinstance(a, bool) else bool(a and b),
+    "or": lambda a, b: a | b if not isinstance(a, bool) else bool(a or b),
+    "xor": operator.xor,
+    "lshift": operator.lshift,
+    "rshift": operator.rshift,
+    "arctan2": math.atan2,
+}
+_PY_UNARY: dict[str, Callable] = {
+    "neg": operator.neg,
+    "pos": operator.pos,
+    "abs": abs,
+    "invert": lambda a: (not a) if isinstance(a, bool) else ~a,
+    "log": math.log,
+    "log2": math.log2,
+    "log10": math.log10,
+    "log1p": math.log1p,
+    "sqrt": math.sqrt,
+    "cos": math.cos,
+    "arccos": math.acos,
+    "sin": math.sin,
+    "arcsin": math.asin,
+    "tan": math.tan,
+    "arctan": math.atan,
+    "exp": math.exp,
+    "square": lambda a: a * a,
+}
+
+
+def _apply_binary(op: str, a: Any, b: Any) -> Any:
+    if is_imagery(a) or is_imagery(b):
+        return binary_op(op, a, b)
+    if isinstance(a, dt.datetime) and isinstance(b, dt.timedelta) and op == "floordiv":
+        return (a - EPOCH) // b
+    if isinstance(a, dt.datetime) and isinstance(b, dt.timedelta) and op == "mod":
+        return (a - EPOCH) % b
+    try:
+        result = _PY_BINARY[op](a, b)
+    except ZeroDivisionError:
+        raise WorkflowsError(f"division by zero in {op}({a!r}, {b!r})") from None
+    except TypeError as e:
+        raise GraftTypeError(f"unsupported operands for {op}: {a!r} and {b!r}") from e
+    return result.item() if isinstance(result, np.generic) else result
+
+
+def _apply_unary(op: str, a: Any) -> Any:
+    if is_imagery(a):
+        return unary_op(op, a)
+    try:
+        return _PY_UNARY[op](a)
+    except (ValueError, TypeError) as e:
+        raise WorkflowsError(f"{op}({a!r}): {e}") from None
+
+
+def _register_binary(op: str, *names: str) -> None:
+    builtin(*names)(lambda a, b: _apply_binary(op, a, b))
+
+
+def _register_unary(op: str, *names: str) -> None:
+    builtin(*names)(lambda a: _apply_unary(op, a))
+
+
+_NUMPY_BINARY = {
+    "add": "add", "sub": "subtract", "mul": "multiply", "floordiv": "floor_divide",
+    "mod": "remainder", "pow": "power", "lt": "less", "le": "less_equal", "gt": "greater",
+    "ge": "greater_equal", "eq": "equal", "ne": "not_equal", "and": "logical_and",
+    "or": "logical_or", "xor": "logical_xor", "lshift": "left_shift", "rshift": "right_shift",
+    "arctan2": "arctan2",
+}  # fmt: skip
+for _op, _np_name in _NUMPY_BINARY.items():
+    _names = [f"wf.{_op}", f"wf.numpy.{_np_name}"]
+    if _op == "arctan2":
+        _names = ["wf.arctan2", "wf.numpy.arctan2"]
+    _register_binary(_op, *_names)
+_register_binary("div", "wf.div", "wf.truediv", "wf.numpy.true_divide", "wf.numpy.divide")
+builtin("wf.numpy.mod")(lambda a, b: _apply_binary("mod", a, b))
+_NUMPY_UNARY = {"neg": "negative", "pos": "positive", "abs": "absolute", "invert": "logical_not"}
+for _op in _PY_UNARY:
+    _names = [f"wf.{_op}"]
+    if _op in _NUMPY_UNARY:
+        _names.append(f"wf.numpy.{_NUMPY_UNARY[_op]}")
+    else:
+        _names.append(f"wf.numpy.{_op}")
+    _register_unary(_op, *_names)
+
+
+# -- strings --
+_STR_METHODS = frozenset(
+    "capitalize center count endswith expandtabs find format isalnum isalpha isdigit islower "
+    "isspace istitle isupper join ljust lower lstrip partition replace rfind rjust rpartition "
+    "rsplit rstrip split splitlines startswith strip swapcase title upper zfill".split()
+)
+
+
+def _str_method(name: str) -> Callable:
+    def method(s: str, *args: Any, **kwargs: Any) -> Any:
+        result = getattr(str, name)(s, *args, **kwargs)
+        return list(result) if isinstance(result, tuple) else result
+
+    return method
+
+
+for _name in _STR_METHODS:
+    builtin(f"wf.Str.{_name}")(_str_method(_name))
+
+
+# -- dates --
+@builtin("wf.datetime.from_components")
+def datetime_from_components(
+    year: int, month: int = 1, day: int = 1, hour: int = 0, minute: int = 0, second: int = 0,
+    microsecond: int = 0,
+) -> dt.datetime:  # fmt: skip
+    try:
+        return dt.datetime(year, month, day, hour, minute, second, microsecond, dt.timezone.utc)
+    except (TypeError, ValueError) as e:
+        raise WorkflowsError(f"invalid date: {e}") from None
+
+
+@builtin("wf.datetime.from_string")
+def datetime_from_string(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise WorkflowsError(f"not an ISO-8601 date or datetime: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+@builtin("wf.datetime.from_timestamp")
+def datetime_from_timestamp(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+
+
+@builtin("wf.datetime.is_between")
+def is_between(value: dt.datetime, start: dt.datetime, end: dt.datetime, inclusive: bool = True):
+    return start <= value <= end if inclusive else start < value < end
+
+
+@builtin("wf.timedelta.from_components")
+def timedelta_from_components(
+    days=0, seconds=0, microseconds=0, milliseconds=0, minutes=0, hours=0, weeks=0
+) -> dt.timedelta:
+    return dt.timedelta(
+        days=days, seconds=seconds, microseconds=microseconds, milliseconds=milliseconds,
+        minutes=minutes, hours=hours, weeks=weeks,
+    )  # fmt: skip
+
+
+builtin("wf.timedelta.total_seconds")(lambda td: td.total_seconds())

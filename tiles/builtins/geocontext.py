@@ -1,0 +1,50 @@
+"""Builtins that construct and query GeoContexts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..geocontext import AOI, DLTile, GeoContext, XYZTile
+from .core import register_attributes
+from .registry import builtin
+
+register_attributes(
+    GeoContext,
+    frozenset(
+        {
+            "geometry",
+            "resolution",
+            "crs",
+            "align_pixels",
+            "bounds",
+            "bounds_crs",
+            "shape",
+            "arr_shape",
+            "gdal_geotrans",
+            "projected_bounds",
+            "all_touched",
+        }
+    ),  # fmt: skip
+)
+
+
+@builtin("wf.GeoContext.create")
+def create(**fields: Any) -> AOI:
+    for name in ("bounds", "shape"):
+        if isinstance(fields.get(name), list):
+            fields[name] = tuple(fields[name])
+    return AOI(**fields)
+
+
+@builtin("wf.GeoContext.from_dltile_key")
+def from_dltile_key(key: str, all_touched: bool = False) -> DLTile:
+    return DLTile.from_key(key, all_touched=bool(all_touched))
+
+
+@builtin("wf.GeoContext.from_xyz_tile")
+def from_xyz_tile(x: int, y: int, z: int, all_touched: bool = False) -> XYZTile:
+    return XYZTile(x, y, z, all_touched=bool(all_touched))
+
+
+builtin("wf.GeoContext.coords_to_index")(lambda ctx, x, y: tuple(ctx.coords_to_index(x, y)))
+builtin("wf.GeoContext.index_to_coords")(lambda ctx, r, c: tuple(ctx.index_to_coords(r, c)))

@@ -1,0 +1,64 @@
+"""The one table of operations a graft may call, and the evaluation context they share."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import GeoContextError
+
+REGISTRY: dict[str, Any] = {}
+
+
+def builtin(*names: str) -> Callable[[Callable], Callable]:
+    """Register a function under one or more builtin names (``wf.add``, ``wf.numpy.add``...)."""
+
+    def register(function: Callable) -> Callable:
+        for name in names:
+            if name in REGISTRY:
+                raise ValueError(f"builtin {name!r} is registered twice")
+            REGISTRY[name] = function
+        return function
+
+    return register
+
+
+def constant(name: str, value: Any) -> None:
+    """Register a value looked up by name (e.g. ``wf.constants.pi``)."""
+    REGISTRY[name] = value
+
+
+@dataclass
+class EvaluationContext:
+    """What builtins may need beyond their arguments: the GeoContext of this evaluation."""
+
+    geoctx: Any = None
+    notes: list[str] = field(default_factory=list)
+
+    def require_geoctx(self, what: str) -> Any:
+        if self.geoctx is None:
+            raise GeoContextError(
+                f"{what} needs a GeoContext: pass one to compute(), e.g. "
+                "compute(wf.scenes.AOI(bounds=..., resolution=..., crs=...))"
+            )
+        return self.geoctx
+
+
+_current: contextvars.ContextVar[EvaluationContext | None] = contextvars.ContextVar(
+    "tiles_evaluation_context", default=None
+)
+
+
+def current_context() -> EvaluationContext:
+    """The context of the evaluation running in this thread (an empty one outside any)."""
+    return _current.get() or EvaluationContext()
+
+
+def set_context(context: EvaluationContext) -> contextvars.Token:
+    return _current.set(context)
+
+
+def reset_context(token: contextvars.Token) -> None:
+    _current.reset(token)
