@@ -30,6 +30,14 @@ from tiles.engine.imagery import (
 )
 from tiles.engine.masking import getmask, mask
 from tiles.engine.ops import BINARY_OPS, UNARY_OPS, binary_op, unary_op
+from tiles.engine.raster import (
+    clip_values,
+    colormap,
+    conv2d,
+    replace_empty_with,
+    scale_values,
+    where,
+)
 from tiles.engine.reductions import REDUCTIONS, mosaic, reduce, sortby_composite
 from tiles.engine.structure import (
     concat,
@@ -56,6 +64,9 @@ __all__ = [
     "ImageryTypeError",
     "PixelSource",
     "binary_op",
+    "clip_values",
+    "colormap",
+    "conv2d",
     "concat",
     "concat_bands",
     "from_images",
@@ -70,10 +81,13 @@ __all__ = [
     "pick_bands",
     "reduce",
     "rename_bands",
+    "replace_empty_with",
+    "scale_values",
     "select_images",
     "sortby_composite",
     "tail",
     "unary_op",
+    "where",
     "window_indices",
     "with_bandinfo",
     "with_properties",
