@@ -1,0 +1,214 @@
+"""Start and stop the tile server: in the foreground, or on a background thread.
+
+``serve`` is what ``python -m tiles serve`` runs. ``ensure_server`` starts one
+server per Python process (notebook kernel) on 127.0.0.1 at a free port the first
+time a layer needs it, and returns where it listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import ipaddress
+import logging
+import os
+import socket
+import threading
+from pathlib import Path
+
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
+
+from tiles.server.handlers import routes
+from tiles.server.registry import LayerRegistry
+from tiles.server.service import TileService
+
+logger = logging.getLogger(__name__)
+
+
+def static_dir() -> Path:
+    """The viewer's files: ``$TILES_STATIC``, else ``static/`` at the project root."""
+    env = os.environ.get("TILES_STATIC")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "static"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        try:
+            return all(
+                ipaddress.ip_address(info[4][0]).is_loopback
+                for info in socket.getaddrinfo(host, None)
+            )
+        except OSError:
+            return False
+
+
+def make_app(
+    service: TileService, token: str | None = None, require_token: bool = False
+) -> tornado.web.Application:
+    """The Tornado application serving ``service``."""
+    return tornado.web.Application(
+        routes(service, token, require_token, static_dir()),
+        compress_response=False,  # PNG is already compressed; JSON answers are small
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerInfo:
+    """Where a running tile server listens."""
+
+    host: str
+    port: int
+    token: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` (IPv6 hosts in brackets)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+class RunningServer:
+    """A tile server running on its own thread with its own event loop."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        db_path: str | os.PathLike | None = None,
+        workers: int | None = None,
+        max_pending: int | None = None,
+        array_cache_bytes: int | None = None,
+        png_cache_bytes: int | None = None,
+    ) -> None:
+        token = _check_token(host, token)
+        self.service = TileService(
+            LayerRegistry(db_path),
+            workers=workers,
+            max_pending=max_pending,
+            array_cache_bytes=array_cache_bytes,
+            png_cache_bytes=png_cache_bytes,
+        )
+        sockets = tornado.netutil.bind_sockets(port, host)
+        # With port 0 every address family would get its own free port; keep the first.
+        sockets, extra = sockets[:1], sockets[1:]
+        for sock in extra:
+            sock.close()
+        self.info = ServerInfo(host, sockets[0].getsockname()[1], token)
+        app = make_app(self.service, token, require_token=not is_loopback(host))
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(
+            target=self._main, args=(app, sockets), name="tiles-server", daemon=True
+        )
+        self._error: BaseException | None = None
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            self.service.close()
+            raise RuntimeError(f"tile server failed to start: {self._error}") from self._error
+
+    def _main(self, app: tornado.web.Application, sockets: list) -> None:
+        async def run() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            server = tornado.httpserver.HTTPServer(app)
+            server.add_sockets(sockets)
+            self._ready.set()
+            await self._stop.wait()
+            server.stop()
+            await server.close_all_connections()
+
+        try:
+            asyncio.run(run())
+        except BaseException as exc:  # report start-up failures to the starting thread
+            self._error = exc
+            self._ready.set()
+            if not isinstance(exc, Exception):
+                raise
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` of this server."""
+        return self.info.base_url
+
+    def stop(self) -> None:
+        """Stop listening, end the worker pool and close the layer database."""
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(timeout=10)
+        self.service.close()
+
+
+def _check_token(host: str, token: str | None) -> str | None:
+    token = token or os.environ.get("TILES_TOKEN") or None
+    if not is_loopback(host) and not token:
+        raise ValueError(
+            f"listening on {host!r} exposes the server to the network: give a token "
+            "(--token or the TILES_TOKEN environment variable) so only its holders add layers"
+        )
+    return token
+
+
+_lock = threading.Lock()
+_server: RunningServer | None = None
+
+
+def ensure_server() -> ServerInfo:
+    """Start the process's tile server on 127.0.0.1 (free port) if needed; say where it is."""
+    global _server
+    with _lock:
+        if _server is None:
+            _server = RunningServer("127.0.0.1", 0)
+            logger.info("tile server listening at %s", _server.base_url)
+        return _server.info
+
+
+def stop_server() -> None:
+    """Stop the server started by :func:`ensure_server`, if any."""
+    global _server
+    with _lock:
+        if _server is not None:
+            _server.stop()
+            _server = None
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, token: str | None = None) -> None:
+    """Run the tile server in the foreground until interrupted (``python -m tiles serve``).
+
+    Binding to a non-loopback address requires ``token`` (or ``$TILES_TOKEN``); it is
+    then needed to add or delete layers, while tiles stay readable by anyone.
+    """
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    token = _check_token(host, token)
+
+    async def run() -> None:
+        service = TileService(LayerRegistry())
+        app = make_app(service, token, require_token=not is_loopback(host))
+        server = tornado.httpserver.HTTPServer(app)
+        server.listen(port, host)
+        shown = f"[{host}]" if ":" in host else host
+        logger.info(
+            "tile server on http://%s:%d (layers in %s)", shown, port, service.registry.path
+        )
+        try:
+            await asyncio.Event().wait()
+        finally:
+            server.stop()
+            service.close()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,227 @@
+"""From a layer and a tile to pixels: evaluate, reduce, crop, pick bands.
+
+These functions run on worker threads and know nothing about HTTP. Their output,
+:class:`TileData`, is what the array cache holds, so changing only how a tile looks
+(scales, colormap, checkerboard) re-renders it without recomputing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+import shapely.geometry
+from rasterio.warp import transform as transform_points
+
+from tiles.errors import NotFoundError, ParameterError, WorkflowsError
+from tiles.geocontext import AOI, GeoContext, XYZTile
+from tiles.server.analysis import GraftFacts, analyse
+
+#: Web-mercator resolution at zoom 18 (about 0.6 m): fine enough that one pixel sits in
+#: one source pixel of any catalogued imagery, for value lookups of computed sources.
+_FALLBACK_RESOLUTION = 2 * np.pi * 6378137.0 / 2**18 / 256
+
+
+@dataclasses.dataclass(frozen=True)
+class TileData:
+    """Pixels of one tile after reduction: ``array`` is None for an empty image."""
+
+    array: np.ma.MaskedArray | None
+    bandnames: tuple[str, ...] = ()
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held (data plus mask), for the byte-bounded cache."""
+        if self.array is None:
+            return 64
+        mask = np.ma.getmask(self.array)
+        return int(self.array.data.nbytes + (0 if mask is np.ma.nomask else mask.nbytes)) + 64
+
+
+@functools.lru_cache(maxsize=1024)
+def _facts_cached(graft_json: str) -> GraftFacts:
+    import json
+
+    return analyse(json.loads(graft_json))
+
+
+def graft_facts(graft: dict) -> GraftFacts:
+    """:func:`tiles.server.analysis.analyse`, cached per graft."""
+    import json
+
+    return _facts_cached(json.dumps(graft, sort_keys=True))
+
+
+def sources_intersect(facts: GraftFacts, bbox_lonlat: Sequence[float]) -> bool | None:
+    """Whether any source of the graph has data in a lon/lat box, from catalog footprints.
+
+    Returns None when that cannot be known cheaply (sources computed or unknown to the
+    catalog, or the graph may create pixels outside its sources), meaning "compute it".
+    """
+    if not facts.footprint_bounded:
+        return None
+    from tiles import catalog
+
+    try:
+        for image_id in facts.image_ids:
+            record = catalog.image(image_id)
+            if catalog.footprint_intersects(record.footprint, bbox_lonlat):
+                return True
+        for product_id in facts.product_ids:
+            # Dates are ignored: a superset of the real sources can only keep a tile, never
+            # wrongly blank it.
+            if catalog.search(product_id, bbox_lonlat=bbox_lonlat, limit=1):
+                return True
+    except NotFoundError:
+        return None  # let evaluation report the unknown id properly
+    return False
+
+
+def evaluate_value(graft: dict, geoctx: GeoContext, arguments: Mapping[str, Any]) -> Any:
+    """Evaluate a layer graft in ``geoctx`` with parameter values ``arguments``."""
+    from tiles.compute import evaluate
+
+    return evaluate(graft, geoctx=geoctx, arguments=dict(arguments))
+
+
+def to_tile_data(value: Any, reduction: str, halo: int = 0, bands: Sequence[str] = ()) -> TileData:
+    """Reduce a collection, crop the halo and pick ``bands`` of an evaluated value."""
+    from tiles.engine import CollectionValue, ImageValue, reduce
+
+    if isinstance(value, CollectionValue):
+        value = ImageValue.empty() if value.is_empty else reduce(value, reduction, axis="images")
+    if not isinstance(value, ImageValue):
+        raise WorkflowsError(
+            f"a layer must compute an Image or ImageCollection, not {type(value).__name__}"
+        )
+    if value.is_empty:
+        return TileData(None)
+    array = value.ndarray
+    names = tuple(value.band_names)
+    if array is None:
+        return TileData(None)
+    if halo:
+        array = array[:, halo:-halo, halo:-halo]
+    if bands:
+        missing = [b for b in bands if b not in names]
+        if missing:
+            raise ParameterError(
+                f"band {missing[0]!r} not in this layer's bands ({', '.join(names)})"
+            )
+        array = array[[names.index(b) for b in bands]]
+        names = tuple(bands)
+    return TileData(np.ma.asarray(array), names)
+
+
+def compute_tile(
+    graft: dict,
+    arguments: Mapping[str, Any],
+    tile: XYZTile,
+    reduction: str,
+    bands: Sequence[str] = (),
+) -> TileData:
+    """Compute the pixels of one map tile.
+
+    Graphs whose pixels depend on neighbours (convolutions, non-nearest resampling)
+    are computed on a buffered tile and cropped, so adjacent tiles join seamlessly.
+    """
+    facts = graft_facts(graft)
+    halo = facts.halo
+    ctx = tile.buffered(halo) if halo else tile
+    value = evaluate_value(graft, ctx, arguments)
+    return to_tile_data(value, reduction, halo, bands)
+
+
+def _native_grid(facts: GraftFacts, x: float, y: float) -> tuple[str, float] | None:
+    """(crs, resolution) of the first catalogued source with data at a 3857 point."""
+    from tiles import catalog
+
+    (lon,), (lat,) = transform_points("EPSG:3857", "EPSG:4326", [x], [y])
+    point = (lon, lat, lon, lat)
+    try:
+        records = [catalog.image(i) for i in facts.image_ids]
+        for product_id in facts.product_ids:
+            records.extend(catalog.search(product_id, bbox_lonlat=point, limit=1))
+    except NotFoundError:
+        return None
+    for record in records:
+        if catalog.footprint_intersects(record.footprint, point):
+            return record.crs, abs(record.geotrans[1])
+    return None
+
+
+def point_context(facts: GraftFacts, x: float, y: float) -> tuple[AOI, int]:
+    """A small AOI around EPSG:3857 point (x, y) at its source's native resolution.
+
+    Returns the AOI and the row/col index of the pixel holding the point. The AOI is
+    one pixel plus the graph's halo on each side, on the source's own grid when the
+    source is known from the catalog (so values are the stored pixels, unresampled).
+    """
+    native = _native_grid(facts, x, y) if facts.sources_known else None
+    if native is not None:
+        crs, res = native
+        (px,), (py,) = transform_points("EPSG:3857", crs, [x], [y])
+    else:
+        crs, res, px, py = "EPSG:3857", _FALLBACK_RESOLUTION, x, y
+    # Snap to the resolution grid, as catalogued rasters' origins are whole pixels.
+    left = np.floor(px / res) * res
+    top = np.floor(py / res) * res + res
+    halo = facts.halo
+    aoi = AOI(
+        bounds=(
+            left - halo * res,
+            top - res - halo * res,
+            left + res + halo * res,
+            top + halo * res,
+        ),
+        bounds_crs=crs,
+        crs=crs,
+        resolution=res,
+        align_pixels=False,
+    )
+    return aoi, halo
+
+
+def value_at(
+    graft: dict,
+    arguments: Mapping[str, Any],
+    x: float,
+    y: float,
+    reduction: str,
+    bands: Sequence[str] = (),
+) -> dict[str, float | None]:
+    """Band values of the layer at EPSG:3857 point (x, y); masked bands give None."""
+    facts = graft_facts(graft)
+    aoi, index = point_context(facts, x, y)
+    value = evaluate_value(graft, aoi, arguments)
+    data = to_tile_data(value, reduction, 0, bands)
+    if data.array is None:
+        return {}
+    pixel = data.array[:, index, index]
+    return {
+        name: (None if np.ma.is_masked(pixel[i]) else float(pixel[i]))
+        for i, name in enumerate(data.bandnames)
+    }
+
+
+def footprint_lonlat(facts: GraftFacts) -> shapely.Geometry | None:
+    """Union of the sources' lon/lat footprints when all sources are catalogued, else None."""
+    if not facts.sources_known or not (facts.image_ids or facts.product_ids):
+        return None
+    from tiles import catalog
+
+    shapes = []
+    try:
+        for image_id in facts.image_ids:
+            shapes.append(shapely.geometry.shape(catalog.image(image_id).footprint))
+        for product_id in facts.product_ids:
+            shapes.extend(shapely.geometry.shape(r.footprint) for r in catalog.search(product_id))
+    except NotFoundError:
+        return None
+    if not shapes:
+        return None
+    return shapely.union_all(shapes)

@@ -1,0 +1,136 @@
+"""Parse the tile URL query vocabulary into validated options and parameter values.
+
+The vocabulary is the original map client's: ``session_id``, ``colormap`` (empty
+means none), ``reduction``, ``checkerboard``, ``band`` (repeatable), ``scales``
+(JSON or ``null``) and one ``name=<JSON>`` per parameter, where the JSON is a
+literal or a graft. Options missing from the query fall back to the layer's
+registered defaults; every error names the key at fault.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tiles import render
+from tiles.errors import ParameterError
+from tiles.server.registry import RESERVED_QUERY_KEYS, Layer
+
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
+
+
+@dataclasses.dataclass(frozen=True)
+class TileQuery:
+    """Everything a tile request asks for, validated."""
+
+    session_id: str | None
+    scales: list[render.ScalePair]
+    colormap: str | None
+    reduction: str
+    checkerboard: bool
+    bands: tuple[str, ...]
+    #: Parameter values as Python values, ready for evaluation.
+    arguments: dict[str, Any]
+    #: Canonical text of the parameter values, for cache keys.
+    arguments_key: str
+
+    @property
+    def render_key(self) -> tuple:
+        """What changes pixels without recomputing: the look of the tile."""
+        return (tuple(self.scales), self.colormap, self.checkerboard)
+
+
+def _text(values: Sequence[Any]) -> str:
+    value = values[-1]
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _parse_json(key: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParameterError(f"query parameter {key!r}: {text[:80]!r} is not valid JSON") from exc
+
+
+def _identity(value: Any) -> Any:
+    if isinstance(value, dict) and "returns" in value:
+        from tiles.graft import content_hash
+
+        return {"graft": content_hash(value)}
+    return value
+
+
+def decode_parameter(name: str, json_value: Any) -> Any:
+    """A parameter's JSON (literal or graft) as a Python value; errors name the parameter."""
+    from tiles.compute import decode_argument
+
+    try:
+        return decode_argument(json_value)
+    except Exception as exc:  # any failure here is the caller's bad value, not a server fault
+        raise ParameterError(f"invalid value for parameter {name!r}: {exc}") from exc
+
+
+def parse_tile_query(
+    args: Mapping[str, Sequence[Any]], layer: Layer, extra_keys: frozenset[str] = frozenset()
+) -> TileQuery:
+    """Validate a tile request's query (``{key: [values]}``) against ``layer``.
+
+    ``extra_keys`` are further keys the caller handles itself (such as ``x`` and ``y``).
+    Keys starting with ``_`` are ignored, so clients may add cache-busting values.
+    """
+    session_id = _text(args["session_id"]) if "session_id" in args else None
+
+    if "scales" in args:
+        text = _text(args["scales"])
+        scales_value = None if text.strip() in ("", "null") else _parse_json("scales", text)
+    else:
+        scales_value = [list(p) for p in layer.scales]
+    colormap = _text(args["colormap"]) if "colormap" in args else layer.colormap
+    reduction = _text(args["reduction"]) if "reduction" in args else layer.reduction
+    pairs, cmap, red = render.check_options(scales_value, colormap, reduction)
+
+    checkerboard = layer.checkerboard
+    if "checkerboard" in args:
+        text = _text(args["checkerboard"]).strip().lower()
+        if text not in _TRUE | _FALSE:
+            raise ParameterError(
+                f"query parameter 'checkerboard' must be true or false, not {text!r}"
+            )
+        checkerboard = text in _TRUE
+
+    bands: tuple[str, ...] = ()
+    if "band" in args:
+        bands = tuple(_text([v]) for v in args["band"])
+        if not 1 <= len(bands) <= 3:
+            raise ParameterError(f"query parameter 'band' given {len(bands)} times; at most 3")
+
+    raw: dict[str, Any] = {}
+    for key, values in args.items():
+        if key in RESERVED_QUERY_KEYS or key in extra_keys or key.startswith("_"):
+            continue
+        if key not in layer.parameters:
+            takes = ", ".join(sorted(layer.parameters)) or "no parameters"
+            raise ParameterError(f"unknown query parameter {key!r}; this layer takes {takes}")
+        raw[key] = _parse_json(key, _text(values))
+    for name, default in layer.parameters.items():
+        if name not in raw:
+            if default is None:
+                raise ParameterError(f"missing value for parameter {name!r}")
+            raw[name] = default
+    arguments = {name: decode_parameter(name, value) for name, value in raw.items()}
+    arguments_key = json.dumps(
+        {k: _identity(v) for k, v in raw.items()}, sort_keys=True, separators=(",", ":")
+    )
+    return TileQuery(
+        session_id=session_id,
+        scales=pairs,
+        colormap=cmap,
+        reduction=red,
+        checkerboard=checkerboard,
+        bands=bands,
+        arguments=arguments,
+        arguments_key=arguments_key,
+    )

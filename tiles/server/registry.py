@@ -1,0 +1,272 @@
+"""Registered layers, kept in SQLite so tile URLs keep working after a restart.
+
+A layer is a graft plus its default visualisation options and parameter values.
+Its id is derived from the graft's content hash and those options, so registering
+the same thing twice gives the same id (and the same URLs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from tiles import render
+from tiles.errors import NotFoundError, ParameterError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS layers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    graft TEXT NOT NULL,
+    graft_hash TEXT NOT NULL,
+    options TEXT NOT NULL,
+    parameters TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Layer:
+    """A registered layer: what to compute and how to show it by default."""
+
+    id: str
+    name: str
+    graft: dict
+    graft_hash: str
+    scales: list[tuple[float | None, float | None]]
+    colormap: str | None
+    checkerboard: bool
+    reduction: str
+    log_level: int
+    #: Parameter name -> default value as JSON (a literal or a graft), None when no default.
+    parameters: dict[str, Any]
+    created: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The public description served by ``GET /layers/{id}``."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "graft": self.graft,
+            "scales": [list(p) for p in self.scales] or None,
+            "colormap": self.colormap,
+            "checkerboard": self.checkerboard,
+            "reduction": self.reduction,
+            "log_level": self.log_level,
+            "parameters": self.parameters,
+            "created": self.created,
+        }
+
+
+def default_db_path() -> Path:
+    """``$TILES_SERVER_DB``, else ``layers.sqlite`` beside the catalog database."""
+    env = os.environ.get("TILES_SERVER_DB")
+    if env:
+        return Path(env).expanduser()
+    from tiles.catalog import default_catalog_path
+
+    return default_catalog_path().expanduser().parent / "layers.sqlite"
+
+
+def _graft_hash(graft: dict) -> str:
+    from tiles.graft import content_hash
+
+    return content_hash(graft)
+
+
+def _value_identity(value: Any) -> Any:
+    # A graft-valued default hashes by content, so key numbering does not change the id.
+    if isinstance(value, dict) and "returns" in value:
+        return {"graft": _graft_hash(value)}
+    return value
+
+
+def normalize_log_level(level: Any) -> int:
+    """A logging level as an int; accepts ints and names like ``"WARNING"``."""
+    if isinstance(level, bool):
+        raise ParameterError(f"Invalid log_level {level!r}")
+    if level is None:
+        return logging.DEBUG
+    if isinstance(level, int):
+        return level
+    if isinstance(level, str):
+        named = logging.getLevelName(level.upper())
+        if isinstance(named, int):
+            return named
+    raise ParameterError(f"Invalid log_level {level!r}: use a number or a name like 'WARNING'")
+
+
+def normalize_parameters(parameters: Any) -> dict[str, Any]:
+    """Parameter declarations as {name: default JSON or None}.
+
+    Accepts a mapping of names to defaults, or a list of names.
+    """
+    if parameters is None:
+        return {}
+    if isinstance(parameters, list):
+        parameters = {name: None for name in parameters}
+    if not isinstance(parameters, dict):
+        raise ParameterError(
+            f"Invalid parameters {parameters!r}: expected an object of name: default value"
+        )
+    for name in parameters:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ParameterError(f"Invalid parameter name {name!r}")
+        if name in RESERVED_QUERY_KEYS:
+            raise ParameterError(
+                f"Parameter name {name!r} is reserved by the tile URL; rename the parameter"
+            )
+    return dict(parameters)
+
+
+#: Query keys of tile URLs; parameters cannot use these names.
+RESERVED_QUERY_KEYS = frozenset(
+    {"session_id", "colormap", "reduction", "checkerboard", "band", "scales", "token"}
+)
+
+
+def make_layer(
+    graft: Any,
+    name: str | None = None,
+    scales: Any = None,
+    colormap: str | None = None,
+    checkerboard: Any = True,
+    reduction: str | None = "mosaic",
+    log_level: Any = logging.DEBUG,
+    parameters: Any = None,
+) -> Layer:
+    """Validate a layer definition and give it its content-derived id."""
+    if not (isinstance(graft, dict) and "returns" in graft):
+        raise ParameterError("graft must be a JSON object with a 'returns' key")
+    if not isinstance(checkerboard, bool):
+        raise ParameterError(f"checkerboard must be true or false, not {checkerboard!r}")
+    if name is not None and not isinstance(name, str):
+        raise ParameterError(f"name must be a string, not {name!r}")
+    pairs, cmap, red = render.check_options(scales, colormap, reduction)
+    level = normalize_log_level(log_level)
+    params = normalize_parameters(parameters)
+    graft_hash = _graft_hash(graft)
+    identity = {
+        "graft": graft_hash,
+        "name": name or "",
+        "scales": pairs,
+        "colormap": cmap,
+        "checkerboard": checkerboard,
+        "reduction": red,
+        "log_level": level,
+        "parameters": {k: _value_identity(v) for k, v in sorted(params.items())},
+    }
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+    return Layer(
+        id=digest[:24],
+        name=name or "",
+        graft=graft,
+        graft_hash=graft_hash,
+        scales=pairs,
+        colormap=cmap,
+        checkerboard=checkerboard,
+        reduction=red,
+        log_level=level,
+        parameters=params,
+        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+class LayerRegistry:
+    """Layers stored in one SQLite file, with an in-memory index for fast tile lookups."""
+
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        # One connection shared under a lock: writes are rare and reads are served from memory.
+        self._conn = sqlite3.connect(str(self.path), check_same_thread=False)
+        with self._conn:
+            self._conn.executescript(_SCHEMA)
+        self._layers: dict[str, Layer] = {}
+        for row in self._conn.execute(
+            "SELECT id, name, graft, graft_hash, options, parameters, created FROM layers"
+        ):
+            layer = self._from_row(row)
+            self._layers[layer.id] = layer
+
+    @staticmethod
+    def _from_row(row: tuple) -> Layer:
+        layer_id, name, graft, graft_hash, options, parameters, created = row
+        opts = json.loads(options)
+        return Layer(
+            id=layer_id,
+            name=name,
+            graft=json.loads(graft),
+            graft_hash=graft_hash,
+            scales=[tuple(p) for p in opts["scales"]],
+            colormap=opts["colormap"],
+            checkerboard=opts["checkerboard"],
+            reduction=opts["reduction"],
+            log_level=opts["log_level"],
+            parameters=json.loads(parameters),
+            created=created,
+        )
+
+    def add(self, layer: Layer) -> Layer:
+        """Store ``layer``; registering an existing id returns the stored layer unchanged."""
+        with self._lock:
+            existing = self._layers.get(layer.id)
+            if existing is not None:
+                return existing
+            options = {
+                "scales": [list(p) for p in layer.scales],
+                "colormap": layer.colormap,
+                "checkerboard": layer.checkerboard,
+                "reduction": layer.reduction,
+                "log_level": layer.log_level,
+            }
+            with self._conn:
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO layers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        layer.id,
+                        layer.name,
+                        json.dumps(layer.graft),
+                        layer.graft_hash,
+                        json.dumps(options),
+                        json.dumps(layer.parameters),
+                        layer.created,
+                    ),
+                )
+            self._layers[layer.id] = layer
+            return layer
+
+    def get(self, layer_id: str) -> Layer:
+        """The layer with ``layer_id``; NotFoundError when there is none."""
+        layer = self._layers.get(layer_id)
+        if layer is None:
+            raise NotFoundError(f"layer {layer_id!r} not found")
+        return layer
+
+    def list(self) -> list[Layer]:
+        """Every layer, oldest first."""
+        return sorted(self._layers.values(), key=lambda layer: (layer.created, layer.id))
+
+    def delete(self, layer_id: str) -> None:
+        """Forget a layer (its URLs answer 404 afterwards)."""
+        with self._lock:
+            self.get(layer_id)
+            with self._conn:
+                self._conn.execute("DELETE FROM layers WHERE id = ?", (layer_id,))
+            del self._layers[layer_id]
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()

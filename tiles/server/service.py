@@ -1,0 +1,212 @@
+"""The tile service: registry, caches, work queue and logs, wired together without HTTP.
+
+Handlers parse requests and call :class:`TileService`; the service decides what to
+compute, where results are cached, and what runs on the worker pool.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import threading
+import time
+from collections.abc import Hashable
+from typing import Any
+
+from rasterio.crs import CRS
+
+from tiles import render
+from tiles.geocontext import XYZTile
+from tiles.server import logs, pipeline
+from tiles.server.cache import ByteLRU
+from tiles.server.query import TileQuery
+from tiles.server.registry import Layer, LayerRegistry
+from tiles.server.workqueue import WorkQueue
+
+_MB = 1024 * 1024
+#: How long a layer's source footprint (for TileJSON bounds) is reused before asking the
+#: catalog again; images added to the catalog show up after at most this long.
+FOOTPRINT_TTL_SECONDS = 60.0
+MAX_ZOOM = 22
+
+
+def _env_mb(name: str, default: int) -> int:
+    try:
+        return int(float(os.environ.get(name, default)) * _MB)
+    except ValueError:
+        return default * _MB
+
+
+class TileService:
+    """Compute and render tiles for registered layers, with caching and de-duplication."""
+
+    def __init__(
+        self,
+        registry: LayerRegistry,
+        workers: int | None = None,
+        max_pending: int | None = None,
+        array_cache_bytes: int | None = None,
+        png_cache_bytes: int | None = None,
+    ) -> None:
+        self.registry = registry
+        self.queue = WorkQueue(workers, max_pending)
+        self.arrays: ByteLRU[pipeline.TileData] = ByteLRU(
+            array_cache_bytes
+            if array_cache_bytes is not None
+            else _env_mb("TILES_ARRAY_CACHE_MB", 512),
+            sizeof=lambda d: d.nbytes,
+        )
+        self.pngs: ByteLRU[bytes] = ByteLRU(
+            png_cache_bytes if png_cache_bytes is not None else _env_mb("TILES_PNG_CACHE_MB", 128),
+            sizeof=len,
+        )
+        self.logbook = logs.LogBook()
+        self.computed = 0  # tile computations actually run (not cache hits or joins)
+        self._count_lock = threading.Lock()
+        self._footprints: dict[str, tuple[float, Any]] = {}
+        logs.install_capture()
+
+    # -- keys ------------------------------------------------------------------------------
+
+    @staticmethod
+    def compute_key(layer: Layer, q: TileQuery, tile: XYZTile) -> tuple:
+        """Identity of a tile's pixels: what is computed, never how it is shown."""
+        return (layer.graft_hash, q.arguments_key, tile.z, tile.x, tile.y, q.reduction, q.bands)
+
+    @staticmethod
+    def png_key(compute_key: tuple, q: TileQuery) -> tuple:
+        """Identity of an encoded tile: its pixels and its look."""
+        return (*compute_key, q.render_key)
+
+    # -- work run on the pool --------------------------------------------------------------
+
+    def compute_job(
+        self, layer: Layer, q: TileQuery, tile: XYZTile, key: Hashable
+    ) -> pipeline.TileData:
+        """Compute one tile's pixels and cache them (runs on a worker thread)."""
+        with self._count_lock:
+            self.computed += 1
+        with logs.capturing(
+            self.logbook, layer.id, q.session_id, layer.log_level, (tile.z, tile.x, tile.y)
+        ):
+            data = pipeline.compute_tile(layer.graft, q.arguments, tile, q.reduction, q.bands)
+        self.arrays.put(key, data)
+        return data
+
+    def render_job(
+        self, layer: Layer, q: TileQuery, data: pipeline.TileData, key: Hashable
+    ) -> bytes:
+        """Render and encode one tile and cache the PNG (runs on a worker thread)."""
+        with logs.capturing(self.logbook, layer.id, q.session_id, layer.log_level):
+            png = render.render_png(data.array, q.scales, q.colormap, q.checkerboard)
+        self.pngs.put(key, png)
+        return png
+
+    def value_job(self, layer: Layer, q: TileQuery, x: float, y: float) -> dict[str, Any]:
+        """Pixel values under an EPSG:3857 point (runs on a worker thread)."""
+        with logs.capturing(self.logbook, layer.id, q.session_id, layer.log_level):
+            return pipeline.value_at(layer.graft, q.arguments, x, y, q.reduction, q.bands)
+
+    # -- cheap answers on the IOLoop -------------------------------------------------------
+
+    @staticmethod
+    @functools.lru_cache(maxsize=2)
+    def empty_png(checkerboard: bool) -> bytes:
+        """The encoded tile of an empty image (computed once per process)."""
+        return render.render_png(None, checkerboard=checkerboard)
+
+    @staticmethod
+    @functools.lru_cache(maxsize=32)
+    def colorbar_png(name: str) -> bytes:
+        """A 256x12 legend strip of a colormap."""
+        return render.encode_png(render.colorbar(name))
+
+    @staticmethod
+    def tile_has_no_data(layer: Layer, tile: XYZTile) -> bool:
+        """True when the catalog shows no source of the layer under the tile."""
+        facts = pipeline.graft_facts(layer.graft)
+        return pipeline.sources_intersect(facts, tile.bounds_lonlat) is False
+
+    def footprint(self, layer: Layer) -> Any:
+        """The layer's sources' lon/lat footprint (shapely), or None when unknown."""
+        now = time.monotonic()
+        cached = self._footprints.get(layer.graft_hash)
+        if cached is not None and now - cached[0] < FOOTPRINT_TTL_SECONDS:
+            return cached[1]
+        facts = pipeline.graft_facts(layer.graft)
+        shape = pipeline.footprint_lonlat(facts)
+        self._footprints[layer.graft_hash] = (now, shape)
+        return shape
+
+    def tilejson(self, layer: Layer, tile_url: str) -> dict[str, Any]:
+        """TileJSON 3.0.0 for a layer, with bounds from its sources when known."""
+        shape = self.footprint(layer)
+        bounds = [-180.0, -85.0511287798066, 180.0, 85.0511287798066]
+        if shape is not None and not shape.is_empty:
+            w, s, e, n = shape.bounds
+            bounds = [
+                max(w, -180.0),
+                max(s, -85.0511287798066),
+                min(e, 180.0),
+                min(n, 85.0511287798066),
+            ]
+        maxzoom = self._maxzoom(layer)
+        center_zoom = max(0, min(maxzoom, _zoom_for_span(bounds[2] - bounds[0])))
+        return {
+            "tilejson": "3.0.0",
+            "name": layer.name or layer.id,
+            "scheme": "xyz",
+            "tiles": [tile_url],
+            "minzoom": 0,
+            "maxzoom": maxzoom,
+            "bounds": bounds,
+            "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, center_zoom],
+        }
+
+    def _maxzoom(self, layer: Layer) -> int:
+        """The zoom whose pixels are just finer than the finest source's, else MAX_ZOOM."""
+        from tiles import catalog
+        from tiles.errors import NotFoundError
+
+        facts = pipeline.graft_facts(layer.graft)
+        if not facts.sources_known:
+            return MAX_ZOOM
+        resolutions = []
+        try:
+            records = [catalog.image(i) for i in facts.image_ids]
+            for product_id in facts.product_ids:
+                records.extend(catalog.search(product_id, limit=20))
+        except NotFoundError:
+            return MAX_ZOOM
+        for record in records:
+            res = abs(record.geotrans[1])
+            if CRS.from_user_input(record.crs).is_geographic:
+                res *= 111_320.0  # metres per degree at the equator
+            resolutions.append(res)
+        if not resolutions:
+            return MAX_ZOOM
+        finest = min(resolutions)
+        zoom = math.ceil(math.log2(2 * math.pi * 6378137.0 / 256 / finest))
+        return int(max(0, min(MAX_ZOOM, zoom)))
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for /health."""
+        return {
+            "layers": len(self.registry.list()),
+            "computed": self.computed,
+            "queue": self.queue.stats(),
+            "array_cache": self.arrays.stats(),
+            "png_cache": self.pngs.stats(),
+        }
+
+    def close(self) -> None:
+        """Stop the pool and close the registry."""
+        self.queue.shutdown(wait=False)
+        self.registry.close()
+
+
+def _zoom_for_span(degrees: float) -> int:
+    if degrees <= 0:
+        return MAX_ZOOM
+    return int(math.floor(math.log2(360.0 / degrees)))

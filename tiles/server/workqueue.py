@@ -1,0 +1,131 @@
+"""One bounded pool of worker threads with in-flight de-duplication and cancellation.
+
+Tile computation is CPU- and IO-bound numpy/GDAL work that releases the GIL, so a
+thread pool sized to the cores keeps every core busy while the Tornado IOLoop stays
+free to answer. Three rules keep a map responsive under load:
+
+* identical work submitted while it is queued or running joins the existing job,
+  so a burst of identical tile requests computes once;
+* queued work that nobody waits for any more (the browser panned away and closed
+  the connection) is dropped before it starts;
+* when too much work is queued, new work is refused at once (the server answers
+  503 with Retry-After) instead of queueing without bound.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import os
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any
+
+
+class QueueFull(Exception):
+    """Raised by :meth:`WorkQueue.submit` when ``max_pending`` jobs are already waiting."""
+
+
+@dataclasses.dataclass
+class _Job:
+    waiters: int = 1
+    started: bool = False
+    future: concurrent.futures.Future | None = None
+
+
+class WorkQueue:
+    """A ThreadPoolExecutor of ``workers`` threads with de-duplication by key.
+
+    ``max_pending`` bounds jobs submitted but not yet started.
+    """
+
+    def __init__(self, workers: int | None = None, max_pending: int | None = None) -> None:
+        self.workers = int(workers or os.cpu_count() or 1)
+        self.max_pending = int(max_pending if max_pending is not None else 64 * self.workers)
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            self.workers, thread_name_prefix="tiles-compute"
+        )
+        # Re-entrant: Future.cancel() runs done-callbacks synchronously, and they lock too.
+        self._lock = threading.RLock()
+        self._jobs: dict[Hashable, _Job] = {}
+        self._pending = 0
+        self.counts = {"submitted": 0, "deduplicated": 0, "dropped": 0, "rejected": 0}
+
+    def submit(
+        self, key: Hashable, fn: Callable[..., Any], *args: Any
+    ) -> concurrent.futures.Future:
+        """Run ``fn(*args)`` on the pool, or join the queued/running job with the same key.
+
+        Every caller that gets a future from here and stops waiting for it before it
+        finishes should call :meth:`release` so abandoned work can be dropped.
+        """
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and job.future is not None and not job.future.cancelled():
+                job.waiters += 1
+                self.counts["deduplicated"] += 1
+                return job.future
+            if self._pending >= self.max_pending:
+                self.counts["rejected"] += 1
+                raise QueueFull(f"{self._pending} tile computations already queued")
+            job = _Job()
+            self._pending += 1
+            self.counts["submitted"] += 1
+            future = self._pool.submit(self._run, job, fn, args)
+            job.future = future
+            self._jobs[key] = job
+        future.add_done_callback(lambda f: self._finished(key, job))
+        return future
+
+    def _run(self, job: _Job, fn: Callable[..., Any], args: tuple) -> Any:
+        with self._lock:
+            job.started = True
+            self._pending -= 1
+        return fn(*args)
+
+    def _finished(self, key: Hashable, job: _Job) -> None:
+        with self._lock:
+            if self._jobs.get(key) is job:
+                del self._jobs[key]
+            if not job.started:
+                # Cancelled before a worker picked it up: it no longer counts as pending.
+                job.started = True
+                self._pending -= 1
+
+    def release(self, key: Hashable, future: concurrent.futures.Future) -> bool:
+        """One waiter of ``future`` gave up; drop the job if it is unstarted and unwanted.
+
+        Returns True when the job was dropped.
+        """
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is None or job.future is not future:
+                return False
+            job.waiters -= 1
+            if job.waiters > 0 or job.started:
+                return False
+            if future.cancel():
+                self.counts["dropped"] += 1
+                return True
+            return False
+
+    @property
+    def pending(self) -> int:
+        """Jobs submitted and not yet started."""
+        return self._pending
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for /health and tests."""
+        with self._lock:
+            running = sum(1 for j in self._jobs.values() if j.started)
+            return {
+                "workers": self.workers,
+                "max_pending": self.max_pending,
+                "pending": self._pending,
+                "running": running,
+                **self.counts,
+            }
+
+    def shutdown(self, wait: bool = False) -> None:
+        """Stop accepting work; queued jobs are cancelled."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)
