@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_engine_support import BANDS, assert_ma_equal, naip_collection, naip_image, naip_stack
+from test_engine_support import (
+    BANDS,
+    CountingSource,
+    assert_ma_equal,
+    lazy_naip,
+    naip_collection,
+    naip_image,
+    naip_stack,
+)
 
 from tiles.engine import (
     REDUCTIONS,
@@ -178,3 +186,24 @@ def test_sortby_composite(ic, shared_data):
     with pytest.raises(ImageryError, match="argmax"):
         sortby_composite(ic, "nir", "max")
     assert sortby_composite(CollectionValue.empty(), "nir").is_empty
+
+
+def test_lazy_mosaic_reads_only_until_filled(shared_data):
+    ic, source = lazy_naip(shared_data)
+    stack = naip_stack(shared_data)
+    expected = np.ma.masked_all(stack.shape[1:])
+    for layer in stack:
+        expected[~layer.mask] = layer[~layer.mask]
+    assert_ma_equal(mosaic(ic).ndarray, expected)
+    assert [r[0] for r in source.reads] == [[4], [3], [2], [1], [0]][: len(source.reads)]
+    # a fully unmasked top image is the only one read
+    clear = CountingSource(np.ma.MaskedArray(stack.data, mask=False), BANDS)
+    filled = CollectionValue.lazy(
+        clear,
+        [0, 1, 2],
+        [{}, {}, {}],
+        ic.bandinfo,
+    )
+    result = mosaic(filled, reverse=True)
+    assert_ma_equal(result.ndarray, np.ma.MaskedArray(stack.data[0], mask=False))
+    assert clear.reads == [([0], BANDS)]

@@ -196,11 +196,15 @@ def mosaic(ic: CollectionValue, reverse: bool = False) -> ImageValue:
     Each output pixel takes the value of the *last* image (``reverse=True``: the first) in
     which it is unmasked; it is masked where every image is masked. Properties follow the
     images-reduction rule (keys equal in all images). An empty collection gives the empty Image.
+    A lazy collection is read image by image from the top, stopping once every pixel is filled.
     """
     if not isinstance(ic, CollectionValue):
         raise ImageryTypeError(f"mosaic needs an ImageCollection, not {type(ic).__name__}")
     if ic.is_empty:
         return ImageValue.empty()
+    properties = merge_properties(*ic.properties)
+    if ic.is_lazy:
+        return ImageValue(_mosaic_lazy(ic, reverse), properties, ic.bandinfo)
     array = ic.ndarray
     valid = ~np.ma.getmaskarray(array)
     n = valid.shape[0]
@@ -209,6 +213,28 @@ def mosaic(ic: CollectionValue, reverse: bool = False) -> ImageValue:
     else:
         top = n - 1 - np.argmax(valid[::-1], axis=0)
     return ImageValue(_take_images(array, top), merge_properties(*ic.properties), ic.bandinfo)
+
+
+def _mosaic_lazy(ic: CollectionValue, reverse: bool) -> np.ma.MaskedArray:
+    """Mosaic a lazy collection reading one image at a time from the top layer down.
+
+    Reading stops as soon as no pixel is left masked, so a tile covered by its top images never
+    reads the ones underneath.
+    """
+    order = range(len(ic)) if reverse else range(len(ic) - 1, -1, -1)
+    data: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    for i in order:
+        layer = ic.image(i).ndarray
+        if data is None:
+            data, mask = layer.data.copy(), np.ma.getmaskarray(layer).copy()
+        else:
+            holes = mask & ~np.ma.getmaskarray(layer)
+            data[holes] = layer.data[holes]
+            mask[holes] = False
+        if not mask.any():
+            break
+    return np.ma.MaskedArray(data, mask=mask)
 
 
 def _take_images(array: np.ma.MaskedArray, index: np.ndarray) -> np.ma.MaskedArray:
