@@ -239,3 +239,11 @@ def test_bad_operands_and_ops(img):
 def test_scalars_only():
     assert binary_op("add", 2, 3) == 5
     assert unary_op("sqrt", 4.0) == 2.0
+
+
+def test_numpy_dtype_refusals_name_the_operation(img):
+    flags = binary_op("gt", img, 100)
+    with pytest.raises(ImageryTypeError, match="sub is not supported for bool and bool"):
+        binary_op("sub", flags, flags)
+    with pytest.raises(ImageryTypeError, match="negate"):
+        unary_op("neg", flags)

@@ -155,6 +155,17 @@ def _finish(data: np.ndarray, mask: Any, invalid: Any) -> tuple[np.ndarray, Any]
     return data, mask
 
 
+def _call(op: str, func: Callable, *args: Any) -> Any:
+    """Run a numpy function, turning numpy's dtype refusals into errors that name the op."""
+    try:
+        return func(*args)
+    except ImageryTypeError:
+        raise
+    except (TypeError, OverflowError) as exc:
+        dtypes = " and ".join(str(np.result_type(a)) for a in args)
+        raise ImageryTypeError(f"{op} is not supported for {dtypes} operands: {exc}") from exc
+
+
 def binary_op(op: str, a: Value, b: Value) -> Value:
     """Apply binary operation ``op`` element-wise between ``a`` and ``b``.
 
@@ -177,7 +188,7 @@ def binary_op(op: str, a: Value, b: Value) -> Value:
         return empty_of(kind)
     oa, ob, meta = align(operand(a, "left operand"), operand(b, "right operand"), op)
     with np.errstate(all="ignore"):
-        data = np.asarray(func(oa.data, ob.data))
+        data = np.asarray(_call(op, func, oa.data, ob.data))
     mask = oa.mask | ob.mask
     invalid = invalid_mask(data)
     if op in _ZERO_DIVISOR_OPS:
@@ -206,7 +217,7 @@ def unary_op(op: str, a: Value) -> Value:
         return a
     oa = operand(a)
     with np.errstate(all="ignore"):
-        data = np.asarray(func(oa.data))
+        data = np.asarray(_call(op, func, oa.data))
     data, mask = _finish(data, oa.mask, invalid_mask(data))
     if isinstance(a, CollectionValue):
         return CollectionValue(np.ma.MaskedArray(data, mask=mask), a.properties, a.bandinfo)
