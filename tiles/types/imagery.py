@@ -383,7 +383,7 @@ class Image(ImageryMixin, Proxytype):
         """The catalog image ``image_id`` ("product:name"), read in the compute GeoContext.
 
         >>> import tiles as wf
-        >>> img = wf.Image.from_id("sample:dem:dem")
+        >>> img = wf.Image.from_id("sample:dem:santa_fe")
         """
         _check_resampler(resampler)
         return cls._from_apply(

@@ -1,0 +1,53 @@
+"""Command line: ``python -m tiles serve|demo|catalog ...``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("TILES_TOKEN"),
+        help="token required to register layers when bound to a non-loopback address "
+        "(default: $TILES_TOKEN)",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["catalog"]:
+        from .catalog_cli import main as catalog_main
+
+        return catalog_main(argv[1:])
+
+    parser = argparse.ArgumentParser(prog="python -m tiles", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    _serve_arguments(commands.add_parser("serve", help="run the tile server and viewer"))
+    _serve_arguments(
+        commands.add_parser("demo", help="register example layers on the sample catalog and serve")
+    )
+    commands.add_parser("catalog", help="manage the catalog (see: python -m tiles catalog -h)")
+    args = parser.parse_args(argv)
+
+    from .server import serve
+
+    if args.command == "demo":
+        from .demo import register_examples
+
+        layers = register_examples()
+        shown = args.host if args.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        print(f"Viewer: http://{shown}:{args.port}/", flush=True)
+        for layer in layers:
+            print(f"  {layer.name}: http://{shown}:{args.port}/layers/{layer.id}/{{z}}/{{x}}/{{y}}.png")
+    serve(args.host, args.port, args.token)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Example layers on the built-in sample catalog, for ``python -m tiles demo``."""
+
+from __future__ import annotations
+
+import tiles as wf
+
+from .server.registry import Layer, LayerRegistry, make_layer
+
+START, END = "2023-01-01", "2024-01-01"
+
+
+def example_layers() -> list[Layer]:
+    """True colour, NDVI with a colormap, and a median composite over the Santa Fe samples."""
+    s2 = wf.ImageCollection.from_id("sample:s2", START, END)
+    red, nir = s2.unpack_bands("red nir")
+    ndvi = ((nir - red) / (nir + red)).median(axis="images")
+    dem = wf.Image.from_id("sample:dem:santa_fe")
+    return [
+        make_layer(
+            s2.pick_bands("red green blue").graft,
+            name="True colour (latest on top)",
+            scales=[[0, 0.3], [0, 0.3], [0, 0.3]],
+            reduction="mosaic",
+        ),
+        make_layer(
+            s2.pick_bands("red green blue").median(axis="images").graft,
+            name="Median composite 2023",
+            scales=[[0, 0.3], [0, 0.3], [0, 0.3]],
+        ),
+        make_layer(ndvi.graft, name="NDVI (median 2023)", scales=[[-0.2, 0.8]], colormap="RdYlGn"),
+        make_layer(dem.graft, name="Elevation", scales=[[1500, 3500]], colormap="terrain"),
+    ]
+
+
+def register_examples(registry: LayerRegistry | None = None) -> list[Layer]:
+    """Store the example layers in the server's layer registry (idempotent)."""
+    registry = registry or LayerRegistry()
+    try:
+        return [registry.add(layer) for layer in example_layers()]
+    finally:
+        registry.close()
