@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .. import catalog, engine
 from ..engine import CollectionValue, ImageValue
 from ..errors import GraftTypeError, WorkflowsError
 from ..reading import CatalogSource
+from .core import register_attributes
 from .registry import builtin, current_context
 
 DEFAULT_LIMIT = 10_000
@@ -146,19 +148,19 @@ def map_bands(x: Any, function: Callable) -> dict:
 
 @builtin("wf.map_bands_imagery")
 def map_bands_imagery(x: Any, function: Callable) -> Any:
-    """Each band's result becomes a band named after the input band; an empty result empties all."""
-    results = map_bands(x, function)
+    """The bands of every result concatenated (names must be unique); any empty empties all."""
     out = None
-    for name, value in results.items():
+    for value in map_bands(x, function).values():
         if not isinstance(value, (ImageValue, CollectionValue)):
             raise GraftTypeError("map_bands function must return imagery for every band")
         if value.is_empty:
             return type(value).empty()
-        if engine.nbands(value) != 1:
-            raise WorkflowsError(
-                f"map_bands function must return 1 band, got {engine.nbands(value)}"
-            )
-        value = engine.rename_bands(value, names=[name])
+        if out is not None:
+            clash = set(out.bandinfo) & set(value.bandinfo)
+            if clash:
+                raise WorkflowsError(
+                    f"map_bands results must have unique band names; {sorted(clash)} repeat"
+                )
         out = value if out is None else engine.concat_bands(out, value)
     return out if out is not None else type(x).empty()
 
@@ -193,3 +195,152 @@ def value_at(x: Any, xcoord: float, ycoord: float) -> Any:
     pixel = array[:, row, col]
     mask = engine.imagery.full_mask(pixel).mask
     return {name: None if mask[i] else float(pixel.data[i]) for i, name in enumerate(x.bandinfo)}
+
+
+# -- raster functions --
+builtin("wf.where")(lambda condition, x, y: engine.where(condition, x, y))
+builtin("wf.clip_values")(lambda x, min=None, max=None: engine.clip_values(x, min, max))
+builtin("wf.scale_values")(
+    lambda x, range_min, range_max, domain_min=None, domain_max=None: engine.scale_values(
+        x, range_min, range_max, domain_min, domain_max
+    )
+)
+builtin("wf.colormap")(
+    lambda x, named_colormap="viridis", vmin=None, vmax=None: engine.colormap(
+        x, named_colormap, vmin, vmax
+    )
+)
+
+
+def _replace_empty_with(x: Any, fill: Any, mask: bool = True, bandinfo: Any = None) -> Any:
+    shape = None
+    if not isinstance(fill, (ImageValue, CollectionValue)) and x.is_empty:
+        shape = current_context().require_geoctx("replace_empty_with a number").arr_shape
+    return engine.replace_empty_with(x, fill, mask=mask, bandinfo=bandinfo, shape=shape)
+
+
+builtin("wf.Image.replace_empty_with", "wf.ImageCollection.replace_empty_with")(_replace_empty_with)
+
+
+@dataclass(frozen=True)
+class KernelValue:
+    """A convolution kernel: ``dims`` (rows, cols) and row-major ``data``."""
+
+    dims: tuple[int, int]
+    data: tuple[float, ...]
+
+
+register_attributes(KernelValue, frozenset({"dims", "data"}))
+
+
+@builtin("wf.Kernel.load")
+def kernel_load(dims: Sequence[int], data: Sequence[float]) -> KernelValue:
+    dims = tuple(int(d) for d in dims)
+    if len(dims) != 2 or min(dims) < 1:
+        raise WorkflowsError(f"Kernel dims must be two positive ints, got {dims}")
+    if len(data) != dims[0] * dims[1]:
+        raise WorkflowsError(
+            f"Kernel of dims {dims} needs {dims[0] * dims[1]} values, got {len(data)}"
+        )
+    return KernelValue(dims, tuple(float(v) for v in data))
+
+
+@builtin("wf.conv2d")
+def conv2d(x: Any, kernel: KernelValue) -> Any:
+    if not isinstance(kernel, KernelValue):
+        raise GraftTypeError(f"conv2d needs a Kernel, not {type(kernel).__name__}")
+    return engine.conv2d(_imagery(x, "conv2d"), kernel.dims, kernel.data)
+
+
+# -- windows and groups --
+def _map_window(ic: CollectionValue, function: Callable, back: int = 0, fwd: int = 0) -> Any:
+    if not isinstance(ic, CollectionValue):
+        raise GraftTypeError(f"map_window needs an ImageCollection, not {type(ic).__name__}")
+    results = [
+        function(engine.select_images(ic, b), ic.image(i), engine.select_images(ic, f))
+        for b, i, f in engine.window_indices(len(ic), int(back), int(fwd))
+    ]
+    return _combine(results)
+
+
+builtin("wf.ImageCollection.map_window", "wf.ImageCollection.map_window_ic")(_map_window)
+
+
+def _combine(results: list) -> Any:
+    """Imagery results concatenated into one collection (empties dropped); others a list."""
+    if results and all(isinstance(r, (ImageValue, CollectionValue)) for r in results):
+        return engine.concat(*results)
+    if any(isinstance(r, (ImageValue, CollectionValue)) for r in results):
+        raise WorkflowsError("function returned imagery for some items but not others")
+    if not results:
+        return CollectionValue.empty()
+    return results
+
+
+@dataclass
+class GroupbyValue:
+    """An ImageCollection split into groups: key -> image indices, in key order."""
+
+    imagery: CollectionValue
+    groups: dict
+
+    def group(self, key: Any) -> CollectionValue:
+        indices = self.groups.get(key)
+        if indices is None:
+            return CollectionValue.empty()
+        return engine.with_properties(engine.select_images(self.imagery, indices), group=key)
+
+
+@builtin("wf.ImageCollectionGroupby.create")
+def groupby_create(ic: CollectionValue, function: Callable) -> GroupbyValue:
+    if not isinstance(ic, CollectionValue):
+        raise GraftTypeError(f"groupby needs an ImageCollection, not {type(ic).__name__}")
+    keys = [function(ic.image(i)) for i in range(len(ic))]
+    return GroupbyValue(ic, engine.group_indices(keys))
+
+
+def _group_key(key: Any) -> Any:
+    return tuple(_group_key(k) for k in key) if isinstance(key, list) else key
+
+
+builtin("wf.ImageCollectionGroupby.groups")(lambda gb: {k: gb.group(k) for k in gb.groups})
+builtin("wf.ImageCollectionGroupby.get")(lambda gb, key: gb.group(_group_key(key)))
+
+
+@builtin("wf.ImageCollectionGroupby.one")
+def groupby_one(gb: GroupbyValue) -> tuple:
+    if not gb.groups:
+        raise WorkflowsError("one() of an empty groupby: there are no groups")
+    key = next(iter(gb.groups))
+    return key, gb.group(key)
+
+
+builtin("wf.ImageCollectionGroupby.map")(
+    lambda gb, function: {k: function(k, gb.group(k)) for k in gb.groups}
+)
+
+
+def _with_group(value: Any, key: Any) -> Any:
+    if isinstance(value, (ImageValue, CollectionValue)) and not value.is_empty:
+        return engine.with_properties(value, group=key)
+    return value
+
+
+@builtin("wf.ImageCollectionGroupby.map_ic")
+def groupby_map_ic(gb: GroupbyValue, function: Callable) -> Any:
+    return _combine([_with_group(function(k, gb.group(k)), k) for k in gb.groups])
+
+
+@builtin("wf.ImageCollectionGroupby.reduce")
+def groupby_reduce(gb: GroupbyValue, operation: str, axis: Any = None) -> Any:
+    results = {k: engine.reduce(gb.group(k), operation, _axis(axis)) for k in gb.groups}
+    if any(isinstance(r, (ImageValue, CollectionValue)) for r in results.values()):
+        return _combine([_with_group(r, k) for k, r in results.items()])
+    return results
+
+
+@builtin("wf.ImageCollectionGroupby.mosaic")
+def groupby_mosaic(gb: GroupbyValue, reverse: bool = False) -> Any:
+    return _combine(
+        [_with_group(engine.mosaic(gb.group(k), reverse=reverse), k) for k in gb.groups]
+    )

@@ -542,21 +542,17 @@ class ImageCollection(ImageryMixin, Proxytype):
         return Image._from_apply("wf.ImageCollection.sortby_composite", self, band, operation)
 
     def map_window(self, func, back: int = 0, fwd: int = 0):
-        if back < 0 or fwd < 0:
-            raise ValueError("back and fwd must be >= 0")
-        if back == 0 and fwd == 0:
-            fn = as_function(func, ImageCollection)
-        else:
-            fn = as_function(func, ImageCollection, Image, ImageCollection)
+        """Apply ``func(back, img, fwd)`` over a sliding window (``back`` + 1 + ``fwd`` images).
+
+        Imagery results are concatenated into one ImageCollection; others make a List.
+        """
+        for name, value in (("back", back), ("fwd", fwd)):
+            if isinstance(value, int) and value < 0:
+                raise ValueError(f"{name} must be >= 0, got {value}")
+        fn = as_function(func, ImageCollection, Image, ImageCollection)
         ret = fn.return_type
-        if issubclass(ret, (Image, ImageCollection)):
-            builtin = (
-                "wf.ImageCollection.map_window_ic"
-                if issubclass(ret, ImageCollection)
-                else "wf.ImageCollection.map_window"
-            )
-            return ImageCollection._from_apply(builtin, self, fn, back, fwd)
-        return List[ret]._from_apply("wf.ImageCollection.map_window", self, fn, back, fwd)
+        result = ImageCollection if issubclass(ret, (Image, ImageCollection)) else List[ret]
+        return result._from_apply("wf.ImageCollection.map_window", self, fn, back, fwd)
 
     def groupby(self, func=None, dates=None):
         from .groupby import ImageCollectionGroupby
