@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -44,7 +45,7 @@ import rasterio
 import rasterio.features
 import shapely.geometry
 from rasterio.enums import Resampling
-from rasterio.errors import RasterioIOError
+from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.warp import reproject, transform, transform_geom
 
 from .catalog import Band, ImageRecord, Product, footprint_intersects
@@ -61,6 +62,11 @@ __all__ = [
     "set_read_cache_size",
     "gdal_read_options",
 ]
+
+# rasterio emits a spurious NotGeoreferencedWarning from reproject when several threads warp
+# at once (the destination array's temporary dataset is inspected before its transform is
+# set); results are unaffected, so silence exactly that warning from that module.
+warnings.filterwarnings("ignore", category=NotGeoreferencedWarning, module="rasterio.warp")
 
 #: Resampler names of the API mapped to GDAL's algorithms.
 RESAMPLERS: dict[str, Resampling] = {
