@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import _string
 import datetime as dt
 import math
 import operator
+import string
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -335,8 +337,39 @@ def _str_method(name: str) -> Callable:
     return method
 
 
-for _name in _STR_METHODS:
+for _name in _STR_METHODS - {"format"}:
     builtin(f"wf.Str.{_name}")(_str_method(_name))
+
+
+class _FieldsOnlyFormatter(string.Formatter):
+    """``str.format`` whose fields may name and index arguments but never read attributes.
+
+    ``"{0.__class__}"`` style fields would let graft data walk Python objects (a function's
+    globals, the process environment), so they are refused.
+    """
+
+    def get_field(self, field_name: str, args: Sequence, kwargs: Mapping) -> tuple[Any, Any]:
+        first, rest = _string.formatter_field_name_split(field_name)
+        value = self.get_value(first, args, kwargs)
+        for is_attribute, key in rest:
+            if is_attribute:
+                raise GraftTypeError(
+                    f"wf.Str.format: field {{{field_name}}} reads an attribute, which is not "
+                    "allowed; use positions, names and [index] only"
+                )
+            value = value[key]
+        return value, first
+
+
+@builtin("wf.Str.format")
+def str_format(s: str, *args: Any, **kwargs: Any) -> str:
+    """``s.format(*args, **kwargs)`` without attribute access in fields."""
+    if not isinstance(s, str):
+        raise GraftTypeError(f"wf.Str.format needs a string, not {type(s).__name__}")
+    try:
+        return _FieldsOnlyFormatter().vformat(s, args, kwargs)
+    except (IndexError, KeyError, ValueError) as e:
+        raise GraftTypeError(f"wf.Str.format: cannot format {s!r}: {e!r}") from None
 
 
 # -- dates --
