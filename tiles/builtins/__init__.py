@@ -4,7 +4,7 @@ Names follow the original Workflows client (``wf.add``, ``wf.numpy.add``, ``wf.p
 ``wf.Image.load`` ...) so grafts it built evaluate here too.
 """
 
-from . import core, geocontext, imagery  # noqa: F401 - importing registers the builtins
+from . import core, geocontext, imagery, vector  # noqa: F401 - importing registers the builtins
 from .registry import REGISTRY, EvaluationContext, current_context, reset_context, set_context
 
 __all__ = ["REGISTRY", "EvaluationContext", "current_context", "reset_context", "set_context"]
