@@ -243,7 +243,9 @@ def scale(array: np.ndarray, scales: Sequence[ScalePair] | None = None) -> np.ma
             # A flat range has no stretch: values above it are bright, the rest dark.
             stretched = np.where(band > lo, 255.0, 0.0)
         else:
-            stretched = np.rint((band - lo) * (255.0 / span))
+            # Exactly the documented formula (same operation order), so values on a rounding
+            # tie land where an independent implementation of the formula puts them.
+            stretched = np.rint((band - lo) / span * 255.0)
         np.clip(stretched, 0, 255, out=stretched)
         # Masked pixels may hold anything (NaN included); write 0 there so casts stay defined.
         out[b] = np.where(valid, stretched, 0).astype(np.uint8)

@@ -17,38 +17,50 @@ IMAGE_SOURCES = frozenset({"wf.Image.load", "wf.Image.from_id"})
 COLLECTION_SOURCES = frozenset({"wf.ImageCollection.from_id", "wf.ImageCollection.load"})
 
 #: Builtins whose output pixels are all masked where their inputs' pixels are: band
-#: selection, metadata, per-pixel maths and reductions. A graph built only from these
-#: (plus literals) is empty wherever its sources have no data, so such tiles need no
-#: computation. Anything else (filling masks, constants, concatenation with other
-#: sources...) disables that shortcut, which only costs time, never correctness.
+#: selection, metadata, per-pixel maths, collection structure and reductions. A graph
+#: built only from these (plus literals) is empty wherever its sources have no data, so
+#: such tiles need no computation. Anything else (``wf.getmask``, ``wf.mask`` with
+#: ``replace``, filling masks, ...) disables that shortcut, which only costs time.
 MASK_PRESERVING_PREFIXES = (
     "wf.numpy.",
-    "wf.math.",
+    "wf.datetime.",
+    "wf.timedelta.",
+    "wf.constants.",
+    "wf.Str.",
+    "wf.dict.",
 )
 MASK_PRESERVING = frozenset(
     {
         "wf.pick_bands",
+        "wf.pick_bands_list",
         "wf.rename_bands",
+        "wf.rename_bands_positionally",
         "wf.with_bandinfo",
         "wf.without_bandinfo",
-        "wf.normalized_difference",
-        "wf.list",
-        "wf.dict.create",
-        "wf.Dict.from_pairs",
+        "wf.with_properties",
+        "wf.without_properties",
+        "wf.concat_bands",
+        "wf.concat",
+        "wf.nbands",
+        "wf.length",
         "wf.Float.cast",
         "wf.Int.cast",
-        "wf.datetime.from_string",
-        "wf.Datetime.from_string",
-        "wf.timedelta.from_components",
-        "wf.Timedelta.from_components",
+        "wf.Slice.create",
+        "wf.Ellipsis",
+        "wf.list",
+        "wf.tuple",
         "wf.filter",
         "wf.sorted",
-        "wf.head",
-        "wf.tail",
+        "wf.reversed",
         "wf.getattr",
-        "wf.getitem",
-        "wf.getitem.Image",
-        "wf.getitem.ImageCollection",
+        "wf.get",
+        "wf.contains",
+        "wf.ImageCollection.head",
+        "wf.ImageCollection.tail",
+        "wf.ImageCollection.sortby_composite",
+        "wf.map_bands",
+        "wf.map_bands_imagery",
+        "wf.map_imagery",
         "wf.reduction",
         "wf.mosaic",
         "wf.min",
@@ -57,19 +69,22 @@ MASK_PRESERVING = frozenset(
         "wf.median",
         "wf.sum",
         "wf.std",
-        "wf.count",
         "wf.add",
         "wf.sub",
         "wf.mul",
         "wf.div",
-        "wf.floordiv",
         "wf.truediv",
+        "wf.floordiv",
         "wf.mod",
+        "wf.divmod",
         "wf.pow",
+        "wf.square",
         "wf.neg",
         "wf.pos",
         "wf.abs",
         "wf.invert",
+        "wf.lshift",
+        "wf.rshift",
         "wf.eq",
         "wf.ne",
         "wf.lt",
@@ -92,10 +107,7 @@ MASK_PRESERVING = frozenset(
         "wf.arcsin",
         "wf.arctan",
         "wf.arctan2",
-        "wf.clip_values",
-        "wf.scale_values",
-        "wf.astype",
-        "wf.Image.mask",
+        "wf.debugging.sleep",
     }
 )
 
@@ -209,7 +221,8 @@ def analyse(graft: dict) -> GraftFacts:
                 resampler = _resolve(kwargs.get("resampler"), scope)
                 if resampler is _UNKNOWN and len(args) >= 2:
                     resampler = _resolve(args[-1], scope)
-                if not (isinstance(resampler, str) and resampler in NEAREST):
+                # null is the default resampler, nearest; a parameter could be anything.
+                if not (resampler is None or (isinstance(resampler, str) and resampler in NEAREST)):
                     needs_halo = True
     return GraftFacts(
         functions=frozenset(functions),
