@@ -24,9 +24,7 @@ class Function(GenericProxytype):
         'Function[Int, Int]'
         """
         names = _argument_names(function, len(arg_types))
-        result, names = _trace(function, names, arg_types)
-        if return_type is not None:
-            result = return_type._promote(result)
+        result, names = _trace(function, names, arg_types, return_type)
         body = result["graft"]
         fn_type = Function[(*arg_types, type(result["proxy"]))]
         return fn_type._from_graft(body, result["proxy"].params)
@@ -76,8 +74,13 @@ def _argument_names(function: Callable, count: int) -> list[str]:
     return [p.name for p in params]
 
 
-def _trace(function: Callable, names: list[str], arg_types: tuple) -> tuple[dict, list[str]]:
-    """Call ``function`` on placeholders; rename them if they would shadow parameters."""
+def _trace(
+    function: Callable, names: list[str], arg_types: tuple, return_type: type | None = None
+) -> tuple[dict, list[str]]:
+    """Call ``function`` on placeholders; rename them if they would shadow parameters.
+
+    With ``return_type``, the result is promoted to it (a ProxyTypeError if it cannot be).
+    """
     from .proxify import proxify
 
     for attempt in range(2):
@@ -86,6 +89,14 @@ def _trace(function: Callable, names: list[str], arg_types: tuple) -> tuple[dict
             names = [f"{n}_{g.guid()}" for n in names]
         placeholders = [identifier(n, t) for n, t in zip(names, arg_types, strict=True)]
         result = proxify(function(*placeholders))
+        if return_type is not None:
+            try:
+                result = return_type._promote(result)
+            except ProxyTypeError as e:
+                raise ProxyTypeError(
+                    f"{getattr(function, '__name__', 'function')} returns "
+                    f"{type(result).__name__}, not {return_type.__name__}: {e}"
+                ) from None
         if not {p._name for p in result.params} & set(names):
             graft = g.function_graft(result.graft, *names, first_guid=watermark)
             return {"graft": graft, "proxy": result}, names
@@ -99,3 +110,50 @@ def as_function(function: Callable | Proxytype, *arg_types: type) -> Proxytype:
     if callable(function):
         return Function.from_callable(function, *arg_types)
     raise ProxyTypeError(f"expected a function, got {type(function).__name__}")
+
+
+def ifelse(condition: Any, true_value: Any, false_value: Any) -> Proxytype:
+    """``true_value`` if ``condition`` is True, else ``false_value``: control flow for proxies.
+
+    Both branches must have the same type (Python values are promoted to the other branch's
+    type). Each branch becomes a function of no arguments, so only the chosen one is computed.
+
+    >>> import tiles as wf
+    >>> wf.ifelse(wf.Int(3) > 2, "big", "small").compute()
+    'big'
+    """
+    from .primitives import Bool
+    from .proxify import proxify
+
+    try:
+        cond = Bool._promote(condition)
+    except ProxyTypeError:
+        raise ProxyTypeError(
+            f"ifelse condition must be a Bool, not {type(condition).__name__}"
+        ) from None
+    if isinstance(true_value, Proxytype) or not isinstance(false_value, Proxytype):
+        a = proxify(true_value)
+        b = _same_type_branch(type(a), false_value)
+    else:
+        b = false_value
+        a = _same_type_branch(type(b), true_value)
+    # Every key built so far (both branches) is hoisted out of the thunks, as the original
+    # client does; the thunk bodies just return their branch.
+    watermark = g.key_watermark()
+    thunks = [
+        Function[(type(v),)]._from_graft(g.function_graft(v.graft, first_guid=watermark), v.params)
+        for v in (a, b)
+    ]
+    return type(a)._from_apply("wf.ifelse", cond, *thunks)
+
+
+def _same_type_branch(type_: type, value: Any) -> Proxytype:
+    if isinstance(value, type_):
+        return value
+    try:
+        return type_._promote(value)
+    except ProxyTypeError:
+        shown = type(value).__name__
+        raise ProxyTypeError(
+            f"ifelse branches must have the same type: {type_.__name__} and {shown}"
+        ) from None
