@@ -564,26 +564,20 @@ def _shapes_and_values(
     return [obj.shape], [_burn_value(value, default_value, {})], {}
 
 
-def _in_grid(shapes: np.ndarray, geoctx: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the shapes near the grid, and those shapes clipped to a padded lon/lat box.
+def _near_grid(shapes: np.ndarray, geoctx: Any) -> np.ndarray:
+    """Indices of the non-empty shapes meeting the grid's lon/lat box padded by its size.
 
-    Shapes far outside the grid are dropped, and the others clipped well beyond its edges, so
-    that large features (a continent seen from a UTM tile) are neither reprojected whole nor
-    sent where the target projection is undefined.
+    Shapes far away cannot cover a pixel, so they are neither reprojected nor burnt. Shapes
+    are not clipped: a clip adds vertices on long edges, which bends them differently once
+    reprojected and would change which pixels they cover.
     """
-    west, south, east, north = geoctx.bounds_lonlat
     keep = ~shapely.is_empty(shapes)
-    if west > east:  # the grid crosses the antimeridian: keep everything, unclipped
-        index = np.flatnonzero(keep)
-        return index, shapes[index]
-    pad = max(east - west, north - south, 1e-6)
-    box = (max(west - pad, -180.0), max(south - pad, -90.0), min(east + pad, 180.0),
-           min(north + pad, 90.0))  # fmt: skip
-    keep &= shapely.intersects(shapes, shapely.box(*box))
-    index = np.flatnonzero(keep)
-    clipped = shapely.clip_by_rect(shapes[index], *box)
-    nonempty = ~shapely.is_empty(clipped)
-    return index[nonempty], clipped[nonempty]
+    west, south, east, north = geoctx.bounds_lonlat
+    if west <= east:  # a grid across the antimeridian keeps everything
+        pad = max(east - west, north - south)
+        box = shapely.box(west - pad, south - pad, east + pad, north + pad)
+        keep &= shapely.intersects(shapes, box)
+    return np.flatnonzero(keep)
 
 
 def rasterize(
@@ -609,10 +603,10 @@ def rasterize(
     rows, cols = geoctx.arr_shape
     data = np.zeros((rows, cols), dtype=np.float64)
     covered = np.zeros((rows, cols), dtype=bool)
-    index, clipped = _in_grid(np.asarray(shapes, dtype=object), geoctx)
+    index = _near_grid(np.asarray(shapes, dtype=object), geoctx)
     if len(index):
         projected = rasterio.warp.transform_geom(
-            "EPSG:4326", geoctx.rasterio_crs, [shapely.geometry.mapping(g) for g in clipped]
+            "EPSG:4326", geoctx.rasterio_crs, [shapely.geometry.mapping(shapes[i]) for i in index]
         )
         common = {
             "out_shape": (rows, cols),
