@@ -1,0 +1,83 @@
+"""Server lifecycle: layers survive restarts, the in-process server, and the token rule."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_server_support import get_json, http, image_graft, register, tile_over, tile_url
+
+from tiles.server import RunningServer, ensure_server, stop_server
+
+IMAGE = "sample:s2:20230115_z12"
+
+
+def test_restart_keeps_layers_and_their_urls(tmp_path):
+    db = tmp_path / "layers.sqlite"
+    first = RunningServer("127.0.0.1", 0, db_path=db)
+    try:
+        layer = register(first.base_url, image_graft(IMAGE, "red"), name="red", colormap="magma")
+        status, _, before = http("GET", tile_url(layer, tile_over(IMAGE, 12)))
+        assert status == 200
+    finally:
+        first.stop()
+    second = RunningServer("127.0.0.1", 0, db_path=db)
+    try:
+        url = tile_url(layer, tile_over(IMAGE, 12)).replace(first.base_url, second.base_url)
+        status, _, after = http("GET", url)
+        assert status == 200 and after == before
+        described = get_json(f"{second.base_url}/layers/{layer['id']}")
+        assert described["name"] == "red" and described["colormap"] == "magma"
+        again = register(second.base_url, image_graft(IMAGE, "red"), name="red", colormap="magma")
+        assert again["id"] == layer["id"]
+    finally:
+        second.stop()
+
+
+def test_ensure_server_starts_once_per_process(tmp_path, monkeypatch):
+    monkeypatch.setenv("TILES_SERVER_DB", str(tmp_path / "layers.sqlite"))
+    stop_server()
+    try:
+        info = ensure_server()
+        assert info.host == "127.0.0.1" and info.port > 0
+        assert ensure_server() == info
+        assert get_json(f"{info.base_url}/health")["status"] == "ok"
+    finally:
+        stop_server()
+
+
+def test_network_binding_requires_a_token(tmp_path, monkeypatch):
+    monkeypatch.delenv("TILES_TOKEN", raising=False)
+    with pytest.raises(ValueError, match="token"):
+        RunningServer("0.0.0.0", 0, db_path=tmp_path / "a.sqlite")
+    srv = RunningServer("0.0.0.0", 0, token="s3cret", db_path=tmp_path / "b.sqlite")
+    try:
+        base = f"http://127.0.0.1:{srv.info.port}"
+        body = {"graft": image_graft(IMAGE, "red")}
+        status, _, answer = http("POST", f"{base}/layers", body)
+        assert status == 401 and "token" in json.loads(answer)["error"]
+        status, _, _ = http("POST", f"{base}/layers", body, {"Authorization": "Bearer nope"})
+        assert status == 401
+        status, _, answer = http("POST", f"{base}/layers", body, {"Authorization": "Bearer s3cret"})
+        assert status == 201
+        layer = json.loads(answer)
+        # Reads stay open to anyone (and to any page, through CORS).
+        status, headers, _ = http("GET", tile_url(layer, tile_over(IMAGE, 12)))
+        assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
+        status, _, _ = http("DELETE", f"{base}/layers/{layer['id']}")
+        assert status == 401
+    finally:
+        srv.stop()
+
+
+def test_loopback_server_needs_no_token(tmp_path, monkeypatch):
+    monkeypatch.delenv("TILES_TOKEN", raising=False)
+    srv = RunningServer("127.0.0.1", 0, db_path=tmp_path / "layers.sqlite")
+    try:
+        layer = register(srv.base_url, image_graft(IMAGE, "red"))
+        status, _, _ = http("DELETE", f"{srv.base_url}/layers/{layer['id']}")
+        assert status == 204
+        status, _, _ = http("GET", f"{srv.base_url}/layers/{layer['id']}")
+        assert status == 404
+    finally:
+        srv.stop()
