@@ -16,7 +16,7 @@ from tiles import catalog
 from tiles.builtins import REGISTRY
 from tiles.errors import GraftError, GraftNameError, GraftSyntaxError, GraftTypeError
 from tiles.geocontext import AOI, XYZTile
-from tiles.graft import content_hash, evaluate_graft, interpret
+from tiles.graft import canonicalize, content_hash, evaluate_graft, interpret
 
 UTC = dt.timezone.utc
 
@@ -549,3 +549,39 @@ def test_geocontext_required_for_imagery() -> None:
         interpret(graft)
     result = interpret(graft, XYZTile(196, 403, 10))
     assert result.ndarray.shape == (1, 256, 256)
+
+
+def test_content_hash_keeps_keys_apart_from_verbatim_names() -> None:
+    # "0" is a free parameter here, not a key: renumbering "a" to "0" would make this graft
+    # look like a + a.
+    free = {"a": 5, "c": ["wf.numpy.add", "a", "0"], "returns": "c"}
+    doubled = {"a": 5, "c": ["wf.numpy.add", "a", "a"], "returns": "c"}
+    assert interpret(free, **{"0": 3}) == 8 and interpret(doubled) == 10
+    assert content_hash(free) != content_hash(doubled)
+    assert content_hash(free) == content_hash({"z": 5, "y": ["wf.numpy.add", "z", "0"],
+                                               "returns": "y"})  # fmt: skip
+    # The same with a function parameter named like a number.
+    param = {
+        "a": 5,
+        "f": {"parameters": ["0"], "r": ["wf.numpy.add", "0", "a"], "returns": "r"},
+        "c": ["f", "a"],
+        "returns": "c",
+    }
+    same = {
+        "a": 5,
+        "f": {"parameters": ["0"], "r": ["wf.numpy.add", "0", "0"], "returns": "r"},
+        "c": ["f", "a"],
+        "returns": "c",
+    }
+    three = {**param, "b": 3, "c": ["f", "b"]}
+    assert interpret(three) == 8
+    assert content_hash(param) != content_hash(same)
+    assert interpret(canonicalize(three)) == 8
+    assert interpret(canonicalize(free), **{"0": 3}) == 8
+
+
+@pytest.mark.parametrize(("graft", "arguments", "expected"), PLAIN_GRAFTS)
+def test_canonical_form_evaluates_the_same(graft: dict, arguments: dict, expected) -> None:
+    canonical = canonicalize(graft)
+    assert interpret(canonical, **arguments) == expected
+    assert canonicalize(canonical) == canonical

@@ -14,16 +14,38 @@ from ..errors import GraftSyntaxError
 from .syntax import is_application, is_graft, is_quoted_json
 
 
+class _Counter:
+    """Hands out the new key names, skipping names the graft uses verbatim.
+
+    Parameter names and free names (builtins, parameters of the whole graft) are kept as they
+    are, so a new key must never equal one of them, or a reference to a key and a reference
+    to that name would look the same.
+    """
+
+    def __init__(self, reserved: frozenset[str] = frozenset()):
+        self.next = 0
+        self.reserved = reserved
+        self.verbatim: set[str] = set()
+
+    def new_key(self) -> str:
+        while str(self.next) in self.reserved:
+            self.next += 1
+        key = str(self.next)
+        self.next += 1
+        return key
+
+
 class _Renamer:
     """Renames the keys of one graft body; unknown keys are looked up in the parent."""
 
-    def __init__(self, body: dict, parent: _Renamer | None, counter: list[int]):
+    def __init__(self, body: dict, parent: _Renamer | None, counter: _Counter):
         self.body = body
         self.parent = parent
         self.counter = counter
         self.names: dict[str, str] = {}
         self.out: dict[str, Any] = {}
         self.local = set(body.get("parameters", ()))
+        counter.verbatim.update(self.local)
 
     def ref(self, key: str) -> str:
         if key in self.local:
@@ -35,13 +57,13 @@ class _Renamer:
         if key in self.body and key not in ("parameters", "returns"):
             self.names[key] = ""  # marks "in progress" to catch cycles
             expr = self.expr(self.body[key])
-            new = str(self.counter[0])
-            self.counter[0] += 1
+            new = self.counter.new_key()
             self.names[key] = new
             self.out[new] = expr
             return new
         if self.parent is not None:
             return self.parent.ref(key)
+        self.counter.verbatim.add(key)
         return key  # a builtin or free parameter name
 
     def expr(self, expr: Any) -> Any:
@@ -60,7 +82,7 @@ class _Renamer:
         raise GraftSyntaxError(f"not a graft expression: {json.dumps(expr)[:200]}")
 
 
-def canonical_body(graft: dict, parent: _Renamer | None, counter: list[int]) -> dict:
+def canonical_body(graft: dict, parent: _Renamer | None, counter: _Counter) -> dict:
     renamer = _Renamer(graft, parent, counter)
     returns = renamer.ref(graft["returns"])
     result = dict(renamer.out)
@@ -74,7 +96,13 @@ def canonicalize(graft: dict) -> dict:
     """The canonical form of ``graft`` (a new dict; the input is not modified)."""
     if not is_graft(graft):
         raise GraftSyntaxError("a graft must be a JSON object with a 'returns' key")
-    return canonical_body(graft, None, [0])
+    first = _Counter()
+    result = canonical_body(graft, None, first)
+    clashing = frozenset(name for name in first.verbatim if name.isdigit())
+    if clashing:
+        # Number again, leaving out the names the graft uses verbatim.
+        result = canonical_body(graft, None, _Counter(clashing))
+    return result
 
 
 def content_hash(graft: dict) -> str:
