@@ -585,3 +585,36 @@ def test_canonical_form_evaluates_the_same(graft: dict, arguments: dict, expecte
     canonical = canonicalize(graft)
     assert interpret(canonical, **arguments) == expected
     assert canonicalize(canonical) == canonical
+
+
+FACTORIAL = {
+    "parameters": ["n"],
+    "one": 1,
+    "small": ["wf.numpy.less_equal", "n", "one"],
+    "base": {"parameters": [], "returns": "one"},
+    "step": {
+        "parameters": [],
+        "m": ["wf.numpy.subtract", "n", "one"],
+        "r": ["fact", "m"],
+        "p": ["wf.numpy.multiply", "n", "r"],
+        "returns": "p",
+    },
+    "res": ["wf.ifelse", "small", "base", "step"],
+    "returns": "res",
+}
+
+
+def test_recursion_through_the_enclosing_scope() -> None:
+    graft = {"fact": FACTORIAL, "n": 10, "r": ["fact", "n"], "returns": "r"}
+    assert interpret(graft) == math.factorial(10)
+
+
+def test_endless_recursion_is_a_graft_error() -> None:
+    graft = {
+        "f": {"parameters": ["n"], "r": ["f", "n"], "returns": "r"},
+        "one": 1,
+        "c": ["f", "one"],
+        "returns": "c",
+    }
+    with pytest.raises(GraftError, match="nested too deeply"):
+        interpret(graft)

@@ -174,4 +174,9 @@ def evaluate_graft(
         raise GraftSyntaxError("a graft must be a JSON object with a 'returns' key")
     if "parameters" in graft:
         return Closure(graft, Scope({"returns": None}, None, dict(arguments or {}), builtins))
-    return Scope(graft, None, dict(arguments or {}), builtins).value()
+    try:
+        return Scope(graft, None, dict(arguments or {}), builtins).value()
+    except RecursionError:
+        raise GraftError(
+            "graft evaluation nested too deeply (a function that keeps calling itself?)"
+        ) from None
