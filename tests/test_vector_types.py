@@ -175,6 +175,13 @@ def test_parameters_inside_coordinates_and_properties():
     assert geom.compute(x=5.0).coordinates == [5.0, 2.0]
     feat = wf.Feature(geometry=geom, properties={"value": x * 2})
     assert feat.compute(x=1.5).properties == {"value": 3.0}
+    ring = wf.Geometry("Polygon", [[[x, 0.0], [1.0, 0.0], [1.0, 1.0], [x, 0.0]]])
+    assert ring.compute(x=0.5).coordinates[0][0] == [0.5, 0.0]
+    from_any = wf.Feature(wf.Any({"type": "Point", "coordinates": [3, 4]}), {"k": 1})
+    assert from_any.compute().__geo_interface__["geometry"] == {
+        "type": "Point",
+        "coordinates": [3, 4],
+    }
 
 
 def test_properties_with_a_returns_key_stay_data(geom):

@@ -81,6 +81,13 @@ def _is_literal(value: _Any) -> bool:
     return True
 
 
+def _nested_list(value: _Any) -> Any:
+    """Nested lists holding proxies (e.g. a parameter as a coordinate) as a lazy list."""
+    if isinstance(value, (list, tuple)) and not _is_literal(value):
+        return List[Any]([_nested_list(v) for v in value])
+    return Any._promote(value)
+
+
 class _Vector(Proxytype):
     """Shared behaviour: promotion from GeoJSON and rasterizing into an Image."""
 
@@ -137,7 +144,7 @@ class Geometry(_Vector):
             check_geometry({"type": type, "coordinates": coordinates})
             coordinates = _literal(coordinates, f"{type} coordinates")
         elif isinstance(coordinates, (list, tuple)):
-            coordinates = List[Any]([Any._promote(c) for c in coordinates])
+            coordinates = _nested_list(coordinates)
         obj = Geometry._from_apply(
             "wf.Geometry.create", type=Str._promote(type), coordinates=coordinates
         )
@@ -307,7 +314,9 @@ class Feature(_Vector):
     _geojson_types = ("Feature",)
 
     def __init__(self, geometry: _Any, properties: _Any = None) -> None:
-        if not isinstance(geometry, (Geometry, GeometryCollection)):
+        if isinstance(geometry, Any):
+            geometry = Geometry._promote(geometry)
+        elif not isinstance(geometry, (Geometry, GeometryCollection)):
             mapping = _mapping_of(geometry, "Feature geometry")
             if mapping.get("type") == "GeometryCollection":
                 geometry = GeometryCollection.from_geojson(mapping)
