@@ -480,3 +480,13 @@ def test_tile_layer_validates_options_before_registering(base, monkeypatch):
         ic.tile_layer(reduction="first")
     layer = ic.tile_layer(reduction="max", colormap="viridis")
     assert layer.reduction == "max" and "reduction=max" in layer.url()
+
+
+def test_band_query_picks_bands_before_rendering(base):
+    layer = register(base, image_graft(IMAGE, "red", "green", "blue"), scales=[[0, 0.3]] * 3)
+    tile = tile_over(IMAGE, ZOOM)
+    got = fetch_tile(layer, tile, "band=green&colormap=viridis&scales=[[0,0.3]]")
+    ref = reference_band(IMAGE, "green", tile)
+    assert_pixels_match(got, expected_rgba([ref], [(0, 0.3)], "viridis"))
+    status, _, body = http("GET", tile_url(layer, tile, "band=swir"))
+    assert status == 500 and "swir" in json.loads(body)["error"]
