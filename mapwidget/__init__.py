@@ -1,0 +1,61 @@
+"""Interactive maps for tiles: ``wf.map``, ``wf.widgets`` and ``wf.interactive``.
+
+- :class:`MapApp` (``wf.map``): an ipyleaflet map with a view bar, a log panel and one
+  control row per layer.
+- :class:`WorkflowsLayer`: a tile layer whose URL follows its imagery, display options
+  and parameter values (:class:`ParameterSet`).
+- :func:`visualize`: add imagery to a map, or update the layer of the same name.
+- :mod:`mapwidget.widgets` (``wf.widgets``): parameters that are also ipywidgets.
+- :func:`diagnose`: how the browser reaches the tile server, and why tiles may not show.
+
+``wf.map`` is created the first time it is used, so importing needs no display.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import routing, widgets
+from .app import MapApp, get_map, tile_layer, visualize
+from .diagnose import Diagnosis, diagnose
+from .layer import WorkflowsLayer
+from .map_ import Map
+from .parameters import ParameterSet
+from .pickers import LayerPickerWidget
+from .routing import set_public_url
+
+__all__ = [
+    "Diagnosis",
+    "LayerPickerWidget",
+    "Map",
+    "MapApp",
+    "ParameterSet",
+    "WorkflowsLayer",
+    "diagnose",
+    "get_map",
+    "routing",
+    "set_public_url",
+    "tile_layer",
+    "tiles_attribute",
+    "visualize",
+    "widgets",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "map":
+        return get_map()
+    raise AttributeError(f"module 'mapwidget' has no attribute {name!r}")
+
+
+def tiles_attribute(name: str) -> Any:
+    """What ``tiles.<name>`` means for the interactive names ``map``, ``widgets``, ``interactive``."""
+    import sys
+
+    if name == "map":
+        return get_map()
+    if name == "widgets":
+        return widgets
+    if name == "interactive":
+        return sys.modules[__name__]
+    raise AttributeError(f"module 'tiles' has no attribute {name!r}")

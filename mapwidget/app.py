@@ -1,0 +1,152 @@
+"""MapApp (the map with its controls, shown as ``wf.map``) and ``visualize``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import ipyleaflet
+import ipywidgets
+import traitlets
+
+from tiles import render
+
+from .controls import LayerControllerList, MapController
+from .layer import WorkflowsLayer
+from .logpanel import LogPanel
+from .map_ import Map
+
+#: Names read and written on a MapApp that belong to its Map.
+FORWARDED = (
+    "center", "zoom", "min_zoom", "max_zoom", "layers", "controls", "bounds", "pixel_bounds",
+    "north", "south", "east", "west", "inspecting_pixels", "scroll_wheel_zoom", "basemap",
+    "window_url", "add", "remove", "add_layer", "remove_layer", "add_control",
+    "remove_control", "clear_layers", "clear_controls", "move_layer", "move_layer_up",
+    "move_layer_down", "map_dimensions", "geocontext", "on_interaction", "fit_bounds",
+    "inspector",
+)  # fmt: skip
+
+
+class MapApp(ipywidgets.VBox):
+    """The map, a view bar (lat/lon, zoom, inspector), a log panel and the layer list.
+
+    Map attributes and methods (``center``, ``zoom``, ``layers``, ``geocontext`` ...) can
+    be used on the MapApp directly.
+    """
+
+    map = traitlets.Instance(ipyleaflet.Map)
+
+    def __init__(self, map: ipyleaflet.Map | None = None, layout: Any = None) -> None:  # noqa: A002
+        if map is None:
+            map = Map(layout=ipywidgets.Layout(height="500px"))
+            map.add(ipyleaflet.FullScreenControl())
+            map.add(ipyleaflet.ScaleControl(position="bottomleft"))
+        self.controller = MapController(map)
+        self.logs = LogPanel(map)
+        self.layer_list = LayerControllerList(map)
+        super().__init__(
+            [map, self.controller, self.logs, self.layer_list],
+            map=map,
+            layout=layout or ipywidgets.Layout(width="100%"),
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        if name in FORWARDED:
+            return getattr(self.map, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in FORWARDED:
+            setattr(self.map, name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(FORWARDED))
+
+
+_lock = threading.Lock()
+_app: MapApp | None = None
+
+
+def get_map() -> MapApp:
+    """The process's ``wf.map``, created the first time it is asked for."""
+    global _app
+    with _lock:
+        if _app is None:
+            _app = MapApp()
+        return _app
+
+
+def _leaflet_map(target: Any) -> ipyleaflet.Map:
+    if target is None:
+        return get_map().map
+    if isinstance(target, MapApp):
+        return target.map
+    if isinstance(target, ipyleaflet.Map):
+        return target
+    raise TypeError(f"map must be a MapApp or an ipyleaflet Map, not {type(target).__name__}")
+
+
+def visualize(
+    obj: Any,
+    name: str,
+    scales: Any = None,
+    colormap: str | None = None,
+    checkerboard: bool = True,
+    log_level: int = logging.DEBUG,
+    map: Any = None,  # noqa: A002
+    reduction: str = "mosaic",
+    **parameter_overrides: Any,
+) -> WorkflowsLayer:
+    """Show ``obj`` on ``wf.map`` (or ``map``) as the layer ``name``.
+
+    If the map already has a layer called ``name`` it is updated in place, so re-running
+    a cell never stacks layers. ``parameter_overrides`` give values for the parameters
+    ``obj`` depends on: plain values, proxies, or ipywidgets (linked, so moving them
+    re-renders; a new widget for the same name replaces the old link).
+    """
+    render.check_options(scales, colormap, reduction)
+    leaflet_map = _leaflet_map(map)
+    for layer in leaflet_map.layers:
+        if isinstance(layer, WorkflowsLayer) and layer.name == name:
+            with layer.hold_url_updates():
+                layer.set_options(scales, colormap, checkerboard, reduction, log_level)
+                layer.set_imagery(obj, **parameter_overrides)
+            return layer
+    layer = WorkflowsLayer(
+        imagery=obj,
+        name=name,
+        scales=scales,
+        colormap=colormap,
+        checkerboard=checkerboard,
+        reduction=reduction,
+        log_level=log_level,
+        parameter_overrides=parameter_overrides,
+    )
+    leaflet_map.add(layer)
+    return layer
+
+
+def tile_layer(
+    obj: Any,
+    name: str | None = None,
+    scales: Any = None,
+    colormap: str | None = None,
+    checkerboard: bool = True,
+    reduction: str = "mosaic",
+    log_level: int = logging.DEBUG,
+    **parameter_overrides: Any,
+) -> WorkflowsLayer:
+    """A WorkflowsLayer for ``obj`` that is not on any map yet."""
+    return WorkflowsLayer(
+        imagery=obj,
+        name=name or "",
+        scales=scales,
+        colormap=colormap,
+        checkerboard=checkerboard,
+        reduction=reduction,
+        log_level=log_level,
+        parameter_overrides=parameter_overrides,
+    )

@@ -1,0 +1,27 @@
+"""Colorbar legends for layers with a colormap, drawn in the kernel (no server round trip)."""
+
+from __future__ import annotations
+
+import functools
+
+import ipywidgets
+
+from tiles import render
+
+
+@functools.lru_cache(maxsize=32)
+def colorbar_png(name: str, width: int = 160, height: int = 12) -> bytes:
+    """A PNG strip of colormap ``name``, cached per name and size."""
+    return render.encode_png(render.colorbar(name, width, height))
+
+
+def colorbar_widget(name: str | None) -> ipywidgets.Image:
+    """An Image widget showing the colorbar of ``name`` (empty for no colormap)."""
+    widget = ipywidgets.Image(format="png", layout=ipywidgets.Layout(width="160px", height="12px"))
+    set_colormap(widget, name)
+    return widget
+
+
+def set_colormap(widget: ipywidgets.Image, name: str | None) -> None:
+    """Show colormap ``name`` in ``widget`` (or nothing)."""
+    widget.value = colorbar_png(name) if name else b""

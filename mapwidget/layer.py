@@ -1,0 +1,362 @@
+"""WorkflowsLayer: an ipyleaflet TileLayer whose URL follows its imagery, options and parameters.
+
+Everything that changes what the tiles show is a trait: ``imagery``, ``scales``,
+``colormap``, ``checkerboard``, ``reduction``, ``visible`` and the values in
+``parameters``. Any change rebuilds ``url`` once (several changes inside
+:meth:`WorkflowsLayer.hold_url_updates` make one update), and Leaflet reloads the tiles.
+A hidden layer, or one with a parameter still missing a value, has the URL ``""`` so
+the browser requests nothing; the reason for a blank layer goes to ``log_messages``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import urllib.parse
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import ipyleaflet
+import traitlets
+
+from tiles import render
+from tiles.errors import ParameterError, WorkflowsError
+from tiles.types import Datetime, Function, Image, ImageCollection
+
+from . import routing
+from .parameters import ParameterSet
+
+#: Leaflet never asks for tiles below this zoom: a whole continent per tile is too costly.
+MIN_ZOOM = 5
+
+
+def _now() -> str:
+    # Same format as the server's log records, so the two compare as strings.
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _url_value(proxy_type: type, value: Any) -> Any:
+    """A parameter value as the tile URL should carry it."""
+    # Dates travel as a Datetime graft so that date arithmetic in the graph works on them.
+    if issubclass(proxy_type, Datetime) and isinstance(value, dt.date | str):
+        return Datetime._promote(value)
+    return value
+
+
+def _check_imagery(imagery: Any) -> None:
+    if not isinstance(imagery, Image | ImageCollection):
+        raise TypeError(
+            f"a map layer shows an Image or ImageCollection, not {type(imagery).__name__}"
+        )
+
+
+class WorkflowsLayer(ipyleaflet.TileLayer):
+    """A map layer computed by the tile server from an Image or ImageCollection.
+
+    >>> lyr = WorkflowsLayer(imagery=img, name="NDVI", scales=[[0, 1]],     # doctest: +SKIP
+    ...                      colormap="viridis", parameter_overrides={"threshold": 0.4})
+    >>> lyr.parameters.threshold = 0.3                                       # doctest: +SKIP
+    """
+
+    url = traitlets.Unicode("").tag(sync=True)
+    attribution = traitlets.Unicode("tiles", allow_none=True).tag(sync=True, o=True)
+    min_zoom = traitlets.Int(MIN_ZOOM).tag(sync=True, o=True)
+
+    imagery = traitlets.Any(None, allow_none=True)
+    #: Scale pairs ``[[min, max], ...]`` (at most 3) or None to scale each tile by its range.
+    scales = traitlets.Any(None, allow_none=True)
+    colormap = traitlets.Unicode(None, allow_none=True)
+    checkerboard = traitlets.Bool(True)
+    reduction = traitlets.Unicode("mosaic")
+    log_level = traitlets.Int(logging.DEBUG)
+    session_id = traitlets.Unicode()
+    parameters = traitlets.Instance(ParameterSet)
+    #: The server's record of this layer (a ``tiles.server.TileLayer``): id and URL template.
+    registration = traitlets.Any(None, allow_none=True)
+    #: "LEVEL - message" lines about this layer since its URL last changed, without repeats.
+    log_messages = traitlets.List(traitlets.Unicode())
+    #: "" idle, "running", "done", or "error: ..." for the last autoscale.
+    autoscale_state = traitlets.Unicode("")
+
+    def __init__(
+        self,
+        imagery: Any = None,
+        scales: Any = None,
+        colormap: str | None = None,
+        checkerboard: bool = True,
+        reduction: str = "mosaic",
+        log_level: int = logging.DEBUG,
+        parameter_overrides: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # Held from the start: construction ends with exactly one URL update.
+        self._hold_depth = 1
+        self._pending = True
+        self._logs_since = _now()
+        kwargs.setdefault("session_id", uuid.uuid4().hex)
+        kwargs.setdefault("parameters", ParameterSet())
+        super().__init__(**kwargs)
+        self.parameters.observe(self._on_parameter, traitlets.All)
+        self.on_load(self._on_tiles_loaded)
+        routing.state.observe(self._on_route, ["public_url", "page_url"])
+        try:
+            self.set_options(scales, colormap, checkerboard, reduction, log_level)
+            if imagery is not None:
+                self.set_imagery(imagery, **(parameter_overrides or {}))
+        finally:
+            self._hold_depth = 0
+        self._update_url()
+
+    # -- changing what the layer shows -------------------------------------------------------
+
+    def set_options(
+        self,
+        scales: Any = None,
+        colormap: str | None = None,
+        checkerboard: bool = True,
+        reduction: str = "mosaic",
+        log_level: int = logging.DEBUG,
+    ) -> None:
+        """Set the display options together (checked first, so a bad one changes nothing)."""
+        render.check_options(scales, colormap, reduction)
+        with self.hold_url_updates():
+            self.scales = scales
+            self.colormap = colormap or None
+            self.checkerboard = checkerboard
+            self.reduction = reduction
+            self.log_level = int(log_level)
+
+    def set_imagery(self, imagery: Any, **parameter_overrides: Any) -> None:
+        """Show ``imagery``; values (or ipywidgets) for its parameters come as keywords.
+
+        Parameters without a keyword keep their current value, or follow their widget
+        for ``wf.widgets`` parameters; any still without a value is reported in
+        ``log_messages`` and the layer stays blank until it is given one.
+        """
+        from .widgets import WidgetParameter
+
+        _check_imagery(imagery)
+        params = {p._name: p for p in imagery.params}
+        unknown = sorted(set(parameter_overrides) - set(params))
+        if unknown:
+            takes = ", ".join(repr(n) for n in params) or "no parameters"
+            raise ParameterError(
+                f"unexpected parameter(s) {', '.join(map(repr, unknown))}; "
+                f"this {type(imagery).__name__} takes {takes}"
+            )
+        with self.hold_url_updates():
+            fresh = ParameterSet.for_params(tuple(params.values()))
+            if fresh.types != self.parameters.types:
+                self._replace_parameters(fresh)
+            pset = self.parameters
+            for name, param in params.items():
+                if name in parameter_overrides:
+                    pset.update(**{name: parameter_overrides[name]})
+                elif isinstance(param, WidgetParameter):
+                    if pset.source(name) is not param.widget:
+                        pset.link(name, param.widget)
+            if imagery is not self.imagery:
+                self.registration = self._register(imagery)
+                self.imagery = imagery
+
+    def _replace_parameters(self, fresh: ParameterSet) -> None:
+        old = self.parameters
+        old.unobserve(self._on_parameter, traitlets.All)
+        old.unlink_all()
+        # Values carry over where the name and type are unchanged (a re-run cell).
+        for name, kind in fresh.types.items():
+            if old.types.get(name) is kind and getattr(old, name) is not None:
+                setattr(fresh, name, getattr(old, name))
+        fresh.observe(self._on_parameter, traitlets.All)
+        self.parameters = fresh
+
+    def _register(self, imagery: Any) -> Any:
+        from tiles.server import tile_layer
+
+        return tile_layer(imagery, name=self.name or None, log_level=self.log_level)
+
+    @traitlets.validate("scales")
+    def _valid_scales(self, proposal: dict) -> Any:
+        try:
+            pairs = render.normalize_scales(proposal["value"])
+        except ParameterError as exc:
+            raise traitlets.TraitError(str(exc)) from None
+        return [list(p) for p in pairs] or None
+
+    @traitlets.validate("colormap")
+    def _valid_colormap(self, proposal: dict) -> Any:
+        try:
+            return render.normalize_colormap(proposal["value"])
+        except ParameterError as exc:
+            raise traitlets.TraitError(str(exc)) from None
+
+    @traitlets.validate("reduction")
+    def _valid_reduction(self, proposal: dict) -> str:
+        try:
+            return render.normalize_reduction(proposal["value"])
+        except ParameterError as exc:
+            raise traitlets.TraitError(str(exc)) from None
+
+    # -- the URL ------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def hold_url_updates(self) -> Iterator[None]:
+        """Within this block, changes are collected and the URL is rebuilt once at the end."""
+        self._hold_depth += 1
+        try:
+            yield
+        finally:
+            self._hold_depth -= 1
+            if self._hold_depth == 0 and self._pending:
+                self._update_url()
+
+    @traitlets.observe(
+        "visible",
+        "checkerboard",
+        "colormap",
+        "reduction",
+        "scales",
+        "registration",
+        "session_id",
+        "parameters",
+    )
+    def _on_option(self, change: dict) -> None:
+        self._request_update()
+
+    def _on_parameter(self, change: dict) -> None:
+        self._request_update()
+
+    def _on_route(self, change: dict) -> None:
+        self._request_update()
+
+    def _request_update(self) -> None:
+        if self._hold_depth:
+            self._pending = True
+        else:
+            self._update_url()
+
+    def _update_url(self) -> None:
+        self._pending = False
+        self.clear_logs()
+        url = self.make_url()
+        if url != self.url:
+            self.url = url
+
+    def _parameter_values(self) -> dict[str, Any]:
+        types = self.parameters.types
+        return {n: _url_value(types[n], v) for n, v in self.parameters.to_dict().items()}
+
+    def _server_url(self) -> str | None:
+        """The tile URL on the server's own address, or None (reason logged) if none."""
+        if self.registration is None:
+            return None
+        missing = self.parameters.missing()
+        if missing:
+            for name in missing:
+                kind = self.parameters.types[name].__name__
+                self.log(
+                    "ERROR",
+                    f"missing a value for parameter {name!r} ({kind}): give it to visualize("
+                    f"..., {name}=...) or set lyr.parameters.{name}",
+                )
+            return None
+        try:
+            return self.registration.url(
+                session_id=self.session_id,
+                colormap=self.colormap or "",
+                scales=self.scales or [],
+                reduction=self.reduction,
+                checkerboard=self.checkerboard,
+                **self._parameter_values(),
+            )
+        except (ParameterError, WorkflowsError, TypeError, ValueError) as exc:
+            self.log("ERROR", str(exc))
+            return None
+
+    def make_url(self) -> str:
+        """The tile URL for the current state, as the browser should request it ("" if none)."""
+        url = self._server_url()
+        if url is None or not self.visible:
+            # Leaflet loads hidden layers too; an empty URL is the way to stop it.
+            return ""
+        return routing.resolve(self.registration.base_url).public(url)
+
+    @property
+    def url_template(self) -> str | None:
+        """The server's ``{z}/{x}/{y}`` template for this layer (no query)."""
+        return None if self.registration is None else self.registration.url_template
+
+    def value_url(self, x: float, y: float) -> str | None:
+        """URL (on the kernel side) of the band values under EPSG:3857 point ``(x, y)``."""
+        url = self._server_url()
+        if url is None:
+            return None
+        query = urllib.parse.urlsplit(url).query
+        reg = self.registration
+        return f"{reg.base_url}/layers/{reg.id}/value?x={x!r}&y={y!r}&{query}"
+
+    # -- imagery with parameter values applied ---------------------------------------------
+
+    @property
+    def value(self) -> Any:
+        """The imagery with the current parameter values bound (no parameters left), or None."""
+        if self.imagery is None or self.parameters.missing():
+            return None
+        if not self.imagery.params:
+            return self.imagery
+        function = Function.from_object(self.imagery)
+        return function(**self._parameter_values())
+
+    @property
+    def image_value(self) -> Any:
+        """:attr:`value` as an Image: collections are reduced with the layer's reduction."""
+        value = self.value
+        if isinstance(value, ImageCollection):
+            if self.reduction == "mosaic":
+                return value.mosaic()
+            return value.reduction(self.reduction, axis="images")
+        return value
+
+    # -- logs -----------------------------------------------------------------------------------
+
+    def log(self, level: str, message: str) -> None:
+        """Add a line to ``log_messages`` unless the same line is there already."""
+        line = f"{level} - {message}"
+        if line not in self.log_messages:
+            self.log_messages = [*self.log_messages, line]
+
+    def clear_logs(self) -> None:
+        """Forget this layer's messages; only newer server records are shown from now on."""
+        self._logs_since = _now()
+        if self.log_messages:
+            self.log_messages = []
+
+    def errors(self) -> list[dict]:
+        """The server's records for this layer's session since its URL last changed."""
+        if self.registration is None:
+            return []
+        records = self.registration.errors(session_id=self.session_id, level=self.log_level)
+        return [r for r in records if r["time"] >= self._logs_since]
+
+    def refresh_logs(self) -> None:
+        """Read the server's new records for this layer into ``log_messages``."""
+        try:
+            records = self.errors()
+        except (OSError, WorkflowsError) as exc:
+            self.log("WARNING", f"could not read this layer's log from the tile server: {exc}")
+            return
+        for record in records:
+            self.log(record["level"], record["message"])
+
+    def _on_tiles_loaded(self, **event: Any) -> None:
+        # Leaflet reports "load" once every tile in view has arrived or failed: the
+        # moment new server records can exist, so no polling is needed.
+        self.refresh_logs()
+
+    def close(self) -> None:
+        """Stop following the route and close the widget."""
+        routing.state.unobserve(self._on_route, ["public_url", "page_url"])
+        self.parameters.unlink_all()
+        super().close()

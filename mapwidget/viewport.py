@@ -1,0 +1,69 @@
+"""The map view as a GeoContext: bounds, pixel size and a UTM zone for the view's centre."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from tiles.geocontext import AOI
+
+
+def utm_zone(lon: float, lat: float) -> int:
+    """The UTM zone number of a lon/lat point, with the Norway and Svalbard exceptions.
+
+    >>> utm_zone(-105.94, 35.69)
+    13
+    >>> utm_zone(5.0, 60.0)    # south-west Norway is widened into zone 32
+    32
+    """
+    lon = ((lon + 180.0) % 360.0) - 180.0
+    zone = int((lon + 180.0) // 6.0) + 1
+    if 56.0 <= lat < 64.0 and 3.0 <= lon < 12.0:
+        return 32
+    if 72.0 <= lat < 84.0:
+        for lo, hi, svalbard in ((0, 9, 31), (9, 21, 33), (21, 33, 35), (33, 42, 37)):
+            if lo <= lon < hi:
+                return svalbard
+    return min(zone, 60)
+
+
+def utm_crs(lon: float, lat: float) -> str:
+    """A PROJ string for the UTM zone (north or south) containing lon/lat."""
+    south = " +south" if lat < 0 else ""
+    return f"+proj=utm +zone={utm_zone(lon, lat)}{south} +datum=WGS84 +units=m +no_defs"
+
+
+def pixel_size(pixel_bounds: Any) -> tuple[int, int]:
+    """``(width, height)`` in screen pixels from Leaflet's ``((left, top), (right, bottom))``."""
+    (left, top), (right, bottom) = pixel_bounds
+    return math.ceil(right - left), math.ceil(bottom - top)
+
+
+def view_geocontext(
+    bounds: Any,
+    pixel_bounds: Any,
+    resolution: float | None = None,
+    shape: tuple[int, int] | None = None,
+    crs: str = "EPSG:3857",
+) -> AOI:
+    """An AOI covering Leaflet ``bounds`` (``((south, west), (north, east))``).
+
+    Without ``resolution`` or ``shape`` the grid has one pixel per screen pixel.
+    ``shape`` is ``(rows, cols)`` as everywhere else in the API (the original map
+    passed ``(width, height)`` here, transposing wide views). ``crs="utm"`` picks
+    the UTM zone of the view's centre.
+    """
+    (south, west), (north, east) = bounds
+    if crs == "utm":
+        crs = utm_crs((west + east) / 2.0, (south + north) / 2.0)
+    if resolution is None and shape is None:
+        width, height = pixel_size(pixel_bounds)
+        shape = (height, width)
+    return AOI(
+        bounds=(west, south, east, north),
+        bounds_crs="EPSG:4326",
+        crs=crs,
+        resolution=resolution,
+        shape=shape,
+        align_pixels=False,
+    )
