@@ -112,13 +112,13 @@ class BaseHandler(tornado.web.RequestHandler):
             "value_url": f"{base}/value",
         }
 
-    async def run(self, key: Hashable, fn: Any, *args: Any) -> Any:
+    async def run(self, key: Hashable, fn: Any, *args: Any, always: bool = False) -> Any:
         """Run ``fn(*args)`` on the work queue (joining identical work) and await it.
 
         If the client disconnects first, the work is dropped unless others wait for it.
         """
         try:
-            future = self.service.queue.submit(key, fn, *args)
+            future = self.service.queue.submit(key, fn, *args, always=always)
         except QueueFull as exc:
             raise HTTPError(
                 503, f"server busy: {exc}; retry shortly", **{"Retry-After": "1"}
@@ -269,7 +269,10 @@ class TileHandler(BaseHandler):
             data = await self.run(("compute", ckey), service.compute_job, layer, q, tile, ckey)
         if data.array is None:
             return service.empty_png(q.checkerboard)
-        return await self.run(("render", pkey), service.render_job, layer, q, data, pkey)
+        # Rendering is admitted even when the queue is full: the pixels are already paid for.
+        return await self.run(
+            ("render", pkey), service.render_job, layer, q, data, pkey, always=True
+        )
 
 
 class TileJSONHandler(BaseHandler):

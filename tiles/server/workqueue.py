@@ -52,10 +52,12 @@ class WorkQueue:
         self.counts = {"submitted": 0, "deduplicated": 0, "dropped": 0, "rejected": 0}
 
     def submit(
-        self, key: Hashable, fn: Callable[..., Any], *args: Any
+        self, key: Hashable, fn: Callable[..., Any], *args: Any, always: bool = False
     ) -> concurrent.futures.Future:
         """Run ``fn(*args)`` on the pool, or join the queued/running job with the same key.
 
+        ``always=True`` admits the job even when the queue is full: for short follow-up
+        work (encoding a computed tile) that would otherwise waste the work before it.
         Every caller that gets a future from here and stops waiting for it before it
         finishes should call :meth:`release` so abandoned work can be dropped.
         """
@@ -65,7 +67,7 @@ class WorkQueue:
                 job.waiters += 1
                 self.counts["deduplicated"] += 1
                 return job.future
-            if self._pending >= self.max_pending:
+            if self._pending >= self.max_pending and not always:
                 self.counts["rejected"] += 1
                 raise QueueFull(f"{self._pending} tile computations already queued")
             job = _Job()
