@@ -21,6 +21,10 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["catalog", "create-vector-product"]:
+        from .vector_products import main_create_vector_product
+
+        return main_create_vector_product(argv[2:])
     if argv[:1] == ["catalog"]:
         from .catalog_cli import main as catalog_main
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib
 import json
 import os
 import re
@@ -52,6 +53,8 @@ __all__ = [
     "remove_product",
     "search",
     "footprint_intersects",
+    "add_stac_product",
+    "SOURCE_MODULES",
 ]
 
 DateLike = Union[str, dt.date, dt.datetime]
@@ -175,6 +178,9 @@ class ImageRecord:
     bounds_lonlat: tuple[float, float, float, float]
     files: dict[str, tuple[str, int]]
     properties: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: Band definitions of this image that differ from its product's (say a scale that
+    #: changed between processing versions of a remote collection); usually empty.
+    band_overrides: dict[str, Band] = dataclasses.field(default_factory=dict)
 
     def properties_dict(self) -> dict[str, Any]:
         """What an Image's ``properties`` holds: user properties plus the typed keys."""
@@ -333,7 +339,19 @@ CREATE TABLE IF NOT EXISTS images (
     properties TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS images_by_product_date ON images (product, acquired, id);
+CREATE TABLE IF NOT EXISTS sources (
+    product TEXT PRIMARY KEY REFERENCES products(id),
+    kind TEXT NOT NULL,
+    spec TEXT NOT NULL
+);
 """
+
+#: Modules implementing remote products (whose images are looked up in another catalog at
+#: search time), by the source ``kind`` stored with the product. Each module provides
+#: ``open_source(product, spec)``, giving an object with ``search(start, end, bbox_lonlat,
+#: limit)`` and ``image(name)`` that return ImageRecords, and ``resolve_product(catalog,
+#: product_id)``, defining a product on first use of a well-known id (or returning None).
+SOURCE_MODULES: dict[str, str] = {"stac": "tiles.stac"}
 
 _IMAGE_COLUMNS = (
     "id, product, acquired, crs, geotrans, rows, cols, footprint, "
@@ -399,14 +417,22 @@ class Catalog:
     # -- products ------------------------------------------------------------------------
 
     def create_product(
-        self, product_id: str, bands: Sequence[Mapping[str, Any]], title: str = ""
+        self,
+        product_id: str,
+        bands: Sequence[Mapping[str, Any]],
+        title: str = "",
+        source: tuple[str, Mapping[str, Any]] | None = None,
     ) -> Product:
         """Define a product from band dicts in file band order.
 
         Each dict has ``name`` and ``data_range`` and optionally ``physical_range``,
         ``nodata`` and ``description``. Re-creating an identical product does nothing;
-        redefining an existing product differently raises ParameterError.
+        redefining an existing product differently raises ParameterError. ``source`` is
+        ``(kind, spec)`` for a remote product (see :data:`SOURCE_MODULES`).
         """
+        if source is not None and source[0] not in SOURCE_MODULES:
+            raise ParameterError(f"unknown product source kind {source[0]!r}")
+        source_json = None if source is None else json.dumps(dict(source[1]), sort_keys=True)
         if not product_id or any(c.isspace() for c in product_id):
             raise ParameterError(f"invalid product id {product_id!r}")
         parsed = [b if isinstance(b, Band) else Band.from_dict(b) for b in bands]
@@ -423,7 +449,20 @@ class Catalog:
             ).fetchone()
             if row is not None:
                 existing = self._product_from_row(product_id, *row)
-                if existing.bands == new.bands and (not title or existing.title == title):
+                old_source = conn.execute(
+                    "SELECT kind, spec FROM sources WHERE product = ?", (product_id,)
+                ).fetchone()
+                same_source = (old_source is None and source is None) or (
+                    old_source is not None
+                    and source is not None
+                    and old_source[0] == source[0]
+                    and json.loads(old_source[1]) == json.loads(source_json)
+                )
+                if (
+                    existing.bands == new.bands
+                    and (not title or existing.title == title)
+                    and same_source
+                ):
                     return existing
                 raise ParameterError(
                     f"product {product_id!r} already exists with a different definition; "
@@ -433,6 +472,11 @@ class Catalog:
                 "INSERT INTO products (id, title, bands) VALUES (?, ?, ?)",
                 (product_id, new.title, payload),
             )
+            if source is not None:
+                conn.execute(
+                    "INSERT INTO sources (product, kind, spec) VALUES (?, ?, ?)",
+                    (product_id, source[0], source_json),
+                )
         return new
 
     @staticmethod
@@ -454,8 +498,30 @@ class Catalog:
             .fetchone()
         )
         if row is None:
+            # Well-known remote ids (say "earth-search:sentinel-2-l2a") define themselves.
+            for module in SOURCE_MODULES.values():
+                resolved = importlib.import_module(module).resolve_product(self, product_id)
+                if resolved is not None:
+                    return resolved
             raise NotFoundError(f"product {product_id!r} not found in catalog {self.path}")
         return self._product_from_row(*row)
+
+    def product_source(self, product_id: str) -> tuple[str, dict[str, Any]] | None:
+        """``(kind, spec)`` of a remote product, None for a product of catalogued files."""
+        row = (
+            self._conn()
+            .execute("SELECT kind, spec FROM sources WHERE product = ?", (product_id,))
+            .fetchone()
+        )
+        return None if row is None else (row[0], json.loads(row[1]))
+
+    def _remote(self, product: Product) -> Any | None:
+        """The open source of a remote product, None for a product of catalogued files."""
+        found = self.product_source(product.id)
+        if found is None:
+            return None
+        kind, spec = found
+        return importlib.import_module(SOURCE_MODULES[kind]).open_source(product, spec)
 
     def remove_product(self, product_id: str) -> None:
         """Remove a product and all its images from the catalog (files are left alone)."""
@@ -466,6 +532,7 @@ class Catalog:
             ):
                 raise NotFoundError(f"product {product_id!r} not found in catalog {self.path}")
             conn.execute("DELETE FROM images WHERE product = ?", (product_id,))
+            conn.execute("DELETE FROM sources WHERE product = ?", (product_id,))
             conn.execute("DELETE FROM products WHERE id = ?", (product_id,))
 
     # -- images --------------------------------------------------------------------------
@@ -611,8 +678,10 @@ class Catalog:
         )
 
     def images(self, product_id: str) -> list[ImageRecord]:
-        """All images of a product, sorted by acquisition date."""
-        self.product(product_id)
+        """All images of a product, sorted by acquisition date (at most 10000 if remote)."""
+        remote = self._remote(self.product(product_id))
+        if remote is not None:
+            return remote.search(None, None, None, 10000)
         rows = self._conn().execute(
             f"SELECT {_IMAGE_COLUMNS} FROM images WHERE product = ? ORDER BY acquired, id",
             (product_id,),
@@ -627,6 +696,12 @@ class Catalog:
             .fetchone()
         )
         if row is None:
+            # An image of a remote product: "<product id>:<name in the remote catalog>".
+            rows = self._conn().execute("SELECT product FROM sources").fetchall()
+            for (pid,) in sorted(rows, key=lambda r: -len(r[0])):
+                if image_id.startswith(pid + ":"):
+                    remote = self._remote(self.product(pid))
+                    return remote.image(image_id[len(pid) + 1 :])
             raise NotFoundError(f"image {image_id!r} not found in catalog {self.path}")
         return self._record_from_row(row)
 
@@ -648,9 +723,11 @@ class Catalog:
         """Images of a product acquired in [start, end) whose footprint meets a lon/lat box.
 
         Results are sorted by date ascending. ``bbox_lonlat`` is (w, s, e, n); w > e means
-        the box crosses the antimeridian.
+        the box crosses the antimeridian. Remote products ask their catalog.
         """
-        self.product(product_id)
+        remote = self._remote(self.product(product_id))
+        if remote is not None:
+            return remote.search(start, end, bbox_lonlat, limit)
         clauses = ["product = ?"]
         args: list[Any] = [product_id]
         # Dates are stored as UTC ISO strings of one fixed format, so they sort as text.
@@ -803,3 +880,17 @@ def search(
     return default_catalog().search(
         product_id, start=start, end=end, bbox_lonlat=bbox_lonlat, limit=limit
     )
+
+
+def add_stac_product(product_id: str, url_or_path: str, **options: Any) -> Product:
+    """Define a product backed by a STAC catalog (see :func:`tiles.stac.add_stac_product`)."""
+    from .stac import add_stac_product as _add  # late: tiles.stac builds on this module
+
+    return _add(product_id, url_or_path, **options)
+
+
+def create_vector_product(product_id: str, path: PathLike, title: str = "") -> Any:
+    """Register a GeoJSON, GeoPackage or Shapefile as a vector product (``from_vector_id``)."""
+    from .vector_products import create_vector_product as create
+
+    return create(product_id, path, title=title)
