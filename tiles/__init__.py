@@ -53,6 +53,27 @@ from .types import (
     proxify,
     where,
 )
+from .types.mathfuncs import (
+    arccos,
+    arcsin,
+    arctan,
+    arctan2,
+    cos,
+    e,
+    exp,
+    inf,
+    log,
+    log1p,
+    log2,
+    log10,
+    nan,
+    normalized_difference,
+    pi,
+    sin,
+    sqrt,
+    square,
+    tan,
+)
 
 __version__ = "0.1.0"
 
@@ -64,4 +85,6 @@ __all__ = [
     "concat", "conv2d", "ifelse", "parameter", "proxify", "scenes", "where",
     "Feature", "FeatureCollection", "Geometry", "GeometryCollection", "load_geojson",
     "load_geojson_file",
+    "arccos", "arcsin", "arctan", "arctan2", "cos", "e", "exp", "inf", "log", "log10", "log1p",
+    "log2", "nan", "normalized_difference", "pi", "sin", "sqrt", "square", "tan",
 ]  # fmt: skip

@@ -8,6 +8,27 @@ from .geocontext import GeoContext
 from .groupby import ImageCollectionGroupby
 from .imagery import Image, ImageCollection
 from .kernel import Kernel, concat, conv2d, where
+from .mathfuncs import (
+    arccos,
+    arcsin,
+    arctan,
+    arctan2,
+    cos,
+    e,
+    exp,
+    inf,
+    log,
+    log1p,
+    log2,
+    log10,
+    nan,
+    normalized_difference,
+    pi,
+    sin,
+    sqrt,
+    square,
+    tan,
+)
 from .primitives import Any, Bool, Float, Int, NoneType, Number, Primitive, Str
 from .proxify import proxify
 from .vector import (
@@ -26,4 +47,6 @@ __all__ = [
     "conv2d", "identifier", "ifelse", "merge_params", "parameter", "proxify", "where",
     "Feature", "FeatureCollection", "Geometry", "GeometryCollection", "load_geojson",
     "load_geojson_file",
+    "arccos", "arcsin", "arctan", "arctan2", "cos", "e", "exp", "inf", "log", "log10", "log1p",
+    "log2", "nan", "normalized_difference", "pi", "sin", "sqrt", "square", "tan",
 ]  # fmt: skip

@@ -216,7 +216,11 @@ class Str(Primitive):
         return Str._from_apply("wf.mul", self, Int._promote(other))
 
     def __getitem__(self, index):
-        return Str._from_apply("wf.get", self, index)
+        if isinstance(index, slice):
+            from .containers import _slice
+
+            return Str._from_apply("wf.get", self, _slice(index))
+        return Str._from_apply("wf.get", self, Int._promote(index))
 
     def __lt__(self, other):
         return Bool._from_apply("wf.lt", self, Str._promote(other))
