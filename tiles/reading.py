@@ -61,6 +61,7 @@ __all__ = [
     "clear_read_cache",
     "set_read_cache_size",
     "gdal_read_options",
+    "is_remote",
 ]
 
 # rasterio emits a spurious NotGeoreferencedWarning from reproject when several threads warp
@@ -96,15 +97,30 @@ def _cachemax_mb() -> int:
 _GDAL_CACHEMAX_MB = _cachemax_mb()
 
 
+def _http_timeout_s() -> int:
+    # Seconds before a remote read gives up; a stalled server then fails a tile, not hangs it.
+    try:
+        return max(1, int(float(os.environ.get("TILES_HTTP_TIMEOUT", "30"))))
+    except ValueError:
+        return 30
+
+
+def is_remote(path: str) -> bool:
+    """Whether ``path`` is read through GDAL's virtual file systems (a URL or ``/vsi...``)."""
+    return path.startswith("/vsi") or "://" in path
+
+
 def gdal_read_options(path: str) -> dict[str, Any]:
     """GDAL configuration for reading ``path`` quickly.
 
-    Remote files (``/vsi...`` or URLs) skip directory listings entirely; local files only
-    skip the listing but still probe sidecars (external ``.ovr``/``.msk``) one by one, which
-    is cheap on a local disk and keeps such files working.
+    Remote files (``/vsi...`` or URLs) skip directory listings entirely, read a COG's header
+    in one request, merge neighbouring range requests, keep a small per-file cache and give
+    up after ``$TILES_HTTP_TIMEOUT`` seconds (30); local files only skip the listing but
+    still probe sidecars (external ``.ovr``/``.msk``) one by one, which is cheap on a local
+    disk and keeps such files working.
     """
-    remote = path.startswith("/vsi") or "://" in path
-    return {
+    remote = is_remote(path)
+    options: dict[str, Any] = {
         "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR" if remote else "TRUE",
         "GDAL_CACHEMAX": _GDAL_CACHEMAX_MB,
         "VSI_CACHE": True,
@@ -112,6 +128,17 @@ def gdal_read_options(path: str) -> dict[str, Any]:
         "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
         "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.tiff,.TIF,.TIFF,.jp2,.vrt",
     }
+    if remote:
+        timeout = _http_timeout_s()
+        options.update(
+            GDAL_INGESTED_BYTES_AT_OPEN=65536,  # a COG's header and tile index, at once
+            VSI_CACHE_SIZE=8 * 2**20,  # per open file; many are open at once
+            GDAL_HTTP_TIMEOUT=timeout,
+            GDAL_HTTP_CONNECTTIMEOUT=min(10, timeout),
+            GDAL_HTTP_MAX_RETRY=2,  # transient 429/5xx answers
+            GDAL_HTTP_RETRY_DELAY=0.5,
+        )
+    return options
 
 
 # --------------------------------------------------------------------------------------
@@ -262,12 +289,19 @@ _info_cache: OrderedDict[tuple[str, int, int], _FileInfo] = OrderedDict()
 
 
 def _file_info(path: str) -> tuple[_FileInfo, tuple[int, int]]:
-    """Header facts of a raster, cached by (path, mtime, size); DataError when unreadable."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        raise DataError(f"raster file not found: {path}") from None
-    key = (path, st.st_mtime_ns, st.st_size)
+    """Header facts of a raster, cached by (path, mtime, size); DataError when unreadable.
+
+    Remote files are taken as immutable (as the assets of STAC catalogs are): cached by path.
+    """
+    if is_remote(path):
+        stamp = (0, 0)
+    else:
+        try:
+            st = os.stat(path)
+        except OSError:
+            raise DataError(f"raster file not found: {path}") from None
+        stamp = (st.st_mtime_ns, st.st_size)
+    key = (path, *stamp)
     with _info_lock:
         info = _info_cache.get(key)
     if info is None:
@@ -288,7 +322,7 @@ def _file_info(path: str) -> tuple[_FileInfo, tuple[int, int]]:
             _info_cache[key] = info
             while len(_info_cache) > 4096:
                 _info_cache.popitem(last=False)
-    return info, (st.st_mtime_ns, st.st_size)
+    return info, stamp
 
 
 @dataclass(frozen=True)
@@ -496,21 +530,23 @@ class CatalogSource:
         data = np.zeros((len(indices), len(band_objs), rows, cols), dtype=np.float64)
         mask = np.ones(data.shape, dtype=bool)
 
-        slots: list[tuple[int, int]] = []
+        slots: list[tuple[int, int, Band]] = []
         calls: list[Callable[[], np.ndarray]] = []
         for i, index in enumerate(indices):
             rec = self.records[index]
             if not self.touches(index):
                 continue  # stays fully masked, and no file is opened
             for j, band in enumerate(band_objs):
-                slots.append((i, j))
+                # An image may scale a band its own way (a remote collection's versions).
+                band = rec.band_overrides.get(band.name, band)
+                slots.append((i, j, band))
                 calls.append(self._band_reader(rec, band))
 
         outside = self._outside_cutline()
-        for (i, j), warped in zip(slots, _run_all(calls), strict=True):
+        for (i, j, band), warped in zip(slots, _run_all(calls), strict=True):
             invalid = np.isnan(warped)
             if outside is not None:
                 invalid = invalid | outside
-            data[i, j] = np.where(invalid, 0.0, rescale(warped, band_objs[j]))
+            data[i, j] = np.where(invalid, 0.0, rescale(warped, band))
             mask[i, j] = invalid
         return np.ma.MaskedArray(data, mask=mask, fill_value=0.0)
