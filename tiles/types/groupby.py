@@ -7,7 +7,7 @@ from typing import Any as _Any
 from .containers import Dict, Tuple
 from .core import Proxytype
 from .function import as_function
-from .imagery import Image, ImageCollection, _normalize_axis
+from .imagery import Image, ImageCollection, _normalize_axis, reduction_method
 from .primitives import Any, Int
 
 _DATE_FIELDS = ("year", "month", "day", "hour", "minute", "second", "microsecond")
@@ -82,26 +82,13 @@ class ImageCollectionGroupby(Proxytype):
             "wf.ImageCollectionGroupby.reduce", self, operation, axis=axis
         )
 
-    def count(self, axis=None):
-        return self._reduce("count", axis)
-
-    def max(self, axis=None):
-        return self._reduce("max", axis)
-
-    def mean(self, axis=None):
-        return self._reduce("mean", axis)
-
-    def median(self, axis=None):
-        return self._reduce("median", axis)
-
-    def min(self, axis=None):
-        return self._reduce("min", axis)
-
-    def std(self, axis=None):
-        return self._reduce("std", axis)
-
-    def sum(self, axis=None):
-        return self._reduce("sum", axis)
+    count = reduction_method("count")
+    max = reduction_method("max")
+    mean = reduction_method("mean")
+    median = reduction_method("median")
+    min = reduction_method("min")
+    std = reduction_method("std")
+    sum = reduction_method("sum")
 
     def mosaic(self, reverse: bool = False) -> ImageCollection:
         """One mosaic per group, in key order."""

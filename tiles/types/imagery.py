@@ -98,6 +98,20 @@ def _unary(builtin: str):
     return method
 
 
+def reduction_method(operation: str):
+    """A ``min``/``max``/... method calling ``self._reduce(operation, axis)``."""
+
+    def method(self, axis=None):
+        return self._reduce(operation, axis)
+
+    method.__name__ = operation
+    method.__doc__ = (
+        f"{operation.capitalize()} along ``axis`` (None, or names from the axes the type "
+        "supports); masked pixels are ignored."
+    )
+    return method
+
+
 class ImageryMixin:
     """Everything Image and ImageCollection share."""
 
@@ -283,26 +297,13 @@ class ImageryMixin:
             "wf.reduction", self, operation, axis=axis_value
         )
 
-    def min(self, axis=None):
-        return self._reduce("min", axis)
-
-    def max(self, axis=None):
-        return self._reduce("max", axis)
-
-    def mean(self, axis=None):
-        return self._reduce("mean", axis)
-
-    def median(self, axis=None):
-        return self._reduce("median", axis)
-
-    def sum(self, axis=None):
-        return self._reduce("sum", axis)
-
-    def std(self, axis=None):
-        return self._reduce("std", axis)
-
-    def count(self, axis=None):
-        return self._reduce("count", axis)
+    min = reduction_method("min")
+    max = reduction_method("max")
+    mean = reduction_method("mean")
+    median = reduction_method("median")
+    sum = reduction_method("sum")
+    std = reduction_method("std")
+    count = reduction_method("count")
 
     # -- space --
     def coords_to_index(self, x, y) -> Tuple:
