@@ -1,16 +1,32 @@
-"""Evaluating proxies and grafts: arguments checked, GeoContext resolved, results returned."""
+"""Evaluating proxies and grafts: arguments checked, GeoContext resolved, results returned.
+
+:func:`compute` runs a computation as a :class:`~tiles.jobs.Job` (on the process's one
+bounded executor, or on a tile server after :func:`tiles.remote.connect`), in any output
+format (:mod:`tiles.formats`); :func:`inspect` runs it right away in-process. Both share
+:func:`execute`, which evaluates imagery window by window when the graph allows it
+(:mod:`tiles.chunks`) and reuses results of identical requests from a byte-bounded cache.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from .builtins import REGISTRY, EvaluationContext, reset_context, set_context
-from .errors import GeoContextError, ParameterError, ProxyTypeError
+from .errors import GeoContextError, JobTimeoutError, ParameterError, ProxyTypeError
 from .geocontext import GeoContext as ConcreteGeoContext
-from .graft import evaluate_graft, is_function_graft, is_graft
+from .graft import content_hash, evaluate_graft, is_graft
 from .results import to_result
 from .types import Function, GeoContext, Proxytype, proxify
+
+#: Result types computed window by window when their graph is pixel-local.
+IMAGERY_TYPES = ("Image", "ImageCollection")
 
 
 def resolve_geoctx(geoctx: Any) -> ConcreteGeoContext | None:
@@ -45,8 +61,8 @@ def decode_argument(value: Any, geoctx: Any = None) -> Any:
     return value
 
 
-def argument_values(obj: Proxytype, arguments: Mapping[str, Any], geoctx: Any = None) -> dict:
-    """Check ``arguments`` against ``obj``'s parameters and evaluate them to Python values."""
+def promote_arguments(obj: Proxytype, arguments: Mapping[str, Any]) -> dict[str, Proxytype]:
+    """Check ``arguments`` against ``obj``'s parameters and promote each to its proxy type."""
     params = {p._name: p for p in obj.params}
     missing = [name for name in params if name not in arguments]
     if missing:
@@ -56,72 +72,28 @@ def argument_values(obj: Proxytype, arguments: Mapping[str, Any], geoctx: Any = 
     if extra:
         takes = ", ".join(repr(n) for n in params) or "no parameters"
         raise ParameterError(f"unexpected argument {', '.join(map(repr, extra))}; it takes {takes}")
-    values = {}
+    promoted = {}
     for name, value in arguments.items():
         expected = type(params[name])
         try:
-            promoted = expected._promote(value)
+            proxy = expected._promote(value)
         except (ProxyTypeError, TypeError, ValueError) as e:
             raise ParameterError(
                 f"parameter {name!r} expects {expected.__name__}, got {type(value).__name__} "
                 f"{value!r}"[:300]
             ) from e
-        if promoted.params:
+        if proxy.params:
             raise ParameterError(f"the value for parameter {name!r} cannot depend on parameters")
-        values[name] = evaluate(promoted.graft, geoctx)
-    return values
+        promoted[name] = proxy
+    return promoted
 
 
-def function_arguments(function: Function) -> dict[str, type]:
-    """Argument names of a Function proxy with the type each one is promoted to."""
-    body = function.graft.get(function.graft["returns"])
-    if not is_function_graft(body):
-        raise ParameterError("cannot tell this Function's argument names; call it instead")
-    types = type(function)._require_concrete()[:-1]
-    positional = [t for t in types if not isinstance(t, dict)]
-    named = next((t for t in types if isinstance(t, dict)), {})
-    out = dict(zip(body["parameters"], positional, strict=False))
-    out.update(named)
-    return out
-
-
-def _apply_function(function: Function, arguments: Mapping[str, Any]) -> Proxytype:
-    """The result of calling ``function`` with ``arguments`` given by name."""
-    types = function_arguments(function)
-    missing = [name for name in types if name not in arguments]
-    if missing:
-        shown = ", ".join(f"{n!r} ({types[n].__name__})" for n in missing)
-        raise ParameterError(f"missing a value for function argument {shown}")
-    extra = [name for name in arguments if name not in types]
-    if extra:
-        takes = ", ".join(repr(n) for n in types) or "no arguments"
-        raise ParameterError(f"unexpected argument {', '.join(map(repr, extra))}; it takes {takes}")
-    promoted = {}
-    for name, value in arguments.items():
-        try:
-            promoted[name] = types[name]._promote(value)
-        except (ProxyTypeError, TypeError, ValueError) as e:
-            raise ParameterError(
-                f"argument {name!r} expects {types[name].__name__}, got {type(value).__name__} "
-                f"{value!r}"[:300]
-            ) from e
-        if promoted[name].params:
-            raise ParameterError(f"the value for argument {name!r} cannot depend on parameters")
-    return function.return_type._from_apply(function, **promoted)
-
-
-def compute(obj: Any, geoctx: Any = None, **arguments: Any) -> Any:
-    """Compute a proxy object (in ``geoctx``) and return its Python result.
-
-    ``arguments`` are values for the object's parameters or, for a Function, its arguments
-    by name (the result is then the function's result).
-    """
-    obj = proxify(obj)
-    if isinstance(obj, Function):
-        obj, arguments = _apply_function(obj, arguments), {}
-    concrete = resolve_geoctx(geoctx)
-    values = argument_values(obj, arguments, concrete)
-    return to_result(evaluate(obj.graft, concrete, values), concrete)
+def argument_values(obj: Proxytype, arguments: Mapping[str, Any], geoctx: Any = None) -> dict:
+    """Check ``arguments`` against ``obj``'s parameters and evaluate them to Python values."""
+    return {
+        name: evaluate(proxy.graft, geoctx)
+        for name, proxy in promote_arguments(obj, arguments).items()
+    }
 
 
 def interpret_to_result(graft: dict, geoctx: Any, arguments: Mapping[str, Any]) -> Any:
@@ -129,3 +101,282 @@ def interpret_to_result(graft: dict, geoctx: Any, arguments: Mapping[str, Any]) 
     concrete = resolve_geoctx(geoctx)
     values = {name: decode_argument(v, concrete) for name, v in arguments.items()}
     return to_result(evaluate(graft, concrete, values), concrete)
+
+
+# -- requests ------------------------------------------------------------------------------
+
+
+class Request:
+    """One computation, ready to run anywhere: graft, wire arguments, GeoContext, format.
+
+    ``arguments`` map parameter names to JSON literals or grafts (what travels over HTTP);
+    ``type_name`` is the result's proxy type name (``"Image"``...), used to decide chunking.
+    """
+
+    def __init__(
+        self,
+        graft: dict,
+        arguments: Mapping[str, Any],
+        geoctx: ConcreteGeoContext | None,
+        fmt: Any,
+        type_name: str = "",
+    ) -> None:
+        from .formats import normalize_format
+
+        self.graft = graft
+        self.arguments = dict(arguments)
+        self.geoctx = geoctx
+        self.format = normalize_format(fmt)
+        self.type_name = type_name
+
+    @classmethod
+    def from_proxy(cls, obj: Any, geoctx: Any, fmt: Any, arguments: Mapping[str, Any]) -> Request:
+        """Promote ``obj`` and its arguments; a Function is called with the arguments."""
+        obj = proxify(list(obj) if isinstance(obj, tuple) else obj)
+        arguments = dict(arguments)
+        if isinstance(obj, Function):
+            obj = _call_function(obj, arguments)
+            arguments = {}
+        promoted = promote_arguments(obj, arguments)
+        wire = {name: proxy.graft for name, proxy in promoted.items()}
+        return cls(obj.graft, wire, resolve_geoctx(geoctx), fmt, type(obj).__name__)
+
+    def to_json(self) -> dict[str, Any]:
+        """The body of ``POST /jobs``."""
+        return {
+            "graft": self.graft,
+            "arguments": self.arguments,
+            "geoctx": self.geoctx.to_dict() if self.geoctx is not None else None,
+            "format": self.format.to_json(),
+            "type": self.type_name,
+        }
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> Request:
+        """Inverse of :meth:`to_json` (validates the graft, GeoContext and format)."""
+        graft = body.get("graft")
+        if not is_graft(graft):
+            raise ParameterError("'graft' must be a JSON object with a 'returns' key")
+        arguments = body.get("arguments") or {}
+        if not isinstance(arguments, dict):
+            raise ParameterError("'arguments' must be an object of parameter name: value")
+        geoctx = body.get("geoctx")
+        concrete = ConcreteGeoContext.from_dict(geoctx) if geoctx else None
+        return cls(
+            graft, arguments, concrete, body.get("format") or "pyarrow", body.get("type", "")
+        )
+
+    @property
+    def cache_key(self) -> str:
+        """Identity of the output: graph content, GeoContext grid, arguments and format."""
+        args = {
+            name: {"graft": content_hash(v)} if is_graft(v) else v
+            for name, v in sorted(self.arguments.items())
+        }
+        grid = repr(self.geoctx.cache_key) if self.geoctx is not None else None
+        text = json.dumps(
+            [
+                content_hash(self.graft),
+                grid,
+                args,
+                self.format.to_json(),
+                self.type_name,
+                _catalog_stamp(),
+            ],
+            sort_keys=True,
+            default=repr,
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _catalog_stamp() -> list:
+    """Which catalog file, and when it last changed: cached outputs never outlive an edit."""
+    from .catalog import default_catalog_path
+
+    path = default_catalog_path().expanduser()
+    stamp: list = [str(path)]
+    for candidate in (path, path.with_name(path.name + "-wal")):
+        try:
+            info = candidate.stat()
+            stamp.append([info.st_mtime_ns, info.st_size])
+        except OSError:
+            stamp.append(None)
+    return stamp
+
+
+def _call_function(fn: Function, arguments: Mapping[str, Any]) -> Proxytype:
+    """Apply a Function proxy to named ``arguments`` (all of them required)."""
+    params = type(fn)._require_concrete()[:-1]
+    named = next((p for p in params if isinstance(p, dict)), {})
+    if len(named) != len(params):
+        raise ParameterError(
+            "a Function with positional arguments cannot be computed; call it with values first"
+        )
+    missing = [n for n in named if n not in arguments]
+    if missing:
+        raise ParameterError(f"missing a value for argument(s) {', '.join(map(repr, missing))}")
+    try:
+        return fn(**arguments)
+    except ProxyTypeError as exc:
+        raise ParameterError(str(exc)) from None
+
+
+def execute(request: Request, progress: Callable[[int, int], None] | None = None) -> Any:
+    """Run ``request`` in this thread: the Python result, or bytes for other formats."""
+    from . import chunks
+    from .formats import encode
+    from .server.analysis import analyse
+
+    geoctx = request.geoctx
+    values = {name: decode_argument(v, geoctx) for name, v in request.arguments.items()}
+    value = None
+    if geoctx is not None and request.type_name in IMAGERY_TYPES:
+        local, _ = chunks.is_pixel_local(request.graft)
+        if local:
+            halo = analyse(request.graft).halo
+            value = chunks.evaluate_imagery(
+                request.graft, geoctx, values, halo=halo, progress=progress
+            )
+    if value is None:
+        value = evaluate(request.graft, geoctx, values)
+        if progress is not None:
+            progress(1, 1)
+    result = to_result(value, geoctx)
+    return result if request.format.type == "pyarrow" else encode(result, request.format)
+
+
+# -- the result cache ----------------------------------------------------------------------
+
+
+def _cache_bytes() -> int:
+    try:
+        return int(float(os.environ.get("TILES_RESULT_CACHE_MB", 256)) * 1024 * 1024)
+    except ValueError:
+        return 256 * 1024 * 1024
+
+
+_cache_lock = threading.Lock()
+_cache: Any = None
+
+
+def result_cache() -> Any:
+    """The process's byte-bounded cache of encoded outputs (``$TILES_RESULT_CACHE_MB``)."""
+    global _cache
+    with _cache_lock:
+        if _cache is None:
+            from .server.cache import ByteLRU
+
+            _cache = ByteLRU(_cache_bytes(), sizeof=len)
+        return _cache
+
+
+def execute_cached(
+    request: Request, cache: bool = True, progress: Callable[[int, int], None] | None = None
+) -> Any:
+    """:func:`execute`, reusing the output of an identical earlier request when ``cache``.
+
+    Outputs are cached encoded (bytes), so every caller gets its own fresh result objects.
+    """
+    from .formats import decode_result, encode_result
+
+    key = request.cache_key if cache else None
+    if key is not None:
+        hit = result_cache().get(key)
+        if hit is not None:
+            if progress is not None:
+                progress(1, 1)
+            return decode_result(hit) if request.format.type == "pyarrow" else hit
+    output = execute(request, progress)
+    if key is not None:
+        encoded = encode_result(output) if request.format.type == "pyarrow" else output
+        result_cache().put(key, encoded)
+    return output
+
+
+# -- the public entry points ---------------------------------------------------------------
+
+
+def compute(
+    obj: Any,
+    geoctx: Any = None,
+    format: Any = "pyarrow",  # noqa: A002 - the documented name
+    destination: Any = "download",
+    file: Any = None,
+    timeout: float | None = None,
+    block: bool = True,
+    progress_bar: bool | None = None,
+    cache: bool = True,
+    num_retries: int | None = None,
+    **arguments: Any,
+) -> Any:
+    """Compute a proxy object (or a list of them, together) and return its result.
+
+    Runs as a :class:`~tiles.jobs.Job`. With ``block=False`` the Job is returned at once;
+    otherwise this waits (at most ``timeout`` seconds, then cancels and raises
+    :class:`~tiles.errors.JobTimeoutError`) and returns the Python result for the default
+    ``"pyarrow"`` format, bytes for other formats, or None when ``file`` is given (the
+    output is written there). ``arguments`` give values for the object's parameters (or a
+    Function's arguments). Failures from reading data are retried ``num_retries`` times.
+    """
+    from . import jobs, remote
+    from .formats import normalize_destination
+
+    normalize_destination(destination)
+    request = Request.from_proxy(obj, geoctx, format, arguments)
+    connection = remote.current()
+    if connection is not None:
+        job = connection.submit(request, cache=cache, num_retries=num_retries, file=file)
+    else:
+        job = jobs.submit(request, cache=cache, num_retries=num_retries, file=file)
+    if not block:
+        return job
+    return job.result(timeout=timeout, progress_bar=progress_bar, cancel_on_timeout=True)
+
+
+_inspect_lock = threading.Lock()
+_inspect_pool: ThreadPoolExecutor | None = None
+
+
+def _inspector() -> ThreadPoolExecutor:
+    global _inspect_pool
+    with _inspect_lock:
+        if _inspect_pool is None:
+            _inspect_pool = ThreadPoolExecutor(
+                max(2, os.cpu_count() or 1), thread_name_prefix="tiles-inspect"
+            )
+        return _inspect_pool
+
+
+def inspect(
+    obj: Any,
+    geoctx: Any = None,
+    format: Any = "pyarrow",  # noqa: A002 - the documented name
+    file: Any = None,
+    cache: bool = True,
+    timeout: float | None = 60,
+    **arguments: Any,
+) -> Any:
+    """Compute ``obj`` right away with no job bookkeeping (same result as :func:`compute`).
+
+    Raises :class:`~tiles.errors.JobTimeoutError` when the result takes longer than
+    ``timeout`` seconds (the computation is abandoned). Nothing is retried.
+    """
+    from . import remote
+    from .formats import encode_result, write_output
+
+    request = Request.from_proxy(obj, geoctx, format, arguments)
+    connection = remote.current()
+    if connection is not None:
+        return connection.submit(request, cache=cache, num_retries=0, file=file).result(
+            timeout=timeout, progress_bar=False, cancel_on_timeout=True
+        )
+    future = _inspector().submit(execute_cached, request, cache)
+    try:
+        output = future.result(timeout=timeout)
+    except FutureTimeout:
+        future.cancel()
+        raise JobTimeoutError(f"inspect did not finish within {timeout} s") from None
+    if file is None:
+        return output
+    write_output(encode_result(output) if request.format.type == "pyarrow" else output, file)
+    return None

@@ -66,17 +66,82 @@ class Proxytype:
     def _result_type(self) -> type:
         return type(self)
 
-    def compute(self, geoctx: Any = None, **arguments: Any) -> Any:
-        """Compute this value (in a GeoContext for geospatial work) and return a Python result."""
+    def compute(
+        self,
+        geoctx: Any = None,
+        format: Any = "pyarrow",  # noqa: A002 - the documented name
+        destination: Any = "download",
+        file: Any = None,
+        timeout: float | None = None,
+        block: bool = True,
+        progress_bar: bool | None = None,
+        cache: bool = True,
+        num_retries: int | None = None,
+        **arguments: Any,
+    ) -> Any:
+        """Compute this value (in a GeoContext for geospatial work) and return its result.
+
+        See :func:`tiles.compute.compute` for formats, destinations, jobs and timeouts.
+        """
         from ..compute import compute
 
-        return compute(self, geoctx, **arguments)
+        return compute(
+            self,
+            geoctx,
+            format=format,
+            destination=destination,
+            file=file,
+            timeout=timeout,
+            block=block,
+            progress_bar=progress_bar,
+            cache=cache,
+            num_retries=num_retries,
+            **arguments,
+        )
 
-    def inspect(self, geoctx: Any = None, **arguments: Any) -> Any:
+    def inspect(
+        self,
+        geoctx: Any = None,
+        format: Any = "pyarrow",  # noqa: A002 - the documented name
+        file: Any = None,
+        cache: bool = True,
+        timeout: float | None = 60,
+        **arguments: Any,
+    ) -> Any:
         """Compute in-process with low latency (same result as :meth:`compute`)."""
-        from ..compute import compute
+        from ..compute import inspect
 
-        return compute(self, geoctx, **arguments)
+        return inspect(
+            self, geoctx, format=format, file=file, cache=cache, timeout=timeout, **arguments
+        )
+
+    def publish(
+        self,
+        id: str,  # noqa: A002 - the documented name
+        version: str,
+        title: str = "",
+        description: str = "",
+        labels: dict | None = None,
+        tags: list | None = None,
+        docstring: str = "",
+        version_labels: dict | None = None,
+        viz_options: Any = None,
+    ) -> Any:
+        """Publish this value as version ``version`` of the Workflow ``id``; see :func:`tiles.publish`."""
+        from ..workflows import publish
+
+        return publish(
+            id,
+            version,
+            self,
+            title=title,
+            description=description,
+            labels=labels,
+            tags=tags,
+            docstring=docstring,
+            version_labels=version_labels,
+            viz_options=viz_options,
+        )
 
 
 def _graft_of(value: Any) -> Any:

@@ -1,0 +1,405 @@
+"""Jobs: computations running in the background, with stages, progress, retries and timeouts.
+
+Every local job runs on one bounded thread pool (``$TILES_COMPUTE_WORKERS`` threads, at most
+:data:`MAX_OUTSTANDING` jobs queued or running). A :class:`Job` moves through the stages
+``QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED``; ``progress`` counts the windows of a
+chunked computation. Failures reading data (:class:`~tiles.errors.DataError` and other
+``OSError``) are retried; errors in the graph itself are not, since they would only repeat.
+
+>>> import tiles as wf                                          # doctest: +SKIP
+>>> job = (wf.Int(1) + 1).compute(block=False)                  # doctest: +SKIP
+>>> job.result(timeout=10)                                      # doctest: +SKIP
+2
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from .errors import DataError, JobTimeoutError, WorkflowsError
+
+QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
+    "QUEUED",
+    "RUNNING",
+    "SUCCEEDED",
+    "FAILED",
+    "CANCELLED",
+)
+FINISHED = frozenset({SUCCEEDED, FAILED, CANCELLED})
+#: Jobs queued or running at once per process; more are refused (like the original's limit).
+MAX_OUTSTANDING = 120
+#: Retries of transient failures when ``num_retries`` is not given.
+DEFAULT_RETRIES = 2
+#: Jobs whose progress bar appears only once they have run this long (seconds).
+PROGRESS_DELAY = 1.0
+
+
+class JobCancelledError(WorkflowsError):
+    """The job was cancelled before it finished."""
+
+
+class ResourceExhaustedError(WorkflowsError):
+    """Too many jobs are outstanding; wait for some to finish."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether retrying could help: data reads failed, not the graph or its arguments."""
+    if isinstance(exc, DataError):
+        return True
+    return isinstance(exc, (OSError, MemoryError)) and not isinstance(exc, WorkflowsError)
+
+
+class Job:
+    """A computation started with ``compute(block=False)``; base of local and remote jobs."""
+
+    id: str
+    file: Any = None
+
+    @property
+    def stage(self) -> str:
+        """``QUEUED``, ``RUNNING``, ``SUCCEEDED``, ``FAILED`` or ``CANCELLED``."""
+        raise NotImplementedError
+
+    @property
+    def status(self) -> str:
+        """Same as :attr:`stage`."""
+        return self.stage
+
+    @property
+    def progress(self) -> float:
+        """Fraction of the work done, 0 to 1."""
+        raise NotImplementedError
+
+    @property
+    def error(self) -> BaseException | None:
+        """The exception a failed job raised, else None."""
+        raise NotImplementedError
+
+    @property
+    def done(self) -> bool:
+        """Whether the job has finished (succeeded, failed or was cancelled)."""
+        return self.stage in FINISHED
+
+    def refresh(self) -> None:
+        """Update the stage and progress (a no-op for local jobs)."""
+
+    def cancel(self) -> None:
+        """Stop the job: queued jobs never start, running ones stop at the next window."""
+        raise NotImplementedError
+
+    def _wait_step(self, seconds: float) -> None:
+        """Block up to ``seconds`` or until the job changes."""
+        raise NotImplementedError
+
+    def _output(self) -> Any:
+        """The output of a succeeded job."""
+        raise NotImplementedError
+
+    def wait(
+        self,
+        timeout: float | None = None,
+        progress_bar: bool | None = None,
+        cancel_on_timeout: bool = False,
+    ) -> None:
+        """Wait until the job is done; raise its error if it failed.
+
+        Raises :class:`~tiles.errors.JobTimeoutError` after ``timeout`` seconds (cancelling
+        the job first when ``cancel_on_timeout``). ``progress_bar``: True shows one, None
+        shows one only in Jupyter, both only once the job has run :data:`PROGRESS_DELAY`.
+        """
+        start = time.monotonic()
+        display: _ProgressDisplay | None = None
+        try:
+            while True:
+                self.refresh()
+                if self.done:
+                    break
+                elapsed = time.monotonic() - start
+                if timeout is not None and elapsed >= timeout:
+                    if cancel_on_timeout:
+                        self.cancel()
+                    raise JobTimeoutError(
+                        f"job {self.id} did not finish within {timeout} s (stage {self.stage})"
+                    )
+                if display is None and elapsed >= PROGRESS_DELAY and _wants_bar(progress_bar):
+                    display = _ProgressDisplay.create(self.id)
+                if display is not None:
+                    display.update(self.progress, self.stage)
+                step = 0.2 if timeout is None else min(0.2, max(0.0, timeout - elapsed))
+                self._wait_step(step)
+        finally:
+            if display is not None:
+                display.update(self.progress, self.stage)
+                display.close()
+        if self.stage == FAILED:
+            raise self.error if self.error is not None else WorkflowsError(f"job {self.id} failed")
+        if self.stage == CANCELLED:
+            raise JobCancelledError(f"job {self.id} was cancelled")
+
+    def result(
+        self,
+        timeout: float | None = None,
+        progress_bar: bool | None = None,
+        cancel_on_timeout: bool = False,
+    ) -> Any:
+        """Wait for the job, then return its output (None when it was written to ``file``)."""
+        self.wait(timeout, progress_bar, cancel_on_timeout)
+        if self.file is not None:
+            self.result_to_file(self.file)
+            return None
+        return self._output()
+
+    def result_to_file(self, file: Any) -> None:
+        """Write the output of a finished job to a path or binary file object."""
+        from .formats import encode_result, write_output
+
+        self.wait()
+        output = self._output()
+        write_output(output if isinstance(output, bytes) else encode_result(output), file)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id} {self.stage} {self.progress:.0%}>"
+
+
+class LocalJob(Job):
+    """A job running on this process's executor."""
+
+    def __init__(
+        self,
+        run: Callable[[Callable[[int, int], None]], Any],
+        num_retries: int | None = None,
+        file: Any = None,
+        job_id: str | None = None,
+        on_change: Callable[[LocalJob], None] | None = None,
+    ) -> None:
+        self.id = job_id or uuid.uuid4().hex[:20]
+        self.file = file
+        self.attempts = 0
+        self.num_retries = DEFAULT_RETRIES if num_retries is None else max(0, int(num_retries))
+        self._run = run
+        self._stage = QUEUED
+        self._done_steps, self._total_steps = 0, 0
+        self._error: BaseException | None = None
+        self._value: Any = None
+        self._cancelled = False
+        self._changed = threading.Condition()
+        self._on_change = on_change
+        self._future: Future | None = None
+
+    @property
+    def stage(self) -> str:
+        return self._stage
+
+    @property
+    def progress(self) -> float:
+        if self._stage == SUCCEEDED:
+            return 1.0
+        return self._done_steps / self._total_steps if self._total_steps else 0.0
+
+    @property
+    def error(self) -> BaseException | None:
+        return self._error
+
+    def _set(self, stage: str | None = None, error: BaseException | None = None) -> None:
+        with self._changed:
+            if self._stage in FINISHED:
+                return  # a cancelled job stays cancelled whatever its thread does next
+            if stage is not None:
+                self._stage = stage
+            if error is not None:
+                self._error = error
+            self._changed.notify_all()
+        if self._on_change is not None:
+            self._on_change(self)
+
+    def _progress(self, done: int, total: int) -> None:
+        if self._cancelled:
+            raise JobCancelledError(f"job {self.id} was cancelled")
+        self._done_steps, self._total_steps = done, total
+        self._set()
+
+    def start(self) -> LocalJob:
+        """Queue the job on the executor."""
+        self._future = _executor().submit(self._main)
+        return self
+
+    def _main(self) -> None:
+        if self._cancelled:
+            return
+        self._set(RUNNING)
+        for attempt in itertools.count():
+            self.attempts = attempt + 1
+            try:
+                value = self._run(self._progress)
+            except JobCancelledError:
+                return
+            except Exception as exc:
+                if attempt < self.num_retries and is_transient(exc) and not self._cancelled:
+                    continue
+                self._set(FAILED, exc)
+                return
+            self._value = value
+            self._set(SUCCEEDED)
+            return
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        if self._future is not None:
+            self._future.cancel()
+        self._set(CANCELLED)
+
+    def _wait_step(self, seconds: float) -> None:
+        with self._changed:
+            if self._stage not in FINISHED:
+                self._changed.wait(seconds)
+
+    def _output(self) -> Any:
+        return self._value
+
+
+# -- the executor and the job table --------------------------------------------------------
+
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_jobs: OrderedDict[str, LocalJob] = OrderedDict()
+#: Finished jobs remembered for :func:`get` (oldest forgotten first).
+MAX_REMEMBERED = 1000
+
+
+def workers() -> int:
+    """Threads computing jobs: ``$TILES_COMPUTE_WORKERS``, else the CPU count (at most 8)."""
+    try:
+        return max(1, int(os.environ["TILES_COMPUTE_WORKERS"]))
+    except (KeyError, ValueError):
+        return max(1, min(8, os.cpu_count() or 1))
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(workers(), thread_name_prefix="tiles-job")
+        return _pool
+
+
+def outstanding() -> int:
+    """Jobs queued or running in this process."""
+    with _lock:
+        return sum(1 for job in _jobs.values() if not job.done)
+
+
+def start(job: LocalJob) -> LocalJob:
+    """Register and queue ``job``; refuse when :data:`MAX_OUTSTANDING` are unfinished."""
+    with _lock:
+        if sum(1 for j in _jobs.values() if not j.done) >= MAX_OUTSTANDING:
+            raise ResourceExhaustedError(
+                f"{MAX_OUTSTANDING} jobs are already queued or running; wait for some to finish"
+            )
+        _jobs[job.id] = job
+        while len(_jobs) > MAX_REMEMBERED:
+            oldest = next(iter(_jobs))
+            if not _jobs[oldest].done:
+                break
+            del _jobs[oldest]
+    return job.start()
+
+
+def submit(request: Any, cache: bool = True, num_retries: int | None = None, file: Any = None):
+    """Start a local job computing a :class:`tiles.compute.Request`."""
+    from .compute import execute_cached
+
+    job = LocalJob(
+        lambda progress: execute_cached(request, cache, progress), num_retries, file=file
+    )
+    return start(job)
+
+
+def get(job_id: str) -> LocalJob:
+    """A job started in this process (recent ones), by id."""
+    from .errors import NotFoundError
+
+    with _lock:
+        job = _jobs.get(job_id)
+    if job is None:
+        raise NotFoundError(f"no job {job_id!r} in this process")
+    return job
+
+
+# -- progress display ----------------------------------------------------------------------
+
+
+def _in_jupyter() -> bool:
+    shell = sys.modules.get("IPython")
+    try:
+        ip = shell.get_ipython() if shell is not None else None
+    except Exception:
+        return False
+    return type(ip).__name__ == "ZMQInteractiveShell"
+
+
+def _wants_bar(progress_bar: bool | None) -> bool:
+    return _in_jupyter() if progress_bar is None else bool(progress_bar)
+
+
+class _ProgressDisplay:
+    """A progress bar: ipywidgets in Jupyter, tqdm in a terminal if installed, else text."""
+
+    @staticmethod
+    def create(job_id: str) -> _ProgressDisplay:
+        if _in_jupyter():
+            try:
+                return _WidgetBar(job_id)
+            except ImportError:
+                pass
+        try:
+            return _TqdmBar(job_id)
+        except ImportError:
+            return _ProgressDisplay()
+
+    def update(self, fraction: float, stage: str) -> None:
+        print(f"\r{stage}: {fraction:6.1%}", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        print(file=sys.stderr, flush=True)
+
+
+class _TqdmBar(_ProgressDisplay):
+    def __init__(self, job_id: str) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=100, desc=f"job {job_id}", unit="%")
+
+    def update(self, fraction: float, stage: str) -> None:
+        self.bar.set_postfix_str(stage)
+        self.bar.update(int(fraction * 100) - self.bar.n)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+class _WidgetBar(_ProgressDisplay):
+    def __init__(self, job_id: str) -> None:
+        import ipywidgets
+        from IPython.display import display
+
+        self.bar = ipywidgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="Job")
+        self.label = ipywidgets.Label(f"{job_id}: QUEUED")
+        self.job_id = job_id
+        display(ipywidgets.HBox([self.bar, self.label]))
+
+    def update(self, fraction: float, stage: str) -> None:
+        self.bar.value = fraction
+        self.label.value = f"{self.job_id}: {stage}"
+        self.bar.bar_style = {"FAILED": "danger", "SUCCEEDED": "success"}.get(stage, "")
+
+    def close(self) -> None:
+        pass  # leave the finished bar visible in the notebook

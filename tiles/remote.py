@@ -1,0 +1,184 @@
+"""Computing and publishing on a running tile server (``python -m tiles serve``) over HTTP.
+
+>>> import tiles as wf                                          # doctest: +SKIP
+>>> wf.connect("http://127.0.0.1:8000")                         # doctest: +SKIP
+>>> (wf.Int(1) + 1).compute()    # runs on the server            # doctest: +SKIP
+2
+>>> wf.connect(None)             # back to computing in-process  # doctest: +SKIP
+
+While connected, ``compute``, ``inspect``, ``publish``, ``use`` and ``Workflow.get`` go to
+the server (see :mod:`tiles.server.jobs_handlers` for the endpoints) and give the same
+results as in-process.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from . import errors, jobs
+from .errors import WorkflowsError
+
+#: Seconds to wait for one HTTP answer.
+HTTP_TIMEOUT = 60
+
+
+def _error_class(name: str | None) -> type[Exception]:
+    from . import workflows
+
+    for module in (errors, jobs, workflows):
+        found = getattr(module, name or "", None)
+        if isinstance(found, type) and issubclass(found, WorkflowsError):
+            return found
+    return WorkflowsError
+
+
+def error_from_json(answer: dict[str, Any], fallback: str = "") -> Exception:
+    """The exception a server reported (same class when it is one of this package's)."""
+    return _error_class(answer.get("error_type"))(answer.get("error") or fallback)
+
+
+class Connection:
+    """A tile server to compute, publish and use workflows on."""
+
+    def __init__(self, url: str, token: str | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+
+    def __repr__(self) -> str:
+        return f"Connection({self.url!r})"
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[bytes, str]:
+        """Send one request; return (body, content type); raise the server's error."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        if self.token:
+            req.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as resp:
+                return resp.read(), resp.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()
+            try:
+                answer = json.loads(raw)
+            except ValueError:
+                answer = {"error": raw.decode("utf-8", "replace")[:500] or exc.reason}
+            if exc.code == 404 and "error_type" not in answer:
+                answer["error_type"] = "NotFoundError"
+            raise error_from_json(answer, f"server answered {exc.code}") from None
+        except urllib.error.URLError as exc:
+            raise WorkflowsError(
+                f"cannot reach the tile server at {self.url}: {exc.reason}"
+            ) from None
+
+    def json(self, method: str, path: str, body: Any = None) -> Any:
+        raw, _ = self.request(method, path, body)
+        return json.loads(raw or b"null")
+
+    # -- jobs --
+
+    def submit(
+        self, request: Any, cache: bool = True, num_retries: int | None = None, file: Any = None
+    ) -> RemoteJob:
+        """Start a job computing a :class:`tiles.compute.Request` on the server."""
+        body = {**request.to_json(), "cache": cache, "num_retries": num_retries}
+        record = self.json("POST", "/jobs", body)
+        return RemoteJob(self, record, request.format.type, file)
+
+    def job(self, job_id: str) -> RemoteJob:
+        """A job on the server, by id."""
+        record = self.json("GET", f"/jobs/{urllib.parse.quote(job_id)}")
+        return RemoteJob(self, record, record["format"])
+
+    # -- workflows (the same names as tiles.workflows.WorkflowRegistry) --
+
+    def publish_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        return self.json("POST", "/workflows", record)
+
+    def get_workflow(self, workflow_id: str) -> dict[str, Any]:
+        return self.json("GET", f"/workflows/{urllib.parse.quote(workflow_id, safe='')}")
+
+    def get_version(self, workflow_id: str, version: str) -> dict[str, Any]:
+        wid = urllib.parse.quote(workflow_id, safe="")
+        return self.json("GET", f"/workflows/{wid}/versions/{urllib.parse.quote(version, safe='')}")
+
+
+class RemoteJob(jobs.Job):
+    """A job running on a tile server; its state is polled."""
+
+    def __init__(
+        self, connection: Connection, record: dict[str, Any], format_type: str, file: Any = None
+    ) -> None:
+        self.connection = connection
+        self.id = record["id"]
+        self.format_type = format_type
+        self.file = file
+        self._record = record
+        self._value: Any = None
+        self._fetched = False
+
+    @property
+    def stage(self) -> str:
+        return self._record["stage"]
+
+    @property
+    def progress(self) -> float:
+        return 1.0 if self.stage == jobs.SUCCEEDED else float(self._record.get("progress") or 0)
+
+    @property
+    def error(self) -> BaseException | None:
+        if self._record.get("error") is None and self.stage != jobs.FAILED:
+            return None
+        return error_from_json(self._record, f"job {self.id} failed")
+
+    def refresh(self) -> None:
+        if self._record["stage"] not in jobs.FINISHED:
+            self._record = self.connection.json("GET", f"/jobs/{self.id}")
+
+    def cancel(self) -> None:
+        self._record = self.connection.json("DELETE", f"/jobs/{self.id}")
+
+    def _wait_step(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def _output(self) -> Any:
+        if not self._fetched:
+            from .formats import decode_result
+
+            raw, _ = self.connection.request("GET", f"/jobs/{self.id}/result")
+            self._value = decode_result(raw) if self.format_type == "pyarrow" else raw
+            self._fetched = True
+        return self._value
+
+
+_lock = threading.Lock()
+_current: Connection | None = None
+
+
+def connect(url: str | None, token: str | None = None) -> Connection | None:
+    """Send computations and workflows to the server at ``url``; None computes in-process.
+
+    The server is asked for ``/health`` first, so a wrong URL fails here.
+    """
+    global _current
+    if url is None:
+        with _lock:
+            _current = None
+        return None
+    connection = Connection(url, token)
+    connection.json("GET", "/health")
+    with _lock:
+        _current = connection
+    return connection
+
+
+def current() -> Connection | None:
+    """The connected server, or None when computing in-process."""
+    return _current

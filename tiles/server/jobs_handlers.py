@@ -1,0 +1,402 @@
+"""``/jobs`` and ``/workflows``: compute and publish on the tile server over HTTP.
+
+Endpoints (JSON unless said otherwise; a token is needed as for layers when the server
+listens beyond this machine):
+
+``POST /jobs``
+    ``{graft, arguments, geoctx, format, type, cache, num_retries}`` -> 201 ``{id, stage...}``.
+``GET /jobs/{id}``
+    The job's record: ``stage`` (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED),
+    ``progress``, ``error`` and ``error_type`` when it failed.
+``GET /jobs/{id}/result``
+    The output bytes (``Content-Type`` from the format; the default format is the
+    :func:`tiles.formats.encode_result` encoding); 409 while unfinished or failed.
+``DELETE /jobs/{id}``
+    Cancel the job.
+``GET /workflows``, ``POST /workflows``
+    List workflows; publish a version (a record from :func:`tiles.workflows.make_record`).
+``GET /workflows/{id}``, ``GET /workflows/{id}/versions/{version}``
+    A workflow with its versions; one version.
+
+Job records and outputs are kept in SQLite and files beside it (``$TILES_JOBS_DB``, else
+``jobs.sqlite`` beside the catalog), so they outlive the process: jobs that were queued or
+running when the server stopped are marked FAILED when it starts again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from tiles import formats, jobs
+from tiles.errors import GeoContextError, NotFoundError, ParameterError, WorkflowsError
+from tiles.server.handlers import BaseHandler, HTTPError, short
+from tiles.workflows import WorkflowRegistry, WorkflowVersionError
+
+#: Days a job's record and output are kept.
+JOB_RETENTION_DAYS = 10
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    stage TEXT NOT NULL,
+    progress REAL NOT NULL,
+    format TEXT NOT NULL,
+    type TEXT NOT NULL,
+    error TEXT,
+    error_type TEXT,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+"""
+
+
+def default_jobs_path() -> Path:
+    """``$TILES_JOBS_DB``, else ``jobs.sqlite`` beside the catalog database."""
+    env = os.environ.get("TILES_JOBS_DB")
+    if env:
+        return Path(env).expanduser()
+    from tiles.catalog import default_catalog_path
+
+    return default_catalog_path().expanduser().parent / "jobs.sqlite"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class JobRecords:
+    """Job records in SQLite and job outputs as files in ``<db>.results/``."""
+
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        self.path = Path(path) if path is not None else default_jobs_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.results_dir = self.path.with_name(self.path.name + ".results")
+        self.results_dir.mkdir(exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+        with self._conn:
+            self._conn.executescript(_SCHEMA)
+        self._recover()
+
+    def _recover(self) -> None:
+        """Fail jobs a stopped server left unfinished; forget expired ones."""
+        now = _now()
+        cutoff = (now - dt.timedelta(days=JOB_RETENTION_DAYS)).isoformat()
+        with self._lock, self._conn:
+            self._conn.execute(
+                "UPDATE jobs SET stage = ?, error = ?, error_type = ?, updated = ? "
+                "WHERE stage IN (?, ?)",
+                (
+                    jobs.FAILED,
+                    "the server stopped before this job finished; submit it again",
+                    "WorkflowsError",
+                    now.isoformat(),
+                    jobs.QUEUED,
+                    jobs.RUNNING,
+                ),
+            )
+            expired = [
+                r[0] for r in self._conn.execute("SELECT id FROM jobs WHERE updated < ?", (cutoff,))
+            ]
+            self._conn.execute("DELETE FROM jobs WHERE updated < ?", (cutoff,))
+        for job_id in expired:
+            self.result_path(job_id).unlink(missing_ok=True)
+
+    def result_path(self, job_id: str) -> Path:
+        """Where a succeeded job's output is stored."""
+        return self.results_dir / f"{job_id}.out"
+
+    def create(self, job_id: str, fmt: str, type_name: str) -> None:
+        """Record a new queued job."""
+        now = _now().isoformat()
+        with self._lock, self._conn:
+            self._conn.execute(
+                "INSERT INTO jobs VALUES (?, ?, 0, ?, ?, NULL, NULL, ?, ?)",
+                (job_id, jobs.QUEUED, fmt, type_name, now, now),
+            )
+
+    def update(self, job: jobs.Job) -> None:
+        """Store a job's stage, progress and error."""
+        error = job.error
+        with self._lock, self._conn:
+            self._conn.execute(
+                "UPDATE jobs SET stage = ?, progress = ?, error = ?, error_type = ?, updated = ? "
+                "WHERE id = ?",
+                (
+                    job.stage,
+                    job.progress,
+                    short(error) if error is not None else None,
+                    type(error).__name__ if error is not None else None,
+                    _now().isoformat(),
+                    job.id,
+                ),
+            )
+
+    def get(self, job_id: str) -> dict[str, Any]:
+        """A job's record as JSON; NotFoundError when unknown."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT id, stage, progress, format, type, error, error_type, created, updated "
+                "FROM jobs WHERE id = ?",
+                (job_id,),
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no job {job_id!r}")
+        keys = ("id", "stage", "progress", "format", "type", "error", "error_type")
+        record = dict(zip(keys, row[:7], strict=True))
+        record.update(created=row[7], updated=row[8], done=record["stage"] in jobs.FINISHED)
+        return record
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._conn.close()
+
+
+class JobsState:
+    """What the ``/jobs`` and ``/workflows`` handlers share: records, live jobs, workflows."""
+
+    def __init__(
+        self,
+        jobs_path: str | os.PathLike | None = None,
+        workflows_path: str | os.PathLike | None = None,
+    ) -> None:
+        self.records = JobRecords(jobs_path)
+        self.workflows = WorkflowRegistry(workflows_path)
+        self.live: dict[str, jobs.LocalJob] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, body: dict[str, Any]) -> jobs.LocalJob:
+        """Validate a ``POST /jobs`` body and start the job."""
+        from tiles.compute import Request, execute_cached
+
+        request = Request.from_json(body)
+        cache = body.get("cache", True)
+        num_retries = body.get("num_retries")
+        if not isinstance(cache, bool):
+            raise ParameterError("'cache' must be true or false")
+        if num_retries is not None and (
+            isinstance(num_retries, bool) or not isinstance(num_retries, int)
+        ):
+            raise ParameterError("'num_retries' must be an integer")
+        job = jobs.LocalJob(
+            lambda progress: execute_cached(request, cache, progress),
+            num_retries,
+            on_change=self._changed,
+        )
+        job.format_type = request.format.type
+        self.records.create(job.id, request.format.type, request.type_name)
+        with self._lock:
+            self.live[job.id] = job
+        try:
+            jobs.start(job)
+        except jobs.ResourceExhaustedError:
+            job.cancel()
+            raise
+        return job
+
+    def _changed(self, job: jobs.LocalJob) -> None:
+        if job.stage == jobs.SUCCEEDED and not self.records.result_path(job.id).exists():
+            output = job._output()
+            data = output if isinstance(output, bytes) else formats.encode_result(output)
+            partial = self.records.result_path(job.id).with_suffix(".part")
+            partial.write_bytes(data)
+            partial.replace(self.records.result_path(job.id))  # readers never see half a file
+        self.records.update(job)
+
+    def record(self, job_id: str) -> dict[str, Any]:
+        """The job's current record (live progress when it runs here)."""
+        record = self.records.get(job_id)
+        live = self.live.get(job_id)
+        # A finished job's record is only stored once its output is on disk, so until
+        # then the stored record (not the live job) is the truth.
+        if live is not None and not record["done"] and not live.done:
+            record.update(stage=live.stage, progress=live.progress)
+        return record
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        """Cancel a job (finished jobs stay as they are)."""
+        self.records.get(job_id)
+        live = self.live.get(job_id)
+        if live is not None:
+            live.cancel()
+        return self.record(job_id)
+
+    def close(self) -> None:
+        """Close both databases."""
+        self.records.close()
+        self.workflows.close()
+
+
+_default_lock = threading.Lock()
+_default_state: JobsState | None = None
+
+
+def default_state() -> JobsState:
+    """The process's state at the default paths (created on first use)."""
+    global _default_state
+    with _default_lock:
+        if _default_state is None:
+            _default_state = JobsState()
+        return _default_state
+
+
+class JobsBaseHandler(BaseHandler):
+    """JSON bodies, token checks and error mapping for jobs and workflows."""
+
+    def initialize(self, state: JobsState, token: str | None, require_token: bool) -> None:
+        self.state = state
+        self.service = None
+        self.token = token
+        self.require_token = require_token
+
+    def prepare(self) -> None:
+        super().prepare()
+        if self.request.method != "OPTIONS":
+            # Results are data, so reading them needs the token too when one is required.
+            self.check_token()
+
+    def json_body(self) -> dict[str, Any]:
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except json.JSONDecodeError as exc:
+            raise HTTPError(400, f"request body is not valid JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise HTTPError(400, "request body must be a JSON object")
+        return body
+
+    def fail(self, exc: Exception) -> None:
+        """Answer for a known exception: 400/404/409/429, else 500."""
+        if isinstance(exc, NotFoundError):
+            status = 404
+        elif isinstance(exc, WorkflowVersionError):
+            status = 409
+        elif isinstance(exc, (ParameterError, GeoContextError, ValueError, TypeError)):
+            status = 400
+        elif isinstance(exc, jobs.ResourceExhaustedError):
+            status = 429
+        else:
+            status = 500
+        self.write_json({"error": short(exc), "error_type": type(exc).__name__}, status=status)
+
+
+class JobsHandler(JobsBaseHandler):
+    def post(self) -> None:
+        body = self.json_body()
+        unknown = sorted(
+            set(body) - {"graft", "arguments", "geoctx", "format", "type", "cache", "num_retries"}
+        )
+        if unknown:
+            raise HTTPError(400, f"unknown field(s) {', '.join(unknown)}")
+        try:
+            job = self.state.submit(body)
+        except (WorkflowsError, ValueError, TypeError) as exc:
+            self.fail(exc)
+            return
+        self.write_json(self.state.record(job.id), status=201)
+
+
+class JobHandler(JobsBaseHandler):
+    def get(self, job_id: str) -> None:
+        try:
+            self.write_json(self.state.record(job_id))
+        except NotFoundError as exc:
+            self.fail(exc)
+
+    def delete(self, job_id: str) -> None:
+        try:
+            self.write_json(self.state.cancel(job_id))
+        except NotFoundError as exc:
+            self.fail(exc)
+
+
+class JobResultHandler(JobsBaseHandler):
+    def get(self, job_id: str) -> None:
+        try:
+            record = self.state.record(job_id)
+        except NotFoundError as exc:
+            self.fail(exc)
+            return
+        path = self.state.records.result_path(job_id)
+        if record["stage"] != jobs.SUCCEEDED or not path.exists():
+            message = record.get("error") or f"job {job_id} is {record['stage']}, not finished"
+            self.write_json(
+                {
+                    "error": message,
+                    "stage": record["stage"],
+                    "error_type": record.get("error_type"),
+                },
+                status=409,
+            )
+            return
+        self.set_header(
+            "Content-Type", formats.MIMETYPES.get(record["format"], "application/octet-stream")
+        )
+        self.set_header("Cache-Control", "no-store")
+        self.finish(path.read_bytes())
+
+
+class WorkflowsHandler(JobsBaseHandler):
+    def get(self) -> None:
+        self.write_json({"workflows": self.state.workflows.list()})
+
+    def post(self) -> None:
+        from tiles.workflows import check_viz_options
+
+        body = self.json_body()
+        for name in ("id", "version", "graft", "typespec"):
+            if name not in body:
+                raise HTTPError(400, f"missing field {name!r}")
+        try:
+            body["viz_options"] = check_viz_options(body.get("viz_options"))
+            known = body["version"] in {v["version"] for v in self._versions(body["id"])}
+            workflow = self.state.workflows.publish(body)
+        except (WorkflowsError, ValueError, TypeError) as exc:
+            self.fail(exc)
+            return
+        self.write_json(workflow, status=200 if known else 201)
+
+    def _versions(self, workflow_id: str) -> list[dict]:
+        try:
+            return self.state.workflows.get(workflow_id)["versions"]
+        except NotFoundError:
+            return []
+
+
+class WorkflowHandler(JobsBaseHandler):
+    def get(self, workflow_id: str) -> None:
+        try:
+            self.write_json(self.state.workflows.get(workflow_id))
+        except NotFoundError as exc:
+            self.fail(exc)
+
+
+class WorkflowVersionHandler(JobsBaseHandler):
+    def get(self, workflow_id: str, version: str) -> None:
+        try:
+            self.write_json(self.state.workflows.get_version(workflow_id, version))
+        except NotFoundError as exc:
+            self.fail(exc)
+
+
+def jobs_routes(
+    token: str | None, require_token: bool, state: JobsState | None = None
+) -> list[tuple]:
+    """The URL table for ``/jobs`` and ``/workflows`` (``state`` defaults to the process's)."""
+    kw = {"state": state or default_state(), "token": token, "require_token": require_token}
+    job = r"/jobs/([0-9a-zA-Z_-]+)"
+    workflow = r"/workflows/([^/]+)"
+    return [
+        (r"/jobs/?", JobsHandler, kw),
+        (job + r"/?", JobHandler, kw),
+        (job + r"/result", JobResultHandler, kw),
+        (r"/workflows/?", WorkflowsHandler, kw),
+        (workflow + r"/?", WorkflowHandler, kw),
+        (workflow + r"/versions/([^/]+)/?", WorkflowVersionHandler, kw),
+    ]
