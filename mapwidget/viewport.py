@@ -48,17 +48,20 @@ def view_geocontext(
 ) -> AOI:
     """An AOI covering Leaflet ``bounds`` (``((south, west), (north, east))``).
 
-    Without ``resolution`` or ``shape`` the grid has one pixel per screen pixel.
-    ``shape`` is ``(rows, cols)`` as everywhere else in the API (the original map
-    passed ``(width, height)`` here, transposing wide views). ``crs="utm"`` picks
-    the UTM zone of the view's centre.
+    Without ``resolution`` or ``shape`` the grid has about one pixel per screen pixel.
+    ``shape`` is ``(rows, cols)`` with AOI's meaning (square pixels, the longer side
+    gets ``min(shape)`` pixels); the original map passed ``(width, height)`` here, so
+    a wide view got as many pixels across as the screen has rows. ``crs="utm"``
+    picks the UTM zone of the view's centre.
     """
     (south, west), (north, east) = bounds
     if crs == "utm":
         crs = utm_crs((west + east) / 2.0, (south + north) / 2.0)
     if resolution is None and shape is None:
-        width, height = pixel_size(pixel_bounds)
-        shape = (height, width)
+        # AOI pixels are square and its longer side gets min(shape) pixels: asking for
+        # the screen's longer side in both gives one pixel per screen pixel.
+        longest = max(pixel_size(pixel_bounds))
+        shape = (longest, longest)
     return AOI(
         bounds=(west, south, east, north),
         bounds_crs="EPSG:4326",
