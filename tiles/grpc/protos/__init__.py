@@ -1,0 +1,1 @@
+"""Wire definitions of the original Workflows XYZAPI (``*.proto``) and their generated modules."""
