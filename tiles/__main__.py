@@ -17,6 +17,20 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="token required to register layers when bound to a non-loopback address "
         "(default: $TILES_TOKEN)",
     )
+    parser.add_argument(
+        "--grpc-port",
+        type=int,
+        default=None,
+        help="also serve the original Workflows client's gRPC API (XYZAPI) on this port",
+    )
+    parser.add_argument("--grpc-cert", default=None, help="PEM certificate: gRPC over TLS")
+    parser.add_argument("--grpc-key", default=None, help="PEM private key of --grpc-cert")
+    parser.add_argument(
+        "--public-url",
+        default=os.environ.get("TILES_PUBLIC_URL"),
+        help="base URL browsers reach this server at, for gRPC XYZ tile URLs "
+        "(default: http://host:port; $TILES_PUBLIC_URL)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,7 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Viewer: http://{shown}:{args.port}/", flush=True)
         for layer in layers:
             print(f"  {layer.name}: http://{shown}:{args.port}/layers/{layer.id}/{{z}}/{{x}}/{{y}}.png")
-    serve(args.host, args.port, args.token)
+    serve(
+        args.host,
+        args.port,
+        args.token,
+        grpc_port=args.grpc_port,
+        grpc_cert=args.grpc_cert,
+        grpc_key=args.grpc_key,
+        public_url=args.public_url,
+    )
     return 0
 
 

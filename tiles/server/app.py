@@ -183,11 +183,23 @@ def stop_server() -> None:
             _server = None
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, token: str | None = None) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    token: str | None = None,
+    grpc_port: int | None = None,
+    grpc_cert: str | None = None,
+    grpc_key: str | None = None,
+    public_url: str | None = None,
+) -> None:
     """Run the tile server in the foreground until interrupted (``python -m tiles serve``).
 
     Binding to a non-loopback address requires ``token`` (or ``$TILES_TOKEN``); it is
     then needed to add or delete layers, while tiles stay readable by anyone.
+
+    ``grpc_port`` also starts the gRPC endpoint of the original Workflows client
+    (:mod:`tiles.grpc`), with TLS when ``grpc_cert`` and ``grpc_key`` are given. Its
+    XYZ tile URLs start with ``public_url`` (default ``http://host:port``).
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -202,9 +214,18 @@ def serve(host: str = "127.0.0.1", port: int = 8000, token: str | None = None) -
         logger.info(
             "tile server on http://%s:%d (layers in %s)", shown, port, service.registry.path
         )
+        endpoint = None
+        if grpc_port is not None:
+            from tiles.grpc import start as start_grpc
+
+            wildcard = host in ("0.0.0.0", "::", "")
+            base = public_url or f"http://{socket.getfqdn() if wildcard else shown}:{port}"
+            endpoint = start_grpc(service, base, host, grpc_port, token, grpc_cert, grpc_key)
         try:
             await asyncio.Event().wait()
         finally:
+            if endpoint is not None:
+                endpoint.stop()
             server.stop()
             service.close()
 
