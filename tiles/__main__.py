@@ -62,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         shown = args.host if args.host not in ("0.0.0.0", "::") else "127.0.0.1"
         print(f"Viewer: http://{shown}:{args.port}/", flush=True)
         for layer in layers:
-            print(f"  {layer.name}: http://{shown}:{args.port}/layers/{layer.id}/{{z}}/{{x}}/{{y}}.png")
+            print(
+                f"  {layer.name}: http://{shown}:{args.port}/layers/{layer.id}/{{z}}/{{x}}/{{y}}.png"
+            )
     serve(
         args.host,
         args.port,
