@@ -239,7 +239,12 @@ def _tag(value: Any) -> Any:
         kind = (
             "ImageCollectionResult" if isinstance(value, ImageCollectionResult) else "ImageResult"
         )
-        return {"__result__": kind, **to_plain(value)}
+        plain = to_plain(value)
+        return {
+            "__result__": kind,
+            "ndarray": plain["ndarray"],
+            **{k: _tag(plain[k]) for k in ("properties", "bandinfo", "geocontext")},
+        }
     if isinstance(value, tuple):
         return {"__tuple__": [_tag(v) for v in value]}
     if isinstance(value, list):
@@ -363,7 +368,7 @@ def _block(size: int) -> int:
 
 def _overview_factors(rows: int, cols: int) -> list[int]:
     factors, factor = [], 2
-    while max(rows, cols) / factor >= 128:
+    while max(rows, cols) / factor >= 64:
         factors.append(factor)
         factor *= 2
     return factors
