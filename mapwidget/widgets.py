@@ -52,12 +52,23 @@ class WidgetParameter:
             widget.description = self._label
 
     @classmethod
-    def _from_graft(cls, graft: dict, params: tuple = ()) -> Any:
-        # Expressions built from a widget (``-slider``) are plain proxies, not new widgets.
+    def _proxy_type(cls) -> type:
+        """The plain proxy type this widget class is (``Float`` for ``FloatSlider``)."""
         for klass in cls.__mro__:
             if not issubclass(klass, WidgetParameter) and hasattr(klass, "_from_graft"):
-                return klass._from_graft(graft, params)
+                return klass
         raise TypeError(f"{cls.__name__} has no proxy type")
+
+    @classmethod
+    def _from_graft(cls, graft: dict, params: tuple = ()) -> Any:
+        # Expressions built from a widget (``-slider``) are plain proxies, not new widgets.
+        return cls._proxy_type()._from_graft(graft, params)
+
+    @classmethod
+    def _promote(cls, obj: Any) -> Any:
+        # Values given for a widget parameter (compute(..., threshold=0.3)) are promoted
+        # like values for a plain parameter of the same type.
+        return cls._proxy_type()._promote(obj)
 
     @property
     def value(self) -> Any:
