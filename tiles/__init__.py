@@ -53,6 +53,11 @@ from .types import (
     proxify,
     where,
 )
+
+# The Workflows API names these range and zip; they stay out of __all__ so that a star
+# import does not shadow the Python builtins.
+from .types import range_ as range  # noqa: F401, A004
+from .types import zip_ as zip  # noqa: F401, A004
 from .types.mathfuncs import (
     arccos,
     arcsin,

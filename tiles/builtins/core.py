@@ -21,6 +21,17 @@ from .registry import builtin, constant
 _MISSING = object()
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
+# A graft comes from any client: bound what plain values may cost so a request for a huge
+# list, string or integer fails fast instead of exhausting the server.
+MAX_ITEMS = 10_000_000
+MAX_INT_BITS = 4096
+
+
+def check_size(n: int, what: str) -> None:
+    """Refuse to build a sequence of more than :data:`MAX_ITEMS` items."""
+    if n > MAX_ITEMS:
+        raise WorkflowsError(f"{what} would have {n:,} items; the limit is {MAX_ITEMS:,}")
+
 
 def is_imagery(x: Any) -> bool:
     return isinstance(x, (ImageValue, CollectionValue))
@@ -52,9 +63,9 @@ def _hashable(key: Any) -> Any:
 
 @builtin("wf.range")
 def range_(start: int, stop: int | None = None, step: int | None = None) -> list:
-    if stop is None:
-        return list(range(start))
-    return list(range(start, stop, step or 1))
+    values = range(start) if stop is None else range(start, stop, step or 1)
+    check_size(len(values), "range")
+    return list(values)
 
 
 @builtin("wf.zip")
@@ -86,28 +97,32 @@ def get(obj: Any, key: Any, default: Any = _MISSING) -> Any:
 
 
 # Attributes a graft may read, per value type: graft data never reaches arbitrary attributes.
-_ATTRIBUTES: dict[type, frozenset[str]] = {
-    ImageValue: frozenset({"ndarray", "properties", "bandinfo"}),
-    CollectionValue: frozenset({"ndarray", "properties", "bandinfo"}),
-    dt.datetime: frozenset({"year", "month", "day", "hour", "minute", "second", "microsecond"}),
-    dt.timedelta: frozenset({"days", "seconds", "microseconds"}),
+# Each type maps its readable names to a getter (plain ``getattr`` unless registered).
+_ATTRIBUTES: dict[type, tuple[frozenset[str], Callable[[Any, str], Any]]] = {
+    ImageValue: (frozenset({"ndarray", "properties", "bandinfo"}), getattr),
+    CollectionValue: (frozenset({"ndarray", "properties", "bandinfo"}), getattr),
+    dt.datetime: (
+        frozenset({"year", "month", "day", "hour", "minute", "second", "microsecond"}),
+        getattr,
+    ),
+    dt.timedelta: (frozenset({"days", "seconds", "microseconds"}), getattr),
 }
 
 
-def register_attributes(type_: type, names: frozenset[str]) -> None:
-    """Let ``wf.getattr`` read ``names`` on values of ``type_``."""
-    _ATTRIBUTES[type_] = names
+def register_attributes(
+    type_: type, names: frozenset[str], getter: Callable[[Any, str], Any] = getattr
+) -> None:
+    """Let ``wf.getattr`` read ``names`` on values of ``type_`` (through ``getter``)."""
+    _ATTRIBUTES[type_] = (names, getter)
 
 
 @builtin("wf.getattr")
 def getattr_(obj: Any, name: str) -> Any:
-    for type_, names in _ATTRIBUTES.items():
+    for type_, (names, getter) in _ATTRIBUTES.items():
         if isinstance(obj, type_):
             if name not in names:
                 raise GraftTypeError(f"{type(obj).__name__} has no field {name!r}")
-            if isinstance(obj, (ImageValue, CollectionValue)) and name == "ndarray":
-                return obj.ndarray
-            return getattr(obj, name)
+            return getter(obj, name)
     if isinstance(obj, Mapping) and name in obj:
         return obj[name]
     raise GraftTypeError(f"cannot read field {name!r} of {type(obj).__name__}")
@@ -271,6 +286,7 @@ def _apply_binary(op: str, a: Any, b: Any) -> Any:
         return (a - EPOCH) // b
     if isinstance(a, dt.datetime) and isinstance(b, dt.timedelta) and op == "mod":
         return (a - EPOCH) % b
+    _check_binary_cost(op, a, b)
     try:
         result = _PY_BINARY[op](a, b)
     except ZeroDivisionError:
@@ -278,6 +294,19 @@ def _apply_binary(op: str, a: Any, b: Any) -> Any:
     except TypeError as e:
         raise GraftTypeError(f"unsupported operands for {op}: {a!r} and {b!r}") from e
     return result.item() if isinstance(result, np.generic) else result
+
+
+def _check_binary_cost(op: str, a: Any, b: Any) -> None:
+    """Reject operations on plain values whose result would be enormous."""
+    if op == "mul":
+        for seq, times in ((a, b), (b, a)):
+            if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
+                check_size(len(seq) * max(times, 0), "repetition")
+    elif op == "pow" and isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1:
+        if abs(a).bit_length() * b > MAX_INT_BITS:
+            raise WorkflowsError(f"{a} ** {b} is too large (more than {MAX_INT_BITS} bits)")
+    elif op == "lshift" and isinstance(b, int) and b > MAX_INT_BITS:
+        raise WorkflowsError(f"shift by {b} bits is too large (limit {MAX_INT_BITS})")
 
 
 def _apply_unary(op: str, a: Any) -> Any:
@@ -329,8 +358,14 @@ _STR_METHODS = frozenset(
 )
 
 
+_PADDING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+
+
 def _str_method(name: str) -> Callable:
     def method(s: str, *args: Any, **kwargs: Any) -> Any:
+        if name in _PADDING_METHODS and args and isinstance(args[0], int):
+            width = args[0] * (len(s) if name == "expandtabs" else 1)
+            check_size(width, f"Str.{name}")
         result = getattr(str, name)(s, *args, **kwargs)
         return list(result) if isinstance(result, tuple) else result
 

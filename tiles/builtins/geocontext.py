@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..engine.vector import as_geometry
 from ..geocontext import AOI, DLTile, GeoContext, XYZTile
 from .core import register_attributes
 from .registry import builtin
+
+
+def _field(ctx: GeoContext, name: str) -> Any:
+    """A GeoContext field; its geometry as a vector value so vector methods apply."""
+    value = getattr(ctx, name)
+    return as_geometry(value) if name == "geometry" and value is not None else value
+
 
 register_attributes(
     GeoContext,
@@ -25,6 +33,7 @@ register_attributes(
             "all_touched",
         }
     ),  # fmt: skip
+    _field,
 )
 
 

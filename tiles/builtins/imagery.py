@@ -11,6 +11,7 @@ from .. import catalog, engine
 from ..engine import CollectionValue, ImageValue
 from ..errors import GraftTypeError, WorkflowsError
 from ..reading import CatalogSource
+from ..results import register_result, to_result
 from .core import register_attributes
 from .registry import builtin, current_context
 
@@ -284,11 +285,18 @@ class GroupbyValue:
     imagery: CollectionValue
     groups: dict
 
+    def as_dict(self) -> dict:
+        """Each group's key and ImageCollection, in key order."""
+        return {key: self.group(key) for key in self.groups}
+
     def group(self, key: Any) -> CollectionValue:
         indices = self.groups.get(key)
         if indices is None:
             return CollectionValue.empty()
         return engine.with_properties(engine.select_images(self.imagery, indices), group=key)
+
+
+register_result(GroupbyValue, lambda gb, geoctx: to_result(gb.as_dict(), geoctx))
 
 
 @builtin("wf.ImageCollectionGroupby.create")
@@ -303,7 +311,7 @@ def _group_key(key: Any) -> Any:
     return tuple(_group_key(k) for k in key) if isinstance(key, list) else key
 
 
-builtin("wf.ImageCollectionGroupby.groups")(lambda gb: {k: gb.group(k) for k in gb.groups})
+builtin("wf.ImageCollectionGroupby.groups")(lambda gb: gb.as_dict())
 builtin("wf.ImageCollectionGroupby.get")(lambda gb, key: gb.group(_group_key(key)))
 
 

@@ -1,6 +1,6 @@
 """Proxy types: lazy values that build grafts and know their result types."""
 
-from .containers import Dict, KnownDict, List, Tuple
+from .containers import Dict, KnownDict, List, Tuple, range_, zip_
 from .core import GenericProxytype, Proxytype, identifier, merge_params, parameter
 from .datetimes import Datetime, Timedelta
 from .function import Function, ifelse
@@ -49,4 +49,5 @@ __all__ = [
     "load_geojson_file",
     "arccos", "arcsin", "arctan", "arctan2", "cos", "e", "exp", "inf", "log", "log10", "log1p",
     "log2", "nan", "normalized_difference", "pi", "sin", "sqrt", "square", "tan",
+    "range_", "zip_",
 ]  # fmt: skip

@@ -6,8 +6,8 @@ from typing import Any as _Any
 
 from ..errors import ProxyTypeError
 from .core import GenericProxytype, Proxytype
-from .function import Function, as_function
-from .primitives import Any, Bool, Int, Str
+from .function import as_function
+from .primitives import Any, Bool, Int
 
 
 def _promote_to(type_: type, value: _Any) -> Proxytype:
@@ -234,13 +234,38 @@ class KnownDict(Dict):
     def _needs_params(cls) -> bool:
         return True
 
-    def __getitem__(self, key):
+    def _known_type(self, key) -> type | None:
         known = type(self)._require_concrete()[0]
-        if isinstance(key, str) and key in known:
-            return known[key]._from_apply("wf.get", self, key)
+        return known.get(key) if isinstance(key, str) else None
+
+    def __getitem__(self, key):
+        known = self._known_type(key)
+        if known is not None:
+            return known._from_apply("wf.get", self, key)
         return super().__getitem__(key)
 
+    def get(self, key, default=None):
+        known = self._known_type(key)
+        if known is not None and default is None:
+            return known._from_apply("wf.get", self, key, default)
+        return super().get(key, default)
 
-# Str keys are the common case; keep a short alias for readability in method signatures.
-StrDict = Dict[Str, Any]
-__all__ = ["Dict", "KnownDict", "List", "StrDict", "Tuple", "Function"]
+
+def range_(start, stop=None, step=None) -> List:
+    """``wf.range``: a lazy ``List[Int]`` like Python's ``range``."""
+    args = [Int._promote(v) for v in (start, stop, step) if v is not None]
+    return List[Int]._from_apply("wf.range", *args)
+
+
+def zip_(*sequences) -> List:
+    """``wf.zip``: a lazy list of tuples of the items of several Lists."""
+    from .proxify import proxify
+
+    lists = [proxify(s) for s in sequences]
+    if not all(isinstance(s, List) for s in lists):
+        raise ProxyTypeError("zip takes Lists")
+    item_types = tuple(type(s)._require_concrete()[0] for s in lists)
+    return List[Tuple[item_types]]._from_apply("wf.zip", *lists)
+
+
+__all__ = ["Dict", "KnownDict", "List", "Tuple", "range_", "zip_"]
