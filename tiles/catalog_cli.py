@@ -8,6 +8,8 @@ Examples::
     python -m tiles catalog add-image naip data/m_4709963_se_14_1_20090818.tif
     python -m tiles catalog add-image s2 --band-file red=B04.tif --band-file nir=B08.tif
     python -m tiles catalog images naip --json
+    python -m tiles catalog add-stac-product s2 https://earth-search.aws.element84.com/v1 \
+        --collection sentinel-2-l2a --band red --band nir --band scl
 """
 
 from __future__ import annotations
@@ -98,6 +100,24 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("remove-image", help="remove an image from the catalog")
     s.add_argument("id")
+
+    s = sub.add_parser(
+        "add-stac-product", help="define a product searched in a STAC API or static catalog"
+    )
+    s.add_argument("id")
+    s.add_argument("url", help="STAC API landing page, or static catalog/collection/item(s)")
+    s.add_argument("--collection", help="the collection (needed for most APIs)")
+    s.add_argument(
+        "--band",
+        action="append",
+        default=None,
+        metavar="NAME[=ASSET]",
+        help="a band by asset key or eo:bands name, optionally renamed (repeat; default all)",
+    )
+    s.add_argument("--bands-json", help="JSON list of band names/dicts, or @file.json")
+    s.add_argument("--title", default="")
+    s.add_argument("--timeout", type=float, default=20.0, help="seconds per catalog request")
+    s.add_argument("--signer", help="sign asset URLs (planetary-computer)")
     return p
 
 
@@ -184,6 +204,27 @@ def main(argv: list[str]) -> int:
         elif args.command == "remove-image":
             cat.remove_image(args.id)
             _emit(args, {"removed": args.id}, ["removed"], [[args.id]])
+        elif args.command == "add-stac-product":
+            from .stac import add_stac_product
+
+            stac_bands: list[Any] | None = list(args.band) if args.band else None
+            if args.bands_json:
+                text = args.bands_json
+                if text.startswith("@"):
+                    with open(text[1:], encoding="utf-8") as f:
+                        text = f.read()
+                stac_bands = (stac_bands or []) + list(json.loads(text))
+            prod = add_stac_product(
+                args.id,
+                args.url,
+                collection=args.collection,
+                bands=stac_bands,
+                title=args.title,
+                timeout=args.timeout,
+                signer=args.signer,
+                catalog=cat,
+            )
+            _emit(args, _product_row(prod), ["id", "bands"], [[prod.id, " ".join(prod.band_names)]])
     except (WorkflowsError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

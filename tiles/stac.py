@@ -28,8 +28,8 @@ What a product and its images get from the items:
 * properties: every item property as-is, plus ``date`` (``datetime``, else
   ``start_datetime``), ``cloud_fraction`` (``eo:cloud_cover`` / 100), ``crs`` and
   ``geotrans`` (from ``proj:*`` of the finest band asset) and ``stac_id``;
-* searches are answered from a short-lived cache keyed by catalog, collection, a snapped
-  box around the request and dates, so the tiles of a map share one catalog query; a slow
+* searches are answered from a short-lived cache keyed by catalog, collection, the grid
+  cells around the request and dates, so the tiles of a map share catalog queries; a slow
   or unreachable catalog fails with DataError after ``timeout`` seconds.
 """
 
@@ -538,9 +538,9 @@ def _band_from(
     eo = eos[bidx - 1] if bidx <= len(eos) else {}
     data_type = user.get("data_type") or rb.get("data_type")
     nodata = user.get("nodata", rb.get("nodata"))
-    if (data_type is None or nodata is None) and read_header and asset.get("href"):
-        file_type, file_nodata = _header(str(asset["href"]), bidx)
-        data_type = data_type or file_type
+    if data_type is None and read_header and asset.get("href"):
+        # Only the data type needs the file: a missing nodata is read from it at read time.
+        data_type, file_nodata = _header(str(asset["href"]), bidx)
         nodata = nodata if nodata is not None else file_nodata
     data_range = tuple(user["data_range"]) if "data_range" in user else _data_range(data_type)
     scale = float(user.get("scale", rb.get("scale", 1.0)))
@@ -863,20 +863,30 @@ def _iso(d: dt.datetime) -> str:
     return d.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _snap(bbox: Sequence[float]) -> tuple[float, float, float, float]:
-    """The box grown to a grid of power-of-two degrees about its size.
+def _cells(bbox: Sequence[float]) -> list[tuple[float, float, float, float]]:
+    """The cells of a grid of power-of-two degrees, at least twice the box's size, it meets.
 
-    Neighbouring map tiles then mostly share one snapped box, hence one catalog query.
+    Map tiles of one zoom level share a grid, and neighbouring tiles mostly the same cell
+    (at most four cells per box), so a map's tiles ask the catalog once per cell.
     """
     w, s, e, n = (float(v) for v in bbox)
     span = max(e - w, n - s, 1e-6)
-    size = min(2.0 ** math.ceil(math.log2(span)), 360.0)
-    return (
-        max(-180.0, math.floor(w / size) * size),
-        max(-90.0, math.floor(s / size) * size),
-        min(180.0, math.ceil(e / size) * size),
-        min(90.0, math.ceil(n / size) * size),
-    )
+    size = min(2.0 ** (math.ceil(math.log2(span)) + 1), 360.0)
+
+    def steps(lo: float, hi: float) -> range:
+        first = math.floor(lo / size)
+        return range(first, max(first + 1, math.ceil(hi / size)))
+
+    return [
+        (
+            max(-180.0, i * size),
+            max(-90.0, j * size),
+            min(180.0, (i + 1) * size),
+            min(90.0, (j + 1) * size),
+        )
+        for i in steps(w, e)
+        for j in steps(s, n)
+    ]
 
 
 def _dates(start: DateLike | None, end: DateLike | None) -> tuple:
@@ -924,7 +934,7 @@ class StacSource:
         else:
             pairs, complete = self._api_items(t0, t1, bbox_lonlat, limit, snap=True)
             if not complete:
-                # The snapped box held more than `limit` items: ask for the exact box.
+                # A grid cell held more than `limit` items: ask for the exact box.
                 pairs, complete = self._api_items(t0, t1, bbox_lonlat, limit, snap=False)
         records = []
         for item, base in pairs:
@@ -972,7 +982,7 @@ class StacSource:
             # A box across the antimeridian is asked as its two halves.
             boxes = [(w, s, 180.0, n), (-180.0, s, e, n)] if w > e else [(w, s, e, n)]
             if snap:
-                boxes = [_snap(b) for b in boxes]
+                boxes = [cell for b in boxes for cell in _cells(b)]
         queries = [tuple(b) for b in boxes] or [None]
         merged: dict[str, tuple[dict, str]] = {}
         complete = True
