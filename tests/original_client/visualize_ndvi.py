@@ -13,6 +13,9 @@ Connection: ``"insecure": true`` installs a plain-text ``wf.Client`` (the public
 local servers); otherwise the client's own settings apply, i.e. the
 ``DESCARTESLABS_WORKFLOWS_*`` environment variables, ``GRPC_CA_BUNDLE`` and
 ``DESCARTESLABS_TOKEN`` set by the caller.
+
+With ``"create_only": true`` it only tries to show the NDVI layer and prints either
+``{"created": <xyz id>, "url": ...}`` or ``{"error": {"type": ..., "message": ...}}``.
 """
 
 import json
@@ -35,9 +38,18 @@ def main():
     thresh = wf.widgets.slider("thresh", 0.0, 1.0, step=0.05, default=job["values"][0])
     masked = ndvi.mask(ndvi < thresh)
 
-    layer = masked.visualize(
-        "NDVI", scales=job["scales"], colormap=job["colormap"], map=wf.map
-    )
+    if job.get("create_only"):
+        try:
+            layer = masked.visualize(
+                "NDVI", scales=job["scales"], colormap=job["colormap"], map=wf.map
+            )
+        except Exception as exc:  # the client turns gRPC statuses into its own exceptions
+            _emit({"error": {"type": type(exc).__name__, "message": str(exc)}})
+            return
+        _emit({"created": layer.xyz_obj.id, "url": layer.url})
+        return
+
+    layer = masked.visualize("NDVI", scales=job["scales"], colormap=job["colormap"], map=wf.map)
     out["session_id"] = layer.session_id
     out["xyz_id"] = layer.xyz_obj.id
     out["graft"] = layer.xyz_obj._message.serialized_graft
@@ -75,8 +87,7 @@ def main():
 
     listener.add_callback(on_record)
     listener.listen("logsession", level=None)
-    sys.stdout.write(json.dumps({"ready_for_logs": out["broken_url"]}) + "\n")
-    sys.stdout.flush()
+    _emit({"ready_for_logs": out["broken_url"]})
     sys.stdin.readline()  # the caller fetched a failing tile
     got.wait(job.get("log_wait_seconds", 60))
     listener.stop(timeout=5)
@@ -94,7 +105,11 @@ def main():
         out["deleted"] = False
     except Exception as exc:
         out["deleted"] = type(exc).__name__
-    sys.stdout.write(json.dumps({"result": out}) + "\n")
+    _emit({"result": out})
+
+
+def _emit(message):
+    sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
 
 
