@@ -27,6 +27,8 @@ from tiles.server.service import TileService
 
 logger = logging.getLogger(__name__)
 
+#: Largest request accepted: grafts embedding geometries can exceed gRPC's 4 MiB default.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 #: The fully qualified name health checks use for the XYZAPI service.
 XYZ_SERVICE_NAME = xyz_pb2.DESCRIPTOR.services_by_name["XYZAPI"].full_name
 
@@ -97,7 +99,9 @@ class GrpcServer:
         async def run() -> None:
             self._loop = asyncio.get_running_loop()
             self._stopped = asyncio.Event()
-            server = grpc.aio.server()
+            server = grpc.aio.server(
+                options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
+            )
             xyz_pb2_grpc.add_XYZAPIServicer_to_server(self.xyz, server)
             health = health_aio.HealthServicer()
             health_pb2_grpc.add_HealthServicer_to_server(health, server)

@@ -17,7 +17,7 @@ from typing import Any
 from tiles.graft.syntax import RESERVED, is_literal, is_quoted_json
 
 #: Largest graft accepted, in bytes of JSON text.
-MAX_GRAFT_BYTES = 16 * 1024 * 1024
+MAX_GRAFT_BYTES = 48 * 1024 * 1024
 #: Builtins whose first argument names a catalogued source.
 SOURCE_BUILTINS = frozenset(
     {
