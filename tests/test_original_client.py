@@ -597,3 +597,34 @@ def test_network_addresses_need_a_token_and_tls() -> None:
             GrpcServer(service, "http://example.org", host="0.0.0.0", token=SECRET)
     finally:
         service.close()
+
+
+def test_published_layers_survive_a_restart_and_compose(tmp_path: Path) -> None:
+    with _serve(tmp_path) as first:
+        with grpc.insecure_channel(f"127.0.0.1:{first.grpc_port}") as channel:
+            stub = xyz_pb2_grpc.XYZAPIStub(channel)
+            base = stub.CreateXYZ(_request(_load(IMAGE), name="red"), timeout=30)
+            # A stored graft may use another published object by id, like the client's layers.
+            doubled_graft = {"0": base.id, "1": ["XYZ.use", "0"], "2": 2, "3": ["wf.mul", "1", "2"]}
+            doubled = stub.CreateXYZ(
+                _request({**doubled_graft, "returns": "3"}, name="doubled"), timeout=30
+            )
+        query = "?scales=%5B%5B0%2C1%5D%5D&colormap=&session_id=s"
+        before = {
+            x.id: _get(x.url_template.format(**_tile_args()) + query) for x in (base, doubled)
+        }
+    assert all(status == 200 for status, _ in before.values())
+    assert before[base.id][1] != before[doubled.id][1]
+
+    with _serve(tmp_path) as second:
+        with grpc.insecure_channel(f"127.0.0.1:{second.grpc_port}") as channel:
+            stub = xyz_pb2_grpc.XYZAPIStub(channel)
+            for old in (base, doubled):
+                again = stub.GetXYZ(xyz_pb2.GetXYZRequest(xyz_id=old.id), timeout=30)
+                assert again.url_template.startswith(second.base_url + "/layers/")
+                assert (
+                    again.url_template.split("/layers/")[1] == old.url_template.split("/layers/")[1]
+                )
+                status, body = _get(again.url_template.format(**_tile_args()) + query)
+                assert status == 200
+                assert body == before[old.id][1]
