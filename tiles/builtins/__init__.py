@@ -7,7 +7,9 @@ Names follow the original Workflows client (``wf.add``, ``wf.numpy.add``, ``wf.p
 from . import core, geocontext, imagery, vector  # noqa: F401 - importing registers the builtins
 from .registry import REGISTRY, EvaluationContext, current_context, reset_context, set_context
 
-# ``XYZ.use``: layers stored through the gRPC endpoint evaluate by id (the module needs no grpc).
-from ..grpc import builtin as _xyz_use  # noqa: E402, F401
+# isort: split
+# ``XYZ.use`` (layers stored through the gRPC endpoint, by id) registers itself into the
+# registry above, so it is imported last; the module needs no grpc.
+from ..grpc import builtin as _xyz_use  # noqa: F401
 
 __all__ = ["REGISTRY", "EvaluationContext", "current_context", "reset_context", "set_context"]
