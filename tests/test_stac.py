@@ -433,6 +433,9 @@ def test_api_search_pages_filters_and_sorts(site):
     assert first.files["B04"][0] == raw["assets"]["B04"]["href"]
 
     assert len(catalog.search("stac-pc", *JUNE, bbox_lonlat=TILE_35MNM, limit=2)) == 2
+    # A box across the antimeridian (west > east) is asked as its two halves.
+    across = catalog.search("stac-pc", *JUNE, bbox_lonlat=(179.0, -8.0, 27.5, -7.5))
+    assert [r.id for r in across] == [r.id for r in june]
     assert catalog.search("stac-pc", *JUNE, bbox_lonlat=(-11.6, 24.6, -11.3, 24.9)) == []
 
 
