@@ -82,10 +82,21 @@ def sources_intersect(facts: GraftFacts, bbox_lonlat: Sequence[float]) -> bool |
 
 
 def evaluate_value(graft: dict, geoctx: GeoContext, arguments: Mapping[str, Any]) -> Any:
-    """Evaluate a layer graft in ``geoctx`` with parameter values ``arguments``."""
-    from tiles.compute import evaluate
+    """Evaluate a layer graft in ``geoctx`` with parameter values ``arguments``.
 
-    return evaluate(graft, geoctx=geoctx, arguments=dict(arguments))
+    Arguments that are still grafts (such as an image chosen from another layer) are
+    evaluated here, in the same GeoContext.
+    """
+    from tiles.compute import evaluate
+    from tiles.server.query import decode_parameter
+
+    values = {
+        name: decode_parameter(name, value, geoctx)
+        if isinstance(value, dict) and "returns" in value
+        else value
+        for name, value in arguments.items()
+    }
+    return evaluate(graft, geoctx=geoctx, arguments=values)
 
 
 def to_tile_data(value: Any, reduction: str, halo: int = 0, bands: Sequence[str] = ()) -> TileData:

@@ -55,20 +55,24 @@ def _parse_json(key: str, text: str) -> Any:
         raise ParameterError(f"query parameter {key!r}: {text[:80]!r} is not valid JSON") from exc
 
 
+def _is_graft(value: Any) -> bool:
+    return isinstance(value, dict) and "returns" in value
+
+
 def _identity(value: Any) -> Any:
-    if isinstance(value, dict) and "returns" in value:
+    if _is_graft(value):
         from tiles.graft import content_hash
 
         return {"graft": content_hash(value)}
     return value
 
 
-def decode_parameter(name: str, json_value: Any) -> Any:
+def decode_parameter(name: str, json_value: Any, geoctx: Any = None) -> Any:
     """A parameter's JSON (literal or graft) as a Python value; errors name the parameter."""
     from tiles.compute import decode_argument
 
     try:
-        return decode_argument(json_value)
+        return decode_argument(json_value, geoctx)
     except Exception as exc:  # any failure here is the caller's bad value, not a server fault
         raise ParameterError(f"invalid value for parameter {name!r}: {exc}") from exc
 
@@ -120,7 +124,12 @@ def parse_tile_query(
             if default is None:
                 raise ParameterError(f"missing value for parameter {name!r}")
             raw[name] = default
-    arguments = {name: decode_parameter(name, value) for name, value in raw.items()}
+    # Graft values (e.g. another layer's image) need the tile's GeoContext: they are decoded
+    # when the tile is evaluated (pipeline.evaluate_value); literals are ready now.
+    arguments = {
+        name: value if _is_graft(value) else decode_parameter(name, value)
+        for name, value in raw.items()
+    }
     arguments_key = json.dumps(
         {k: _identity(v) for k, v in raw.items()}, sort_keys=True, separators=(",", ":")
     )
