@@ -17,7 +17,7 @@ import shapely
 import shapely.geometry
 from rasterio.warp import transform as transform_points
 
-from tiles.errors import NotFoundError, ParameterError, WorkflowsError
+from tiles.errors import DataError, NotFoundError, ParameterError, WorkflowsError
 from tiles.geocontext import AOI, GeoContext, XYZTile
 from tiles.server.analysis import GraftFacts, analyse
 
@@ -76,8 +76,8 @@ def sources_intersect(facts: GraftFacts, bbox_lonlat: Sequence[float]) -> bool |
             # wrongly blank it.
             if catalog.search(product_id, bbox_lonlat=bbox_lonlat, limit=1):
                 return True
-    except NotFoundError:
-        return None  # let evaluation report the unknown id properly
+    except (NotFoundError, DataError):
+        return None  # let evaluation report the unknown id or unreachable catalog properly
     return False
 
 
@@ -157,7 +157,7 @@ def _native_grid(facts: GraftFacts, x: float, y: float) -> tuple[str, float] | N
         records = [catalog.image(i) for i in facts.image_ids]
         for product_id in facts.product_ids:
             records.extend(catalog.search(product_id, bbox_lonlat=point, limit=1))
-    except NotFoundError:
+    except (NotFoundError, DataError):
         return None
     for record in records:
         if catalog.footprint_intersects(record.footprint, point):
@@ -219,6 +219,13 @@ def value_at(
     }
 
 
+def is_remote_product(product_id: str) -> bool:
+    """Whether a product's images come from a remote catalog (searched per area, not listed)."""
+    from tiles import catalog
+
+    return catalog.default_catalog().product_source(product_id) is not None
+
+
 def footprint_lonlat(facts: GraftFacts) -> shapely.Geometry | None:
     """Union of the sources' lon/lat footprints when all sources are catalogued, else None."""
     if not facts.sources_known or not (facts.image_ids or facts.product_ids):
@@ -230,8 +237,10 @@ def footprint_lonlat(facts: GraftFacts) -> shapely.Geometry | None:
         for image_id in facts.image_ids:
             shapes.append(shapely.geometry.shape(catalog.image(image_id).footprint))
         for product_id in facts.product_ids:
+            if is_remote_product(product_id):
+                return None  # a remote catalog is not searched worldwide for an extent
             shapes.extend(shapely.geometry.shape(r.footprint) for r in catalog.search(product_id))
-    except NotFoundError:
+    except (NotFoundError, DataError):
         return None
     if not shapes:
         return None

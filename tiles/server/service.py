@@ -167,7 +167,7 @@ class TileService:
     def _maxzoom(self, layer: Layer) -> int:
         """The zoom whose pixels are just finer than the finest source's, else MAX_ZOOM."""
         from tiles import catalog
-        from tiles.errors import NotFoundError
+        from tiles.errors import DataError, NotFoundError
 
         facts = pipeline.graft_facts(layer.graft)
         if not facts.sources_known:
@@ -176,8 +176,10 @@ class TileService:
         try:
             records = [catalog.image(i) for i in facts.image_ids]
             for product_id in facts.product_ids:
+                if pipeline.is_remote_product(product_id):
+                    return MAX_ZOOM  # a remote catalog is not searched worldwide
                 records.extend(catalog.search(product_id, limit=20))
-        except NotFoundError:
+        except (NotFoundError, DataError):
             return MAX_ZOOM
         for record in records:
             res = abs(record.geotrans[1])
