@@ -288,7 +288,10 @@ def execute_cached(
             return decode_result(hit) if request.format.type == "pyarrow" else hit
     output = execute(request, progress)
     if key is not None:
-        encoded = encode_result(output) if request.format.type == "pyarrow" else output
+        try:
+            encoded = encode_result(output) if request.format.type == "pyarrow" else output
+        except (TypeError, ValueError, OverflowError):
+            return output  # a result the wire encoding cannot hold is simply not cached
         result_cache().put(key, encoded)
     return output
 

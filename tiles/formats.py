@@ -193,6 +193,8 @@ def to_plain(result: Any) -> Any:
             "bandinfo": dict(result.bandinfo),
             "geocontext": result.geocontext,
         }
+    if hasattr(result, "__geo_interface__") and not isinstance(result, dict):
+        return to_plain(result.__geo_interface__)
     if isinstance(result, dict):
         return {k: to_plain(v) for k, v in result.items()}
     if isinstance(result, (list, tuple)):
@@ -202,7 +204,9 @@ def to_plain(result: Any) -> Any:
 
 def to_jsonable(value: Any) -> Any:
     """A JSON-ready form: arrays as nested lists (``None`` where masked or not finite)."""
-    if isinstance(value, ImageResult):
+    if isinstance(value, ImageResult) or (
+        hasattr(value, "__geo_interface__") and not isinstance(value, dict)
+    ):
         value = to_plain(value)
     if isinstance(value, np.ndarray):
         mask = np.ma.getmaskarray(value) if isinstance(value, np.ma.MaskedArray) else None
@@ -245,6 +249,9 @@ def _tag(value: Any) -> Any:
             "ndarray": plain["ndarray"],
             **{k: _tag(plain[k]) for k in ("properties", "bandinfo", "geocontext")},
         }
+    if _is_result_object(value):
+        cls = type(value)
+        return {"__object__": f"{cls.__module__}:{cls.__qualname__}", "state": _tag(vars(value))}
     if isinstance(value, tuple):
         return {"__tuple__": [_tag(v) for v in value]}
     if isinstance(value, list):
@@ -252,6 +259,27 @@ def _tag(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _tag(v) for k, v in value.items()}
     return value
+
+
+def _is_result_object(value: Any) -> bool:
+    """Result classes of this package other than imagery (vector results and the like)."""
+    module = type(value).__module__
+    return (module == "tiles" or module.startswith("tiles.")) and hasattr(value, "__dict__")
+
+
+def _rebuild(name: str, state: dict) -> Any:
+    import importlib
+
+    module_name, _, qualname = name.partition(":")
+    # Only this package's classes: the bytes may come from a server.
+    if not (module_name == "tiles" or module_name.startswith("tiles.")):
+        raise ValueError(f"refusing to rebuild {name!r}: not a tiles result class")
+    cls: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        cls = getattr(cls, part)
+    obj = cls.__new__(cls)
+    obj.__dict__.update(state)
+    return obj
 
 
 def decode_result(data: bytes) -> Any:
@@ -270,6 +298,8 @@ def _untag(value: Any) -> Any:
                 _untag(value["bandinfo"]),
                 _untag(value["geocontext"]),
             )
+        if set(value) == {"__object__", "state"}:
+            return _rebuild(value["__object__"], _untag(value["state"]))
         if set(value) == {"__tuple__"}:
             return tuple(_untag(v) for v in value["__tuple__"])
         return {k: _untag(v) for k, v in value.items()}
