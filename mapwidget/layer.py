@@ -22,7 +22,7 @@ import ipyleaflet
 import traitlets
 
 from tiles import render
-from tiles.errors import ParameterError, WorkflowsError
+from tiles.errors import ParameterError, ProxyTypeError, WorkflowsError
 from tiles.types import Datetime, Function, Image, ImageCollection
 
 from . import routing
@@ -47,7 +47,7 @@ def _url_value(proxy_type: type, value: Any) -> Any:
 
 def _check_imagery(imagery: Any) -> None:
     if not isinstance(imagery, Image | ImageCollection):
-        raise TypeError(
+        raise ProxyTypeError(
             f"a map layer shows an Image or ImageCollection, not {type(imagery).__name__}"
         )
 

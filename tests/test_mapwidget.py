@@ -250,10 +250,6 @@ def test_image_picker_follows_another_layer(app):
     assert after != before and "0.6" in after
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the tile server evaluates graft-valued parameters before it has the tile's GeoContext",
-)
 def test_image_picker_renders_the_other_layer(app):
     source = visualize(ndvi_image(), "ndvi", scales=[-1, 1], map=app)
     picker = wfw.image("base", default_layer=source, map=app)
@@ -393,9 +389,15 @@ def test_visualize_on_a_plain_ipyleaflet_map():
 
 
 def test_tile_layer_is_not_added_anywhere():
-    layer = mapwidget.tile_layer(ndvi_image(), "ndvi", scales=[-1, 1])
-    assert isinstance(layer, WorkflowsLayer) and layer.url
+    layer = mapwidget.tile_layer(ndvi_image(), "ndvi", scales=[-1, 1], colormap="magma")
+    assert isinstance(layer, WorkflowsLayer) and layer.url and layer.colormap == "magma"
     assert layer.url_template.endswith("/{z}/{x}/{y}.png")
+    col = mapwidget.tile_layer(s2().pick_bands("red"), reduction="max")
+    assert isinstance(col, WorkflowsLayer) and query(col.url)["reduction"] == "max"
+    png = fetch_png(tile_url(col))
+    assert png.shape == (256, 256, 4)
+    with pytest.raises(wf.ProxyTypeError):
+        mapwidget.tile_layer(wf.Int(1))
 
 
 # ------------------------------------------------------------------------- routing
