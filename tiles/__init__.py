@@ -82,6 +82,17 @@ from .types.mathfuncs import (
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    # The map stack (ipyleaflet, ipywidgets) loads only when first used: wf.map, wf.widgets,
+    # wf.interactive.
+    if name in ("map", "widgets", "interactive"):
+        import mapwidget
+
+        return mapwidget.tiles_attribute(name)
+    raise AttributeError(f"module 'tiles' has no attribute {name!r}")
+
+
 __all__ = [
     "Any", "Bool", "Datetime", "Dict", "Float", "Function", "GeoContext", "GeoContextError",
     "GraftError", "Image", "ImageCollection", "ImageCollectionGroupby", "Int", "JobTimeoutError",

@@ -378,3 +378,29 @@ def render_png(
 ) -> bytes:
     """:func:`render` followed by :func:`encode_png`."""
     return encode_png(render(array, scales, colormap, checkerboard, shape))
+
+
+#: Percentiles autoscaling maps to the ends of the colour range.
+PERCENTILES = (2.0, 98.0)
+
+
+def percentile_scales(ndarray: Any, percentiles: tuple[float, float] = PERCENTILES) -> list:
+    """``[[low, high], ...]`` per band (at most 3) of a (bands, rows, cols) masked array.
+
+    Masked pixels are left out; a band with no valid pixel gets ``[None, None]`` (each
+    tile then scales itself), and a constant band is widened so min < max.
+    """
+    if ndarray is None:
+        raise ValueError("the view holds no data for this layer (an empty image)")
+    data = np.ma.asarray(ndarray)
+    pairs = []
+    for band in data[:3]:
+        valid = band.compressed()
+        if valid.size == 0:
+            pairs.append([None, None])
+            continue
+        low, high = (float(v) for v in np.percentile(valid, percentiles))
+        if high <= low:
+            low, high = low - 0.5, high + 0.5
+        pairs.append([low, high])
+    return pairs

@@ -327,8 +327,11 @@ class ImageryMixin:
         log_level: int = logging.DEBUG,
         **parameter_overrides,
     ):
-        """A tile layer for this imagery registered with the tile server (not added to a map)."""
-        from ..server import tile_layer
+        """A map layer (``WorkflowsLayer``) for this imagery, not added to any map.
+
+        Its ``registration`` is the tile server's record (``url_template``, ``url(...)``).
+        """
+        from mapwidget import tile_layer
 
         return tile_layer(
             self,
@@ -562,8 +565,11 @@ class ImageCollection(ImageryMixin, Proxytype):
 
     def tile_layer(self, name=None, scales=None, colormap=None, checkerboard=True,
                    reduction="mosaic", log_level=logging.DEBUG, **parameter_overrides):  # fmt: skip
-        """A tile layer for this collection, reduced with ``reduction`` (not added to a map)."""
-        from ..server import tile_layer
+        """A map layer (``WorkflowsLayer``) for this collection reduced with ``reduction``.
+
+        It is not added to any map; its ``registration`` is the tile server's record.
+        """
+        from mapwidget import tile_layer
 
         return tile_layer(
             self,
