@@ -10,7 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 from typing import Any
 
-from tiles.compute import compute
+from tiles.evaluation import compute
 from tiles.render import percentile_scales
 
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="autoscale")

@@ -12,8 +12,8 @@ from PIL import Image as PILImage
 
 import tiles as wf
 from tiles import chunks, msgpack_codec
-from tiles.compute import compute, inspect
 from tiles.errors import ParameterError
+from tiles.evaluation import compute, inspect
 from tiles.formats import decode_result, encode_result, normalize_format
 from tiles.geocontext import AOI
 

@@ -19,6 +19,9 @@ from .errors import (
     ProxyTypeError,
     WorkflowsError,
 )
+from .evaluation import compute, inspect
+from .jobs import Job
+from .remote import connect
 from .types import (
     Any,
     Bool,
@@ -79,6 +82,7 @@ from .types.mathfuncs import (
     square,
     tan,
 )
+from .workflows import Workflow, publish, use
 
 __version__ = "0.1.0"
 
@@ -103,4 +107,5 @@ __all__ = [
     "load_geojson_file",
     "arccos", "arcsin", "arctan", "arctan2", "cos", "e", "exp", "inf", "log", "log10", "log1p",
     "log2", "nan", "normalized_difference", "pi", "sin", "sqrt", "square", "tan",
+    "Job", "Workflow", "compute", "connect", "inspect", "publish", "use",
 ]  # fmt: skip

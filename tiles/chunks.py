@@ -227,7 +227,7 @@ def evaluate_imagery(
     one window) and cropped afterwards. ``progress(done, total)`` is called after each
     window. Falls back to one evaluation on the whole grid if windows disagree on metadata.
     """
-    from .compute import evaluate
+    from .evaluation import evaluate
 
     side = side or chunk_side()
     rows, cols = geoctx.arr_shape

@@ -314,8 +314,8 @@ def start(job: LocalJob) -> LocalJob:
 
 
 def submit(request: Any, cache: bool = True, num_retries: int | None = None, file: Any = None):
-    """Start a local job computing a :class:`tiles.compute.Request`."""
-    from .compute import execute_cached
+    """Start a local job computing a :class:`tiles.evaluation.Request`."""
+    from .evaluation import execute_cached
 
     job = LocalJob(
         lambda progress: execute_cached(request, cache, progress), num_retries, file=file

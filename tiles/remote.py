@@ -87,7 +87,7 @@ class Connection:
     def submit(
         self, request: Any, cache: bool = True, num_retries: int | None = None, file: Any = None
     ) -> RemoteJob:
-        """Start a job computing a :class:`tiles.compute.Request` on the server."""
+        """Start a job computing a :class:`tiles.evaluation.Request` on the server."""
         body = {**request.to_json(), "cache": cache, "num_retries": num_retries}
         record = self.json("POST", "/jobs", body)
         return RemoteJob(self, record, request.format.type, file)

@@ -44,6 +44,6 @@ def interpret(graft: dict, geoctx: Any = None, **arguments: Any) -> Any:
 
     ``arguments`` are values for the graft's free parameters (Python values or grafts).
     """
-    from ..compute import interpret_to_result
+    from ..evaluation import interpret_to_result
 
     return interpret_to_result(graft, geoctx, arguments)

@@ -359,6 +359,8 @@ class ColorbarHandler(BaseHandler):
 
 def routes(service: TileService, token: str | None, require_token: bool, static_dir: Path) -> list:
     """The URL table of the tile server."""
+    from tiles.server.jobs_handlers import jobs_routes
+
     kw = {"service": service, "token": token, "require_token": require_token}
     layer = r"/layers/([0-9a-zA-Z_-]+)"
     return [
@@ -371,6 +373,7 @@ def routes(service: TileService, token: str | None, require_token: bool, static_
         (layer + r"/errors", ErrorsHandler, kw),
         (r"/colormaps/?", ColormapsHandler, kw),
         (r"/colormaps/([^/]+)\.png", ColorbarHandler, kw),
+        *jobs_routes(token, require_token),
         (r"/static/(.*)", tornado.web.StaticFileHandler, {"path": str(static_dir)}),
         (
             r"/()",

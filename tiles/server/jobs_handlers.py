@@ -174,7 +174,7 @@ class JobsState:
 
     def submit(self, body: dict[str, Any]) -> jobs.LocalJob:
         """Validate a ``POST /jobs`` body and start the job."""
-        from tiles.compute import Request, execute_cached
+        from tiles.evaluation import Request, execute_cached
 
         request = Request.from_json(body)
         cache = body.get("cache", True)

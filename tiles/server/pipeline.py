@@ -87,7 +87,7 @@ def evaluate_value(graft: dict, geoctx: GeoContext, arguments: Mapping[str, Any]
     Arguments that are still grafts (such as an image chosen from another layer) are
     evaluated here, in the same GeoContext.
     """
-    from tiles.compute import evaluate
+    from tiles.evaluation import evaluate
     from tiles.server.query import decode_parameter
 
     values = {

@@ -69,7 +69,7 @@ def _identity(value: Any) -> Any:
 
 def decode_parameter(name: str, json_value: Any, geoctx: Any = None) -> Any:
     """A parameter's JSON (literal or graft) as a Python value; errors name the parameter."""
-    from tiles.compute import decode_argument
+    from tiles.evaluation import decode_argument
 
     try:
         return decode_argument(json_value, geoctx)

@@ -81,9 +81,9 @@ class Proxytype:
     ) -> Any:
         """Compute this value (in a GeoContext for geospatial work) and return its result.
 
-        See :func:`tiles.compute.compute` for formats, destinations, jobs and timeouts.
+        See :func:`tiles.evaluation.compute` for formats, destinations, jobs and timeouts.
         """
-        from ..compute import compute
+        from ..evaluation import compute
 
         return compute(
             self,
@@ -109,7 +109,7 @@ class Proxytype:
         **arguments: Any,
     ) -> Any:
         """Compute in-process with low latency (same result as :meth:`compute`)."""
-        from ..compute import inspect
+        from ..evaluation import inspect
 
         return inspect(
             self, geoctx, format=format, file=file, cache=cache, timeout=timeout, **arguments
