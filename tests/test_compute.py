@@ -14,6 +14,7 @@ from rasterio.warp import Resampling, reproject, transform_bounds, transform_geo
 
 import tiles as wf
 from tiles import catalog
+from tiles.analysis import HALO_PIXELS
 from tiles.errors import (
     DataError,
     GeoContextError,
@@ -24,7 +25,6 @@ from tiles.errors import (
 from tiles.geocontext import AOI
 from tiles.graft import interpret
 from tiles.reading import CatalogSource, clear_read_cache
-from tiles.server.analysis import HALO_PIXELS
 
 NAIP = "optical/naip_timeseries_m_4709963_se_14"
 PRODUCT = "acc_naip"

@@ -2,7 +2,7 @@
 
 A graph whose result is an Image or ImageCollection and whose every operation is
 *pixel-local* (each output pixel depends only on the input pixels at the same place, or
-within :data:`~tiles.server.analysis.HALO_PIXELS` of it for convolutions and non-nearest
+within :data:`~tiles.analysis.HALO_PIXELS` of it for convolutions and non-nearest
 resampling) gives the same pixels whether computed at once or in windows. Such graphs are
 evaluated window by window (:func:`evaluate_imagery`) so the working memory is that of one
 window, whatever the size of the GeoContext.

@@ -224,8 +224,8 @@ def _call_function(fn: Function, arguments: Mapping[str, Any]) -> Proxytype:
 def execute(request: Request, progress: Callable[[int, int], None] | None = None) -> Any:
     """Run ``request`` in this thread: the Python result, or bytes for other formats."""
     from . import chunks
+    from .analysis import analyse
     from .formats import encode
-    from .server.analysis import analyse
 
     geoctx = request.geoctx
     values = {name: decode_argument(v, geoctx) for name, v in request.arguments.items()}
@@ -264,7 +264,7 @@ def result_cache() -> Any:
     global _cache
     with _cache_lock:
         if _cache is None:
-            from .server.cache import ByteLRU
+            from .cache import ByteLRU
 
             _cache = ByteLRU(_cache_bytes(), sizeof=len)
         return _cache

@@ -17,9 +17,9 @@ import shapely
 import shapely.geometry
 from rasterio.warp import transform as transform_points
 
+from tiles.analysis import GraftFacts, analyse
 from tiles.errors import DataError, NotFoundError, ParameterError, WorkflowsError
 from tiles.geocontext import AOI, GeoContext, XYZTile
-from tiles.server.analysis import GraftFacts, analyse
 
 #: Web-mercator resolution at zoom 18 (about 0.6 m): fine enough that one pixel sits in
 #: one source pixel of any catalogued imagery, for value lookups of computed sources.
@@ -50,7 +50,7 @@ def _facts_cached(graft_json: str) -> GraftFacts:
 
 
 def graft_facts(graft: dict) -> GraftFacts:
-    """:func:`tiles.server.analysis.analyse`, cached per graft."""
+    """:func:`tiles.analysis.analyse`, cached per graft."""
     import json
 
     return _facts_cached(json.dumps(graft, sort_keys=True))

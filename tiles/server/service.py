@@ -17,9 +17,9 @@ from typing import Any
 from rasterio.crs import CRS
 
 from tiles import render
+from tiles.cache import ByteLRU
 from tiles.geocontext import XYZTile
 from tiles.server import logs, pipeline
-from tiles.server.cache import ByteLRU
 from tiles.server.query import TileQuery
 from tiles.server.registry import Layer, LayerRegistry
 from tiles.server.workqueue import WorkQueue
