@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
@@ -28,6 +29,7 @@ class ByteLRU(Generic[V]):
         self._items: OrderedDict[Hashable, tuple[V, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._inflight: dict[Hashable, Future] = {}
         self.hits = 0
         self.misses = 0
 
@@ -42,6 +44,33 @@ class ByteLRU(Generic[V]):
             self.hits += 1
             return item[0]
 
+    def get_or_compute(self, key: Hashable, compute: Callable[[], V]) -> V:
+        """The value for ``key``, computed once even when several threads ask at once."""
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return item[0]
+            pending = self._inflight.get(key)
+            owner = pending is None
+            if owner:
+                pending = self._inflight[key] = Future()
+                self.misses += 1
+        if not owner:
+            return pending.result()
+        try:
+            value = compute()
+        except BaseException as exc:
+            pending.set_exception(exc)
+            raise
+        finally:
+            with self._lock:
+                self._inflight.pop(key, None)
+        self.put(key, value)
+        pending.set_result(value)
+        return value
+
     def put(self, key: Hashable, value: V) -> None:
         """Store ``value`` under ``key``, evicting old entries to stay within budget."""
         size = int(self._sizeof(value))
@@ -53,9 +82,18 @@ class ByteLRU(Generic[V]):
                 self._bytes -= old[1]
             self._items[key] = (value, size)
             self._bytes += size
-            while self._bytes > self.max_bytes:
-                _, (_, evicted) = self._items.popitem(last=False)
-                self._bytes -= evicted
+            self._evict()
+
+    def resize(self, max_bytes: int) -> None:
+        """Change the budget, evicting as needed."""
+        with self._lock:
+            self.max_bytes = int(max_bytes)
+            self._evict()
+
+    def _evict(self) -> None:
+        while self._bytes > self.max_bytes and self._items:
+            _, (_, evicted) = self._items.popitem(last=False)
+            self._bytes -= evicted
 
     def clear(self) -> None:
         """Forget everything (statistics too)."""

@@ -35,8 +35,8 @@ import os
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,7 @@ from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.warp import reproject, transform, transform_geom
 
+from .cache import ByteLRU
 from .catalog import Band, ImageRecord, Product, footprint_intersects
 from .errors import DataError, NotFoundError, ParameterError
 
@@ -146,83 +147,6 @@ def gdal_read_options(path: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------
 
 
-class _ByteLRU:
-    """A thread-safe LRU mapping bounded by the total bytes of its values."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[Hashable, np.ndarray] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self._inflight: dict[Hashable, Future] = {}
-        self.hits = 0
-        self.misses = 0
-
-    def get_or_compute(self, key: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray:
-        """The cached value for ``key``, computing it once even under concurrent requests."""
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return value
-            pending = self._inflight.get(key)
-            owner = pending is None
-            if owner:
-                pending = Future()
-                self._inflight[key] = pending
-                self.misses += 1
-        assert pending is not None
-        if not owner:
-            return pending.result()
-        try:
-            value = compute()
-        except BaseException as exc:
-            pending.set_exception(exc)
-            raise
-        finally:
-            with self._lock:
-                self._inflight.pop(key, None)
-        self._put(key, value)
-        pending.set_result(value)
-        return value
-
-    def _put(self, key: Hashable, value: np.ndarray) -> None:
-        size = value.nbytes
-        with self._lock:
-            if size > self.max_bytes or key in self._items:
-                return
-            self._items[key] = value
-            self._bytes += size
-            self._evict()
-
-    def _evict(self) -> None:
-        while self._bytes > self.max_bytes and self._items:
-            _, old = self._items.popitem(last=False)
-            self._bytes -= old.nbytes
-
-    def resize(self, max_bytes: int) -> None:
-        with self._lock:
-            self.max_bytes = max_bytes
-            self._evict()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._bytes = 0
-            self.hits = self.misses = 0
-
-    def info(self) -> dict[str, int]:
-        with self._lock:
-            return {
-                "items": len(self._items),
-                "bytes": self._bytes,
-                "max_bytes": self.max_bytes,
-                "hits": self.hits,
-                "misses": self.misses,
-            }
-
-
 def _env_cache_mb() -> float:
     try:
         return float(os.environ.get("TILES_READ_CACHE_MB", "256"))
@@ -230,12 +154,13 @@ def _env_cache_mb() -> float:
         return 256.0
 
 
-_CACHE = _ByteLRU(int(_env_cache_mb() * 2**20))
+_CACHE: ByteLRU[np.ndarray] = ByteLRU(int(_env_cache_mb() * 2**20), sizeof=lambda a: a.nbytes)
 
 
 def read_cache_info() -> dict[str, int]:
     """Items, bytes, byte budget, hits and misses of the process-wide read cache."""
-    return _CACHE.info()
+    stats = _CACHE.stats()
+    return {"items": stats.pop("entries"), **stats}
 
 
 def clear_read_cache() -> None:
