@@ -257,6 +257,46 @@ def test_datetime_promotion() -> None:
     assert (wf.Datetime(2021, 1, 20) - wf.Datetime(2021, 1, 1)).compute() == dt.timedelta(19)
 
 
+def test_datetime_floordiv_timedelta_is_the_start_of_its_bin() -> None:
+    fortnight = wf.Timedelta(days=14)
+    binned = wf.Datetime(2023, 2, 14, 17, 52) // fortnight
+    assert type(binned) is wf.Datetime
+    start = dt.datetime(2023, 2, 2, tzinfo=UTC)  # 1387 whole fortnights after the epoch
+    assert binned.compute() == start
+    assert (wf.Datetime(2023, 2, 15, 23, 59) // fortnight).compute() == start
+    assert (wf.Datetime(2023, 2, 16) // fortnight).compute() == start + dt.timedelta(days=14)
+    with pytest.raises(wf.WorkflowsError, match="division by zero"):
+        (wf.Datetime(2023, 2, 14) // wf.Timedelta(days=0)).compute()
+
+
+def test_groupby_type_is_parametrized_by_its_key_type(col) -> None:
+    by_month = col.groupby(dates="month")
+    assert type(by_month).__name__ == "ImageCollectionGroupby[Int]"
+    assert isinstance(by_month, wf.ImageCollectionGroupby)
+    assert by_month.key_type is wf.Int
+    by_year_month = col.groupby(dates=("year", "month"))
+    assert type(by_year_month).__name__ == "ImageCollectionGroupby[Tuple[Int, Int]]"
+    binned = col.groupby(lambda img: img.properties["date"] // wf.Timedelta(days=14))
+    assert type(binned).__name__ == "ImageCollectionGroupby[Datetime]"
+    assert type(binned.map(lambda group, imgs: imgs.min())).__name__ == "Dict[Datetime, Float]"
+    assert type(col.groupby(lambda img: img.properties["pass"])).__name__ == (
+        "ImageCollectionGroupby[Any]"
+    )
+    constructed = wf.ImageCollectionGroupby(col, lambda img: img.properties["date"].year)
+    assert type(constructed).__name__ == "ImageCollectionGroupby[Int]"
+    assert type(constructed.groups).__name__ == "Dict[Int, ImageCollection]"
+
+
+def test_tuple_unpacks_into_its_items() -> None:
+    pair = wf.Tuple[wf.Int, wf.Str]([1, "a"])
+    assert len(pair) == 2
+    first, second = pair
+    assert (type(first), type(second)) == (wf.Int, wf.Str)
+    assert (first.compute(), second.compute()) == (1, "a")
+    with pytest.raises(ValueError, match="not enough values to unpack"):
+        a, b, c = pair
+
+
 # -- build-time errors ---------------------------------------------------------------------------
 
 

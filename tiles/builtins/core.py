@@ -283,7 +283,9 @@ def _apply_binary(op: str, a: Any, b: Any) -> Any:
     if is_imagery(a) or is_imagery(b):
         return binary_op(op, a, b)
     if isinstance(a, dt.datetime) and isinstance(b, dt.timedelta) and op == "floordiv":
-        return (a - EPOCH) // b
+        if not b:
+            raise WorkflowsError(f"division by zero in {op}({a!r}, {b!r})")
+        return EPOCH + ((a - EPOCH) // b) * b
     if isinstance(a, dt.datetime) and isinstance(b, dt.timedelta) and op == "mod":
         return (a - EPOCH) % b
     _check_binary_cost(op, a, b)

@@ -160,6 +160,14 @@ class Tuple(GenericProxytype):
             return item_type._from_apply("wf.get", self, index)
         raise ProxyTypeError("Tuple indices must be Python ints")
 
+    def __len__(self) -> int:
+        """The number of items, which is part of the type."""
+        return len(type(self)._require_concrete())
+
+    def __iter__(self):
+        """The items as proxies, so a pair unpacks: ``head, tail = col.partition(1)``."""
+        return (self[i] for i in range(len(self)))
+
     def length(self) -> Int:
         return Int._from_apply("wf.length", self)
 

@@ -140,8 +140,12 @@ class Datetime(Proxytype):
         return Timedelta._from_apply("wf.sub", Datetime._promote(other), self)
 
     def __floordiv__(self, other):
-        """Whole ``other`` periods since the Unix epoch (for binning dates)."""
-        return Int._from_apply("wf.floordiv", self, Timedelta._promote(other))
+        """The start of the ``other``-long bin (counted from the Unix epoch) holding this date.
+
+        For binning dates: ``date // wf.Timedelta(days=14)`` is the same Datetime for every
+        date of one 14-day bin.
+        """
+        return Datetime._from_apply("wf.floordiv", self, Timedelta._promote(other))
 
     def __mod__(self, other):
         return Timedelta._from_apply("wf.mod", self, Timedelta._promote(other))

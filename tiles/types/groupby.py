@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any as _Any
 
 from .containers import Dict, Tuple
-from .core import Proxytype
+from .core import GenericProxytype
 from .function import as_function
 from .imagery import Image, ImageCollection, _normalize_axis, reduction_method
 from .primitives import Any, Int
@@ -13,14 +13,27 @@ from .primitives import Any, Int
 _DATE_FIELDS = ("year", "month", "day", "hour", "minute", "second", "microsecond")
 
 
-class ImageCollectionGroupby(Proxytype):
-    """Dict-like groups of an ImageCollection; build it with ``ImageCollection.groupby``."""
+class ImageCollectionGroupby(GenericProxytype):
+    """Dict-like groups of an ImageCollection; build it with ``ImageCollection.groupby``.
 
-    key_type: type = Any
+    The type parameter is the type of the group keys: ``col.groupby(dates="month")`` is an
+    ``ImageCollectionGroupby[Int]``.
+    """
 
     def __init__(self, imgs, func):
         obj = ImageCollectionGroupby._create(imgs, func, None)
-        self.graft, self.params, self.key_type = obj.graft, obj.params, obj.key_type
+        self.__class__ = type(obj)
+        self.graft, self.params = obj.graft, obj.params
+
+    @classmethod
+    def _needs_params(cls) -> bool:
+        return False
+
+    @property
+    def key_type(self) -> type:
+        """The type of the group keys (the key function's return type)."""
+        params = type(self)._type_params
+        return params[0] if params else Any
 
     @classmethod
     def _create(cls, imgs: ImageCollection, func, dates) -> ImageCollectionGroupby:
@@ -38,14 +51,11 @@ class ImageCollectionGroupby(Proxytype):
                 return parts[0] if len(parts) == 1 else Tuple[tuple(Int for _ in parts)](parts)
 
         fn = as_function(func, Image)
-        obj = cls._from_apply("wf.ImageCollectionGroupby.create", imgs, fn)
-        obj.key_type = fn.return_type
-        return obj
+        keyed = ImageCollectionGroupby[fn.return_type]
+        return keyed._from_apply("wf.ImageCollectionGroupby.create", imgs, fn)
 
     def _derive(self, builtin: str, *args: _Any) -> ImageCollectionGroupby:
-        obj = type(self)._from_apply(builtin, self, *args)
-        obj.key_type = self.key_type
-        return obj
+        return type(self)._from_apply(builtin, self, *args)
 
     @property
     def groups(self) -> Dict:
