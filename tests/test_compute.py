@@ -376,6 +376,51 @@ def test_metadata_only_work_reads_no_pixels(naip, mercator_ctx, monkeypatch) -> 
 # -- errors --------------------------------------------------------------------------------------
 
 
+def test_documented_error_cases_reach_the_caller() -> None:
+    """The API reference's error cases, through compute, on the sample catalog."""
+    ctx = AOI(
+        bounds=(412980.0, 3949170.0, 416820.0, 3953010.0),
+        bounds_crs="EPSG:32613",
+        crs="EPSG:32613",
+        resolution=240.0,
+    )
+    img = wf.Image.from_id("sample:s2:20230115_z13")
+    col = wf.ImageCollection.from_id("sample:s2", "2023-01-01", "2023-01-31")
+    assert col.length().compute(ctx) == 2
+    # operands with different bands (neither with a single band)
+    with pytest.raises(WorkflowsError, match=r"\['red', 'green'\] and \['red', 'green', 'blue'\]"):
+        (col.pick_bands("red green") + img.pick_bands("red green blue")).compute(ctx)
+    # kernel dims that do not match its data: at build time, or at compute time from parameters
+    with pytest.raises(ValueError, match=r"4 values but dims \(3, 3\) need 9"):
+        wf.Kernel(dims=(3, 3), data=[1.0] * 4)
+    with pytest.raises(ValueError, match="two positive ints"):
+        wf.Kernel(dims=(0, 3), data=[])
+    dims = wf.parameter("dims", wf.Tuple[wf.Int, wf.Int])
+    kernel = wf.Kernel(dims=dims, data=[1.0] * 4)
+    with pytest.raises(WorkflowsError, match=r"dims \(3, 3\) needs 9 values, got 4"):
+        wf.conv2d(img, kernel).compute(ctx, dims=(3, 3))
+    assert wf.conv2d(img, kernel).compute(ctx, dims=(2, 2)).ndarray.shape == (4, *ctx.arr_shape)
+    # a map_window window longer than the collection
+    with pytest.raises(WorkflowsError, match=r"window of length 4 \(back=2, fwd=1\) is longer"):
+        col.map_window(lambda back, img, fwd: img, back=2, fwd=1).compute(ctx)
+    assert col.map_window(lambda back, img, fwd: img, back=1).length().compute(ctx) == 1
+    # colormap takes both vmin and vmax, or neither
+    for limits in ({"vmin": 0.1}, {"vmax": 0.8}):
+        with pytest.raises(ValueError, match="both vmin and vmax, or neither"):
+            img.pick_bands("red").colormap("magma", **limits)
+        with pytest.raises(ValueError, match="both vmin and vmax, or neither"):
+            col.pick_bands("red").colormap("magma", **limits)
+    # picking a band the imagery does not have (unless allow_missing)
+    with pytest.raises(
+        NotFoundError, match="'swir1' not found; available bands: blue, green, red, nir"
+    ):
+        img.pick_bands("red swir1").compute(ctx)
+    with pytest.raises(NotFoundError, match="'swir1' not found"):
+        col.pick_bands("swir1").compute(ctx)
+    picked = col.pick_bands(["red", "swir1"], allow_missing=True).compute(ctx)
+    assert list(picked.bandinfo) == ["red"]
+
+
 def test_errors_name_the_problem(naip, mercator_ctx: AOI) -> None:
     with pytest.raises(NotFoundError, match="'no_such_product'"):
         wf.ImageCollection.from_id("no_such_product").compute(mercator_ctx)
