@@ -43,5 +43,9 @@ class GeoContextError(WorkflowsError, ValueError):
     """A GeoContext is missing, incomplete or invalid for the requested work."""
 
 
+class ResourceLimitError(WorkflowsError):
+    """A request needs more work than the server allows (say, too many images in one tile)."""
+
+
 class JobTimeoutError(WorkflowsError, TimeoutError):
     """A computation did not finish within its timeout."""

@@ -44,9 +44,17 @@ def resolve_geoctx(geoctx: Any) -> ConcreteGeoContext | None:
     )
 
 
-def evaluate(graft: dict, geoctx: Any = None, arguments: Mapping[str, Any] | None = None) -> Any:
-    """Evaluate ``graft`` to an engine value, in ``geoctx``, with parameter values bound."""
-    context = EvaluationContext(geoctx=resolve_geoctx(geoctx))
+def evaluate(
+    graft: dict,
+    geoctx: Any = None,
+    arguments: Mapping[str, Any] | None = None,
+    max_images: int | None = None,
+) -> Any:
+    """Evaluate ``graft`` to an engine value, in ``geoctx``, with parameter values bound.
+
+    ``max_images`` caps the images any one collection may load (a server's safety limit).
+    """
+    context = EvaluationContext(geoctx=resolve_geoctx(geoctx), max_images=max_images)
     token = set_context(context)
     try:
         return evaluate_graft(graft, REGISTRY, arguments)

@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import catalog, engine
 from ..engine import CollectionValue, ImageValue
-from ..errors import GraftTypeError, WorkflowsError
+from ..errors import GraftTypeError, ResourceLimitError, WorkflowsError
 from ..reading import CatalogSource
 from ..results import register_result, to_result
 from .core import register_attributes
@@ -51,13 +51,20 @@ def collection_from_id(
     product = catalog.product(product_id)
     if processing_level is not None:
         return CollectionValue.empty()
+    limit = DEFAULT_LIMIT if limit is None else int(limit)
+    cap = current_context().max_images
     records = catalog.search(
         product_id,
         start=start_datetime,
         end=end_datetime,
         bbox_lonlat=geoctx.bounds_lonlat,
-        limit=DEFAULT_LIMIT if limit is None else int(limit),
+        limit=limit if cap is None else min(limit, cap + 1),
     )
+    if cap is not None and len(records) > cap:
+        raise ResourceLimitError(
+            f"{product_id!r} has more than {cap} images here, more than one request may load; "
+            "narrow the dates or pass a smaller limit to from_id"
+        )
     if not records:
         return CollectionValue.empty()
     source = CatalogSource(records, product, geoctx, resampler or "near")

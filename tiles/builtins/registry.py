@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import GeoContextError
@@ -32,10 +32,11 @@ def constant(name: str, value: Any) -> None:
 
 @dataclass
 class EvaluationContext:
-    """What builtins may need beyond their arguments: the GeoContext of this evaluation."""
+    """What builtins may need beyond their arguments: the GeoContext of this evaluation, and
+    the most images one collection may load (None: no limit beyond ``from_id``'s own)."""
 
     geoctx: Any = None
-    notes: list[str] = field(default_factory=list)
+    max_images: int | None = None
 
     def require_geoctx(self, what: str) -> Any:
         if self.geoctx is None:

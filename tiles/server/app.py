@@ -89,6 +89,7 @@ class RunningServer:
         max_pending: int | None = None,
         array_cache_bytes: int | None = None,
         png_cache_bytes: int | None = None,
+        tile_timeout: float | None = None,
     ) -> None:
         token = _check_token(host, token)
         self.service = TileService(
@@ -97,6 +98,7 @@ class RunningServer:
             max_pending=max_pending,
             array_cache_bytes=array_cache_bytes,
             png_cache_bytes=png_cache_bytes,
+            tile_timeout=tile_timeout,
         )
         sockets = tornado.netutil.bind_sockets(port, host)
         # With port 0 every address family would get its own free port; keep the first.

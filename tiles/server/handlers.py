@@ -22,7 +22,7 @@ from typing import Any
 import tornado.web
 
 from tiles import render
-from tiles.errors import GeoContextError, NotFoundError, ParameterError
+from tiles.errors import GeoContextError, NotFoundError, ParameterError, ResourceLimitError
 from tiles.geocontext import XYZTile
 from tiles.server.query import parse_tile_query
 from tiles.server.registry import Layer, make_layer
@@ -125,7 +125,17 @@ class BaseHandler(tornado.web.RequestHandler):
             ) from None
         self._waiting.append((key, future))
         try:
-            return await asyncio.wrap_future(future)
+            # shield: a timeout answers this request but leaves the shared work running.
+            return await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(future)), self.service.tile_timeout
+            )
+        except asyncio.TimeoutError:
+            raise HTTPError(
+                504,
+                f"computing took longer than {self.service.tile_timeout:g} s; it goes on, "
+                "and a retry may find the result ready",
+                **{"Retry-After": "5"},
+            ) from None
         finally:
             self._waiting.remove((key, future))
 
@@ -249,7 +259,9 @@ class TileHandler(BaseHandler):
                 service.logbook.add(
                     layer.id, q.session_id, logging.ERROR, message, (tile.z, tile.x, tile.y)
                 )
-                raise HTTPError(500, message) from None
+                # Asking for more than the server allows is the request's fault, not the server's.
+                status = 413 if isinstance(exc, ResourceLimitError) else 500
+                raise HTTPError(status, message) from None
         etag = '"' + hashlib.sha1(png).hexdigest()[:20] + '"'
         self.set_header("Content-Type", "image/png")
         self.set_header("Cache-Control", f"public, max-age={TILE_MAX_AGE}")

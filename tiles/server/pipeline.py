@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -81,6 +82,18 @@ def sources_intersect(facts: GraftFacts, bbox_lonlat: Sequence[float]) -> bool |
     return False
 
 
+def max_images_per_request() -> int:
+    """Most images one collection may load for a tile or value (``$TILES_MAX_IMAGES``, 200).
+
+    A tile of a collection holds every image's pixels at once: 200 four-band images of
+    256 x 256 float64 pixels are 420 MB, so requests beyond this are refused, not queued.
+    """
+    try:
+        return max(1, int(os.environ.get("TILES_MAX_IMAGES", "200")))
+    except ValueError:
+        return 200
+
+
 def evaluate_value(graft: dict, geoctx: GeoContext, arguments: Mapping[str, Any]) -> Any:
     """Evaluate a layer graft in ``geoctx`` with parameter values ``arguments``.
 
@@ -96,7 +109,7 @@ def evaluate_value(graft: dict, geoctx: GeoContext, arguments: Mapping[str, Any]
         else value
         for name, value in arguments.items()
     }
-    return evaluate(graft, geoctx=geoctx, arguments=values)
+    return evaluate(graft, geoctx=geoctx, arguments=values, max_images=max_images_per_request())
 
 
 def to_tile_data(value: Any, reduction: str, halo: int = 0, bands: Sequence[str] = ()) -> TileData:

@@ -48,8 +48,16 @@ class TileService:
         max_pending: int | None = None,
         array_cache_bytes: int | None = None,
         png_cache_bytes: int | None = None,
+        tile_timeout: float | None = None,
     ) -> None:
         self.registry = registry
+        #: Seconds a request waits for its computation before answering 504; the work goes
+        #: on and its result is cached for the next request.
+        self.tile_timeout = (
+            tile_timeout
+            if tile_timeout is not None
+            else float(os.environ.get("TILES_TILE_TIMEOUT", "120"))
+        )
         self.queue = WorkQueue(workers, max_pending)
         self.arrays: ByteLRU[pipeline.TileData] = ByteLRU(
             array_cache_bytes
