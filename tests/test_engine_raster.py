@@ -174,6 +174,8 @@ def test_replace_empty_with(img):
     assert filled.ndarray.shape == (1, 3, 8, 6) and filled.ndarray.dtype == np.int64
     assert filled.ndarray.mask.all() and filled.band_names == ["red", "green", "blue"]
     assert filled.properties == [{}]
+    image_fill = replace_empty_with(ImageValue.empty(), 9999, bandinfo=info, shape=(8, 6))
+    assert image_fill.ndarray.dtype == np.float64 and (image_fill.ndarray.data == 9999).all()
     clear = replace_empty_with(ImageValue.empty(), 0.5, mask=False, bandinfo=info, shape=(2, 2))
     assert clear.ndarray.dtype == np.float64 and not clear.ndarray.mask.any()
     assert (clear.ndarray == 0.5).all()

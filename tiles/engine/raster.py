@@ -224,8 +224,8 @@ def replace_empty_with(
       for a collection becomes a collection of that one Image; ``bandinfo`` is ignored.
     * ``fill`` scalar: a new value with one band per ``bandinfo`` entry (required) and
       ``shape`` = ``(rows, cols)`` of the GeoContext (required), every pixel ``fill``; dtype
-      int64 for an int, float64 for a float, bool for a bool; fully masked iff ``mask``. A
-      collection gets one image with empty properties.
+      bool for a bool, int64 for an int filling a collection, float64 otherwise; fully
+      masked iff ``mask``. A collection gets one image with empty properties.
     """
     _check_imagery(x, "replace_empty_with")
     if not x.is_empty:
@@ -253,7 +253,9 @@ def replace_empty_with(
         )
     if isinstance(fill, (bool, np.bool_)):
         dtype: Any = np.bool_
-    elif isinstance(fill, (numbers.Integral, np.integer)):
+    elif isinstance(fill, (numbers.Integral, np.integer)) and isinstance(x, CollectionValue):
+        # As the API reference shows: an integer fill gives int64 for a collection but
+        # float64 (the dtype of loaded imagery) for an Image.
         dtype = np.int64
     else:
         dtype = np.float64
