@@ -14,7 +14,6 @@ import io
 import os
 import re
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -25,22 +24,12 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from PIL import Image as PILImage
 from playwright.sync_api import Error as PlaywrightError
 from test_notebooks import kernel_env
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+pytestmark = needs_chromium
 #: Milliseconds to wait for JupyterLab, the kernel and tiles (they compute on first use).
 WAIT_MS = 240_000
 

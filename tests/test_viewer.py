@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import io
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from PIL import Image as PILImage
 from test_server_support import register
 
 import tiles as wf
 from tiles.server import RunningServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None,
-    reason="Chromium is not installed at /usr/bin/chromium",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +27,7 @@ def server(tmp_path_factory):
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
