@@ -1,11 +1,16 @@
 """Tile server throughput and latency, each beside baselines measured in the same run.
 
-Workloads on the built-in sample catalog (``sample:s2``, 60 m Sentinel-2-like scenes):
+Workloads on the built-in sample catalog (``sample:s2``, 60 m Sentinel-2-like scenes). The
+single-image ones read one scene copied into one 4-band COG (red, green, blue, nir), which
+this server and TiTiler both serve, so both read the very same file:
 
 * ``band+cmap``   one band with a colormap
 * ``rgb``         three bands with scales
 * ``ndvi+cmap``   normalized difference with a colormap
+* ``rgb-3files``  three bands with scales, from the scene's three single-band files
 * ``median6``     per-pixel median of a collection of 6 scenes
+
+The benchmark uses its own catalog in a temporary folder (the sample is built there).
 
 For each: p50/p95 latency and tiles/s at concurrency 1 and 8, over real HTTP to a tile
 server started in this process, with cold caches (fresh server, read cache cleared) and
@@ -49,15 +54,41 @@ from rasterio.enums import Resampling
 from rasterio.transform import from_bounds
 from rasterio.warp import reproject
 
-# Runnable from a checkout without installing the package.
+# Runnable from a checkout without installing the package; a catalog of its own.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+WORKDIR = Path(tempfile.mkdtemp(prefix="tiles-bench-"))
+os.environ["TILES_CATALOG"] = str(WORKDIR / "catalog.sqlite")
 
 import tiles as wf  # noqa: E402
 from tiles import catalog, reading  # noqa: E402
 from tiles.server import RunningServer  # noqa: E402
 
 IMAGE = "sample:s2:20230115_z13"
+STACK_BANDS = ("red", "green", "blue", "nir")
+STACK_IMAGE = "bench:stack:stack"
 SCALE = 1e-4  # sample:s2 stores reflectance x 10000
+
+
+def make_stack(workdir: Path) -> Path:
+    """One 4-band COG of the benchmark scene, registered as product ``bench:stack``."""
+    files = catalog.image(IMAGE).files
+    stack = workdir / "stack.tif"
+    arrays = []
+    for band in STACK_BANDS:
+        with rasterio.open(files[band][0]) as src:
+            arrays.append(src.read(1))
+            profile = src.profile
+    profile.update(count=len(STACK_BANDS), driver="COG", compress="deflate")
+    for key in ("blockxsize", "blockysize", "tiled", "interleave"):
+        profile.pop(key, None)
+    with rasterio.open(stack, "w", **profile) as dst:
+        dst.write(np.stack(arrays))
+    bands = [{"name": b, "data_range": (0, 10000), "physical_range": (0, 1), "nodata": 0}
+             for b in STACK_BANDS]  # fmt: skip
+    catalog.create_product("bench:stack", bands)
+    catalog.add_image("bench:stack", str(stack), image_id="stack",
+                      acquired=catalog.image(IMAGE).acquired)  # fmt: skip
+    return stack
 
 
 # ------------------------------------------------------------------------ workloads
@@ -65,7 +96,7 @@ SCALE = 1e-4  # sample:s2 stores reflectance x 10000
 
 def workloads() -> dict[str, dict]:
     """Layer definitions (proxy objects and options) and the floor's equivalent."""
-    img = wf.Image.from_id(IMAGE)
+    img = wf.Image.from_id(STACK_IMAGE)
     nir, red = img.unpack_bands("nir red")
     six = wf.ImageCollection.from_id("sample:s2", "2023-01-01", "2024-01-01", limit=6)
     return {
@@ -75,6 +106,10 @@ def workloads() -> dict[str, dict]:
             "obj": (nir - red) / (nir + red),
             "scales": [[-0.2, 0.8]],
             "colormap": "RdYlGn",
+        },
+        "rgb-3files": {
+            "obj": wf.Image.from_id(IMAGE).pick_bands("red green blue"),
+            "scales": [[0, 0.3]] * 3,
         },
         "median6": {
             "obj": six.pick_bands("red"),
@@ -133,12 +168,14 @@ def http_get(url: str) -> bytes:
 # ------------------------------------------------------------------------ the floor
 
 
-def warp(path: str, tile: mercantile.Tile, nodata: float = 0) -> np.ma.MaskedArray:
+def warp(path: str, tile: mercantile.Tile, bidx=1, nodata: float = 0) -> np.ma.MaskedArray:
+    """Band(s) ``bidx`` (an int or a list, warped in one pass) of ``path`` on ``tile``'s grid."""
     b = mercantile.xy_bounds(tile)
-    out = np.full((256, 256), np.nan, dtype=np.float32)
+    shape = (256, 256) if isinstance(bidx, int) else (len(bidx), 256, 256)
+    out = np.full(shape, np.nan, dtype=np.float32)
     with rasterio.open(path) as src:
         reproject(
-            rasterio.band(src, 1),
+            rasterio.band(src, bidx),
             out,
             src_nodata=nodata,
             dst_transform=from_bounds(b.left, b.bottom, b.right, b.top, 256, 256),
@@ -167,20 +204,23 @@ def to_png(bands: list[np.ma.MaskedArray], scales, colormap: str | None) -> byte
     return buf.getvalue()
 
 
-def floor_fetcher(name: str, spec: dict) -> Callable[[mercantile.Tile], bytes]:
+def floor_fetcher(name: str, spec: dict, stack: Path) -> Callable[[mercantile.Tile], bytes]:
     files = catalog.image(IMAGE).files
     scales, cmap = spec["scales"], spec.get("colormap")
+    red, green, blue, nir = (STACK_BANDS.index(b) + 1 for b in ("red", "green", "blue", "nir"))
     if name == "band+cmap":
-        return lambda t: to_png([warp(files["red"][0], t)], scales, cmap)
+        return lambda t: to_png([warp(stack, t, red)], scales, cmap)
     if name == "rgb":
+        return lambda t: to_png(list(warp(stack, t, [red, green, blue])), scales, None)
+    if name == "rgb-3files":
         return lambda t: to_png(
             [warp(files[b][0], t) for b in ("red", "green", "blue")], scales, None
         )
     if name == "ndvi+cmap":
 
         def ndvi(t):
-            nir, red = warp(files["nir"][0], t), warp(files["red"][0], t)
-            return to_png([(nir - red) / (nir + red)], scales, cmap)
+            n, r = warp(stack, t, [nir, red])
+            return to_png([(n - r) / (n + r)], scales, cmap)
 
         return ndvi
     records = catalog.search("sample:s2", "2023-01-01", "2024-01-01")[:6]
@@ -205,21 +245,9 @@ app.include_router(TilerFactory().router, prefix="/cog")
 class TiTiler:
     """TiTiler on a free port, from its own venv, serving 3-band copies of the scene."""
 
-    def __init__(self, venv: Path, workdir: Path) -> None:
+    def __init__(self, venv: Path, workdir: Path, stack: Path) -> None:
         (workdir / "titiler_app.py").write_text(TITILER_APP)
-        files = catalog.image(IMAGE).files
-        # One multi-band COG holding red, green, blue, nir, which TiTiler's /cog serves.
-        self.stack = workdir / "stack.tif"
-        arrays = []
-        for band in ("red", "green", "blue", "nir"):
-            with rasterio.open(files[band][0]) as src:
-                arrays.append(src.read(1))
-                profile = src.profile
-        profile.update(count=4, driver="COG", compress="deflate")
-        for key in ("blockxsize", "blockysize", "tiled", "interleave"):
-            profile.pop(key, None)
-        with rasterio.open(self.stack, "w", **profile) as dst:
-            dst.write(np.stack(arrays))
+        self.stack = stack
         with socket_port() as port:
             self.port = port
         self.proc = subprocess.Popen(
@@ -283,15 +311,16 @@ def main() -> None:
     args = parser.parse_args()
 
     tiles = bench_tiles(args.tiles, args.zoom)
+    workdir = WORKDIR
+    stack = make_stack(workdir)
     specs = workloads()
-    workdir = Path(tempfile.mkdtemp(prefix="tiles-bench-"))
     venv = Path(os.environ.get("TITILER_VENV", "/tmp/titiler-venv"))
-    titiler = TiTiler(venv, workdir) if (venv / "bin" / "uvicorn").exists() else None
+    titiler = TiTiler(venv, workdir, stack) if (venv / "bin" / "uvicorn").exists() else None
     rows = []
     try:
         for name, spec in specs.items():
             for concurrency in (1, 8):
-                floor = measure(floor_fetcher(name, spec), tiles, concurrency)
+                floor = measure(floor_fetcher(name, spec, stack), tiles, concurrency)
                 rows.append((name, concurrency, "floor", floor, floor))
                 # Cold: a fresh server, with the process's read cache emptied.
                 reading.clear_read_cache()

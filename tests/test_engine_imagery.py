@@ -114,3 +114,17 @@ def test_band_names_follow_bandinfo_order(shared_data):
     ic, _ = lazy_naip(shared_data)
     assert ic.band_names == BANDS
     assert list(ic.image(0).bandinfo) == BANDS
+
+
+def test_two_bands_of_one_image_are_read_together(shared_data):
+    ic, source = lazy_naip(shared_data)
+    image = ic.image(2)
+    nir, red = pick_bands(image, "nir"), pick_bands(image, "red")
+    ndvi = binary_op("div", binary_op("sub", nir, red), binary_op("add", nir, red))
+    assert source.reads == [([2], ["nir", "red"])]  # one read for both bands, none after
+    stack = naip_stack(shared_data)
+    n, r = stack[2, BANDS.index("nir")], stack[2, BANDS.index("red")]
+    expected = np.ma.masked_invalid((n - r) / (n + r))
+    assert_ma_equal(
+        ndvi.ndarray[0], np.ma.masked_array(expected.data, expected.mask | (n + r == 0))
+    )

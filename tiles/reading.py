@@ -315,19 +315,26 @@ def plan_band_read(path: str, bidx: int, geoctx: Any, footprint: dict | None = N
     return ReadPlan(path, bidx, level, factor, work)
 
 
-def _warp_band(plan: ReadPlan, src_nodata: float | None, geoctx: Any, resampling: Resampling):
-    """Warp one band into the grid: float array, NaN where there is no data."""
+def _warp_bands(
+    plans: Sequence[ReadPlan], nodata: float | None, geoctx: Any, resampling: Resampling
+) -> list[np.ndarray]:
+    """Warp bands of one file (one overview level) into the grid in one pass.
+
+    One warp computes the pixel mapping once for all the bands, so the bands of a
+    multi-band file cost little more than one. Float arrays, NaN where there is no data.
+    """
+    first = plans[0]
     rows, cols = geoctx.arr_shape
-    out = np.full((rows, cols), np.nan, dtype=plan.work_dtype)
+    out = np.full((len(plans), rows, cols), np.nan, dtype=first.work_dtype)
     kwargs: dict[str, Any] = {}
-    if plan.overview_level is not None:
-        kwargs["overview_level"] = plan.overview_level
+    if first.overview_level is not None:
+        kwargs["overview_level"] = first.overview_level
+    bidxs = [plan.bidx for plan in plans]
     try:
-        with rasterio.Env(**gdal_read_options(plan.path)):
-            with rasterio.open(plan.path, **kwargs) as src:
-                nodata = src_nodata if src_nodata is not None else src.nodatavals[plan.bidx - 1]
+        with rasterio.Env(**gdal_read_options(first.path)):
+            with rasterio.open(first.path, **kwargs) as src:
                 reproject(
-                    rasterio.band(src, plan.bidx),
+                    rasterio.band(src, bidxs),
                     out,
                     src_nodata=nodata,
                     dst_transform=geoctx.transform,
@@ -338,9 +345,9 @@ def _warp_band(plan: ReadPlan, src_nodata: float | None, geoctx: Any, resampling
                     num_threads=1,
                 )
     except RasterioIOError as e:
-        raise DataError(f"cannot read band {plan.bidx} of {plan.path}: {e}") from e
+        raise DataError(f"cannot read bands {bidxs} of {first.path}: {e}") from e
     out.setflags(write=False)  # shared through the cache
-    return out
+    return list(out)
 
 
 def rescale(values: np.ndarray, band: Band) -> np.ndarray:
@@ -428,22 +435,44 @@ class CatalogSource:
                 )
             return self._outside
 
-    def _band_reader(self, rec: ImageRecord, band: Band) -> Callable[[], np.ndarray]:
+    def _file_of(self, rec: ImageRecord, band: Band) -> tuple[str, int]:
         try:
-            path, bidx = rec.files[band.name]
+            return rec.files[band.name]
         except KeyError:
             raise NotFoundError(
                 f"band {band.name!r} of product {self.product.id!r} has no file in image {rec.id!r}"
             ) from None
+
+    def _file_reader(self, rec: ImageRecord, bands: list[Band]) -> Callable[[], list[np.ndarray]]:
+        """Read ``bands`` of ``rec``, all stored in one file: cached bands, the rest in one warp."""
         geoctx, resampling = self.geoctx, self._resampling
 
-        def read() -> np.ndarray:
-            plan = plan_band_read(path, bidx, geoctx, rec.footprint)
-            _, stamp = _file_info(path)
-            key = (path, bidx, stamp, band.nodata, geoctx.cache_key, self.resampler, plan)
-            return _CACHE.get_or_compute(
-                key, lambda: _warp_band(plan, band.nodata, geoctx, resampling)
-            )
+        def read() -> list[np.ndarray]:
+            path = self._file_of(rec, bands[0])[0]
+            info, stamp = _file_info(path)
+            plans, keys = [], []
+            for band in bands:
+                plan = plan_band_read(path, self._file_of(rec, band)[1], geoctx, rec.footprint)
+                plans.append(plan)
+                keys.append(
+                    (path, plan.bidx, stamp, band.nodata, geoctx.cache_key, self.resampler, plan)
+                )
+            found = [_CACHE.get(key) for key in keys]
+            # Missing bands that can share one warp: same overview level, working type, nodata.
+            batches: dict[tuple, list[int]] = {}
+            for i, array in enumerate(found):
+                if array is None:
+                    band, plan = bands[i], plans[i]
+                    nodata = (
+                        band.nodata if band.nodata is not None else info.nodatavals[plan.bidx - 1]
+                    )
+                    batches.setdefault((plan.overview_level, plan.work_dtype, nodata), []).append(i)
+            for (_, _, nodata), members in batches.items():
+                warped = _warp_bands([plans[i] for i in members], nodata, geoctx, resampling)
+                for i, array in zip(members, warped, strict=True):
+                    _CACHE.put(keys[i], array)
+                    found[i] = array
+            return found
 
         return read
 
@@ -455,23 +484,28 @@ class CatalogSource:
         data = np.zeros((len(indices), len(band_objs), rows, cols), dtype=np.float64)
         mask = np.ones(data.shape, dtype=bool)
 
-        slots: list[tuple[int, int, Band]] = []
-        calls: list[Callable[[], np.ndarray]] = []
+        # One read task per (image, file): bands stored together are warped together.
+        slots: list[tuple[int, list[tuple[int, Band]]]] = []
+        calls: list[Callable[[], list[np.ndarray]]] = []
         for i, index in enumerate(indices):
             rec = self.records[index]
             if not self.touches(index):
                 continue  # stays fully masked, and no file is opened
+            by_file: dict[str, list[tuple[int, Band]]] = {}
             for j, band in enumerate(band_objs):
                 # An image may scale a band its own way (a remote collection's versions).
                 band = rec.band_overrides.get(band.name, band)
-                slots.append((i, j, band))
-                calls.append(self._band_reader(rec, band))
+                by_file.setdefault(self._file_of(rec, band)[0], []).append((j, band))
+            for members in by_file.values():
+                slots.append((i, members))
+                calls.append(self._file_reader(rec, [band for _, band in members]))
 
         outside = self._outside_cutline()
-        for (i, j, band), warped in zip(slots, _run_all(calls), strict=True):
-            invalid = np.isnan(warped)
-            if outside is not None:
-                invalid = invalid | outside
-            data[i, j] = np.where(invalid, 0.0, rescale(warped, band))
-            mask[i, j] = invalid
+        for (i, members), arrays in zip(slots, _run_all(calls), strict=True):
+            for (j, band), warped in zip(members, arrays, strict=True):
+                invalid = np.isnan(warped)
+                if outside is not None:
+                    invalid = invalid | outside
+                data[i, j] = np.where(invalid, 0.0, rescale(warped, band))
+                mask[i, j] = invalid
         return np.ma.MaskedArray(data, mask=mask, fill_value=0.0)

@@ -323,3 +323,27 @@ def lazy_parts(value: ImageValue | CollectionValue) -> tuple[PixelSource, list[i
     if isinstance(value, ImageValue):
         return value._source, [value._index], list(value._source_bands)
     return value._source, list(value._indices), list(value._source_bands)
+
+
+def load_together(*values: Any) -> None:
+    """Read lazy values that share a source and images in one read instead of one each.
+
+    ``(nir - red) / (nir + red)`` picks two bands of one image: reading both at once lets
+    the source warp a multi-band file once. Values already read, or alone on their
+    source, are left to read themselves.
+    """
+    groups: dict[tuple, list[ImageValue | CollectionValue]] = {}
+    for value in values:
+        if isinstance(value, (ImageValue, CollectionValue)) and value.is_lazy:
+            source, indices, _ = lazy_parts(value)
+            key = (id(source), type(value), tuple(indices))
+            groups.setdefault(key, []).append(value)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        source, indices, _ = lazy_parts(members[0])
+        bands = list(dict.fromkeys(b for m in members for b in m._source_bands))
+        array = _read(source, indices, bands)
+        for member in members:
+            picked = array[:, [bands.index(b) for b in member._source_bands]]
+            member._data = picked[0] if isinstance(member, ImageValue) else picked

@@ -35,7 +35,13 @@ from typing import Any
 import numpy as np
 
 from tiles.engine.align import align, empty_of, is_imagery, make_result, operand, result_kind
-from tiles.engine.imagery import CollectionValue, ImageryError, ImageryTypeError, ImageValue
+from tiles.engine.imagery import (
+    CollectionValue,
+    ImageryError,
+    ImageryTypeError,
+    ImageValue,
+    load_together,
+)
 
 __all__ = ["BINARY_OPS", "UNARY_OPS", "binary_op", "unary_op"]
 
@@ -186,6 +192,7 @@ def binary_op(op: str, a: Value, b: Value) -> Value:
     kind = result_kind(a, b)
     if (is_imagery(a) and a.is_empty) or (is_imagery(b) and b.is_empty):
         return empty_of(kind)
+    load_together(a, b)
     oa, ob, meta = align(operand(a, "left operand"), operand(b, "right operand"), op)
     with np.errstate(all="ignore"):
         data = np.asarray(_call(op, func, oa.data, ob.data))
