@@ -161,6 +161,13 @@ def test_file_objects_and_destinations(tmp_path):
         wf.Int(1).compute(destination="email")
     with pytest.raises(ParameterError, match="unknown destination"):
         wf.Int(1).compute(destination="ftp")
+    # A path or a file object as the destination is the same as file=.
+    target = tmp_path / "seven.json"
+    assert wf.Int(7).compute(format="json", destination=str(target)) is None
+    assert target.read_bytes() == b"7"
+    other = io.BytesIO()
+    assert wf.Int(8).compute(format="json", destination=other) is None
+    assert other.getvalue() == b"8"
 
 
 def test_compute_several_objects_together():

@@ -96,14 +96,6 @@ def promote_arguments(obj: Proxytype, arguments: Mapping[str, Any]) -> dict[str,
     return promoted
 
 
-def argument_values(obj: Proxytype, arguments: Mapping[str, Any], geoctx: Any = None) -> dict:
-    """Check ``arguments`` against ``obj``'s parameters and evaluate them to Python values."""
-    return {
-        name: evaluate(proxy.graft, geoctx)
-        for name, proxy in promote_arguments(obj, arguments).items()
-    }
-
-
 def interpret_to_result(graft: dict, geoctx: Any, arguments: Mapping[str, Any]) -> Any:
     """Evaluate a JSON graft from any client; arguments may be literals or grafts."""
     concrete = resolve_geoctx(geoctx)
@@ -332,7 +324,7 @@ def compute(
     from . import jobs, remote
     from .formats import normalize_destination
 
-    normalize_destination(destination)
+    file = normalize_destination(destination, file)
     request = Request.from_proxy(obj, geoctx, format, arguments)
     connection = remote.current()
     if connection is not None:

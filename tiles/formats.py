@@ -69,7 +69,6 @@ MIMETYPES = {
 
 GEOTIFF_COMPRESSIONS = ("lzw", "deflate", "zstd", "jpeg", "packbits", "none")
 OVERVIEW_RESAMPLERS = ("nearest", "average", "bilinear", "cubic", "mode")
-DESTINATIONS = ("download",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,14 +137,20 @@ def _geotiff_options(options: dict[str, Any]) -> dict[str, Any]:
     return {**options, "compression": compression, "overview_resampler": resampler}
 
 
-def normalize_destination(destination: Any) -> str:
-    """Validate a destination; only ``"download"`` (results come back to the caller) exists."""
+def normalize_destination(destination: Any, file: Any = None) -> Any:
+    """The file to write to (or None): ``"download"`` returns results, a path or a file
+    object as the destination means the same as ``file=``."""
+    if isinstance(destination, (os.PathLike, io.IOBase)) or hasattr(destination, "write"):
+        destination, file = "download", destination
+    elif isinstance(destination, str) and destination not in ("download", "email", "catalog"):
+        if os.sep in destination or "." in os.path.basename(destination):
+            destination, file = "download", destination
     name = destination.get("type") if isinstance(destination, dict) else destination
     if isinstance(destination, dict) and set(destination) - {"type"}:
         extra = ", ".join(sorted(set(destination) - {"type"}))
         raise ParameterError(f"destination 'download' takes no options (got {extra})")
     if name == "download":
-        return name
+        return file
     if name in ("email", "catalog"):
         raise ParameterError(
             f"destination {name!r} is not supported by this server; use 'download' "

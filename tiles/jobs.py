@@ -291,12 +291,6 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
-def outstanding() -> int:
-    """Jobs queued or running in this process."""
-    with _lock:
-        return sum(1 for job in _jobs.values() if not job.done)
-
-
 def start(job: LocalJob) -> LocalJob:
     """Register and queue ``job``; refuse when :data:`MAX_OUTSTANDING` are unfinished."""
     with _lock:

@@ -30,7 +30,3 @@ def is_graft(expr: Any) -> bool:
 
 def is_function_graft(expr: Any) -> bool:
     return is_graft(expr) and "parameters" in expr
-
-
-def is_key(obj: Any) -> bool:
-    return isinstance(obj, str) and obj not in RESERVED
