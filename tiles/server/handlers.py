@@ -259,8 +259,14 @@ class TileHandler(BaseHandler):
                 service.logbook.add(
                     layer.id, q.session_id, logging.ERROR, message, (tile.z, tile.x, tile.y)
                 )
-                # Asking for more than the server allows is the request's fault, not the server's.
-                status = 413 if isinstance(exc, ResourceLimitError) else 500
+                # A bad parameter value or asking for more than the server allows is the
+                # request's fault, not the server's.
+                if isinstance(exc, ParameterError):
+                    status = 400
+                elif isinstance(exc, ResourceLimitError):
+                    status = 413
+                else:
+                    status = 500
                 raise HTTPError(status, message) from None
         etag = '"' + hashlib.sha1(png).hexdigest()[:20] + '"'
         self.set_header("Content-Type", "image/png")

@@ -59,6 +59,37 @@ def _is_graft(value: Any) -> bool:
     return isinstance(value, dict) and "returns" in value
 
 
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "null" if value is None else "an object"
+
+
+def _check_like_default(name: str, value: Any, default: Any) -> None:
+    """A query value must be of the JSON kind of the layer's default (or a graft).
+
+    Layers carry no parameter types, but a registered default shows what the
+    computation expects; catching a wrong kind here makes it a 400 naming the parameter
+    instead of a failure deep in the computation.
+    """
+    if value is None:
+        raise ParameterError(f"parameter {name!r} needs a value, not null")
+    if default is None or _is_graft(value) or _is_graft(default):
+        return
+    expected, got = _json_kind(default), _json_kind(value)
+    if expected != got:
+        raise ParameterError(
+            f"parameter {name!r} expects {expected} (like its default {default!r}), "
+            f"not {got}: {json.dumps(value)[:60]}"
+        )
+
+
 def _identity(value: Any) -> Any:
     if _is_graft(value):
         from tiles.graft import content_hash
@@ -119,6 +150,7 @@ def parse_tile_query(
             takes = ", ".join(sorted(layer.parameters)) or "no parameters"
             raise ParameterError(f"unknown query parameter {key!r}; this layer takes {takes}")
         raw[key] = _parse_json(key, _text(values))
+        _check_like_default(key, raw[key], layer.parameters[key])
     for name, default in layer.parameters.items():
         if name not in raw:
             if default is None:
