@@ -24,7 +24,7 @@ import tornado.web
 from tiles import render
 from tiles.errors import GeoContextError, NotFoundError, ParameterError, ResourceLimitError
 from tiles.geocontext import XYZTile
-from tiles.server.query import parse_tile_query
+from tiles.server.query import ParameterValueError, parse_tile_query
 from tiles.server.registry import Layer, make_layer
 from tiles.server.service import TileService
 from tiles.server.workqueue import QueueFull
@@ -261,7 +261,7 @@ class TileHandler(BaseHandler):
                 )
                 # A bad parameter value or asking for more than the server allows is the
                 # request's fault, not the server's.
-                if isinstance(exc, ParameterError):
+                if isinstance(exc, ParameterValueError):
                     status = 400
                 elif isinstance(exc, ResourceLimitError):
                     status = 413

@@ -59,6 +59,10 @@ def _is_graft(value: Any) -> bool:
     return isinstance(value, dict) and "returns" in value
 
 
+class ParameterValueError(ParameterError):
+    """A tile request's parameter value is unusable (found while computing: a 400, not 500)."""
+
+
 def _json_kind(value: Any) -> str:
     if isinstance(value, bool):
         return "true or false"
@@ -105,7 +109,7 @@ def decode_parameter(name: str, json_value: Any, geoctx: Any = None) -> Any:
     try:
         return decode_argument(json_value, geoctx)
     except Exception as exc:  # any failure here is the caller's bad value, not a server fault
-        raise ParameterError(f"invalid value for parameter {name!r}: {exc}") from exc
+        raise ParameterValueError(f"invalid value for parameter {name!r}: {exc}") from exc
 
 
 def parse_tile_query(
