@@ -152,9 +152,11 @@ class ParameterSet(traitlets.HasTraits):
             control = _input_for(self._types[name], getattr(self, name))
             if control is not None:
                 self._bind(control, name)
-        label = ipywidgets.Label(name, layout=ipywidgets.Layout(min_width="6em"))
         if control is None:
             control = ipywidgets.Label(f"{type(getattr(self, name)).__name__} (set from code)")
+        if getattr(control, "description", ""):
+            return control  # a widget that names itself needs no second label
+        label = ipywidgets.Label(name, layout=ipywidgets.Layout(min_width="6em"))
         return ipywidgets.HBox([label, control])
 
     def _bind(self, control: ipywidgets.ValueWidget, name: str) -> None:

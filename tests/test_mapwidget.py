@@ -196,7 +196,8 @@ def test_widget_parameter_appears_in_the_panel_and_drives_every_layer(app):
     a = visualize(ndvi > slider, "above", map=app)
     b = visualize(ndvi < slider, "below", map=app)
     panel = app.layer_list.row(a).children[1]
-    assert slider.widget in panel.children[0].children
+    # The slider names itself ("threshold"), so it stands in the panel without a second label.
+    assert panel.children[0] is slider.widget and slider.widget.description == "threshold"
     slider.value = 0.8
     assert query(a.url)["threshold"] == query(b.url)["threshold"] == "0.8"
 
