@@ -97,7 +97,30 @@ def _read(source: PixelSource, indices: Sequence[int], bands: Sequence[str]) -> 
     return array
 
 
-class ImageValue:
+class _PixelValue:
+    """What Images and ImageCollections share: pixels read lazily from a source, or none."""
+
+    _data: np.ma.MaskedArray | None
+    _source: PixelSource | None
+    bandinfo: dict[str, dict]
+
+    @property
+    def is_empty(self) -> bool:
+        """True for the empty value (no pixels and nothing to read them from)."""
+        return self._data is None and self._source is None
+
+    @property
+    def is_lazy(self) -> bool:
+        """True while pixels have not been read from the source yet."""
+        return self._data is None and self._source is not None
+
+    @property
+    def band_names(self) -> list[str]:
+        """Band names in array order."""
+        return list(self.bandinfo)
+
+
+class ImageValue(_PixelValue):
     """One image: a ``(bands, rows, cols)`` masked array plus properties and bandinfo."""
 
     def __init__(
@@ -161,26 +184,11 @@ class ImageValue:
         return cls(None)
 
     @property
-    def is_empty(self) -> bool:
-        """True for the Empty Image."""
-        return self._data is None and self._source is None
-
-    @property
-    def is_lazy(self) -> bool:
-        """True while pixels have not been read from the source yet."""
-        return self._data is None and self._source is not None
-
-    @property
     def ndarray(self) -> np.ma.MaskedArray | None:
         """The ``(bands, rows, cols)`` masked array (``None`` when empty); reads lazily once."""
         if self._data is None and self._source is not None:
             self._data = _read(self._source, [self._index], self._source_bands)[0]
         return self._data
-
-    @property
-    def band_names(self) -> list[str]:
-        """Band names in array order."""
-        return list(self.bandinfo)
 
     def __len__(self) -> int:
         """Number of bands (0 when empty)."""
@@ -193,7 +201,7 @@ class ImageValue:
         return f"ImageValue(bands={self.band_names}, shape={shape})"
 
 
-class CollectionValue:
+class CollectionValue(_PixelValue):
     """A stack of images sharing one bandinfo: ``(images, bands, rows, cols)`` + properties list."""
 
     def __init__(
@@ -268,26 +276,11 @@ class CollectionValue:
         return cls(None)
 
     @property
-    def is_empty(self) -> bool:
-        """True when the collection holds no images."""
-        return self._data is None and self._source is None
-
-    @property
-    def is_lazy(self) -> bool:
-        """True while pixels have not been read from the source yet."""
-        return self._data is None and self._source is not None
-
-    @property
     def ndarray(self) -> np.ma.MaskedArray | None:
         """The ``(images, bands, rows, cols)`` masked array (``None`` when empty)."""
         if self._data is None and self._source is not None:
             self._data = _read(self._source, self._indices, self._source_bands)
         return self._data
-
-    @property
-    def band_names(self) -> list[str]:
-        """Band names in array order."""
-        return list(self.bandinfo)
 
     def __len__(self) -> int:
         """Number of images, from the properties (never reads pixels)."""
