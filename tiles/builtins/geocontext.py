@@ -18,21 +18,7 @@ def _field(ctx: GeoContext, name: str) -> Any:
 
 register_attributes(
     GeoContext,
-    frozenset(
-        {
-            "geometry",
-            "resolution",
-            "crs",
-            "align_pixels",
-            "bounds",
-            "bounds_crs",
-            "shape",
-            "arr_shape",
-            "gdal_geotrans",
-            "projected_bounds",
-            "all_touched",
-        }
-    ),  # fmt: skip
+    frozenset(GeoContext._FIELDS) | {"arr_shape", "gdal_geotrans", "projected_bounds"},
     _field,
 )
 

@@ -85,6 +85,16 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps({"error": message, "status": status_code}))
 
+    def json_body(self) -> dict[str, Any]:
+        """The request body as a JSON object; 400 naming the problem otherwise."""
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except json.JSONDecodeError as exc:
+            raise HTTPError(400, f"request body is not valid JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise HTTPError(400, "request body must be a JSON object")
+        return body
+
     def layer(self, layer_id: str) -> Layer:
         try:
             return self.service.registry.get(layer_id)
@@ -172,12 +182,7 @@ class LayersHandler(BaseHandler):
 
     def post(self) -> None:
         self.check_token()
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except json.JSONDecodeError as exc:
-            raise HTTPError(400, f"request body is not valid JSON: {exc}") from None
-        if not isinstance(body, dict):
-            raise HTTPError(400, "request body must be a JSON object")
+        body = self.json_body()
         allowed = {
             "graft",
             "name",

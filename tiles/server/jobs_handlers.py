@@ -26,7 +26,6 @@ running when the server stopped are marked FAILED when it starts again.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sqlite3
 import threading
@@ -261,15 +260,6 @@ class JobsBaseHandler(BaseHandler):
         if self.request.method != "OPTIONS":
             # Results are data, so reading them needs the token too when one is required.
             self.check_token()
-
-    def json_body(self) -> dict[str, Any]:
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except json.JSONDecodeError as exc:
-            raise HTTPError(400, f"request body is not valid JSON: {exc}") from None
-        if not isinstance(body, dict):
-            raise HTTPError(400, "request body must be a JSON object")
-        return body
 
     def fail(self, exc: Exception) -> None:
         """Answer for a known exception: 400/404/409/429, else 500."""
