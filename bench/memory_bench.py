@@ -26,7 +26,7 @@ import mercantile
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tiles as wf  # noqa: E402
-from tiles import catalog  # noqa: E402
+from tiles.data import catalog  # noqa: E402
 from tiles.server import RunningServer, tile_layer  # noqa: E402
 
 

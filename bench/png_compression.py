@@ -1,7 +1,7 @@
 """Measure PNG encode time and size per zlib level on real rendered tiles.
 
-Used to choose ``tiles.render.PNG_COMPRESS_LEVEL``. Tiles are real Sentinel-2 and
-DEM data warped into web-mercator tiles with rasterio, rendered with tiles.render,
+Used to choose ``tiles.engine.render.PNG_COMPRESS_LEVEL``. Tiles are real Sentinel-2 and
+DEM data warped into web-mercator tiles with rasterio, rendered with tiles.engine.render,
 then encoded at every level. Times are reported as ratios against level 6 (zlib's
 default) measured in the same run, so the numbers compare across machines.
 
@@ -24,7 +24,7 @@ from rasterio.warp import reproject, transform_bounds
 
 # Runnable from a checkout without installing the package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tiles import render  # noqa: E402
+from tiles.engine import render  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 S2 = DATA / "optical" / "sentinel2_l2a_29RKH_20200219"

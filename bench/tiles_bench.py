@@ -60,7 +60,7 @@ WORKDIR = Path(tempfile.mkdtemp(prefix="tiles-bench-"))
 os.environ["TILES_CATALOG"] = str(WORKDIR / "catalog.sqlite")
 
 import tiles as wf  # noqa: E402
-from tiles import catalog, reading  # noqa: E402
+from tiles.data import catalog, reading  # noqa: E402
 from tiles.server import RunningServer  # noqa: E402
 
 IMAGE = "sample:s2:20230115_z13"

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import routing, widgets
-from .app import MapApp, get_map, tile_layer, visualize
-from .diagnose import Diagnosis, diagnose
-from .layer import WorkflowsLayer
-from .map_ import Map
-from .parameters import ParameterSet
-from .pickers import LayerPickerWidget
-from .routing import set_public_url
+from mapwidget import routing, widgets
+from mapwidget.app import MapApp, get_map, tile_layer, visualize
+from mapwidget.diagnose import Diagnosis, diagnose
+from mapwidget.layer import WorkflowsLayer
+from mapwidget.map_ import Map
+from mapwidget.parameters import ParameterSet
+from mapwidget.pickers import LayerPickerWidget
+from mapwidget.routing import set_public_url
 
 __all__ = [
     "Diagnosis",

@@ -10,12 +10,11 @@ import ipyleaflet
 import ipywidgets
 import traitlets
 
-from tiles import render
-
-from .controls import LayerControllerList, MapController
-from .layer import WorkflowsLayer
-from .logpanel import LogPanel
-from .map_ import Map
+from mapwidget.controls import LayerControllerList, MapController
+from mapwidget.layer import WorkflowsLayer
+from mapwidget.logpanel import LogPanel
+from mapwidget.map_ import Map
+from tiles.engine import render
 
 #: Names read and written on a MapApp that belong to its Map.
 FORWARDED = (

@@ -10,8 +10,8 @@ from __future__ import annotations
 import concurrent.futures
 from typing import Any
 
-from tiles.evaluation import compute
-from tiles.render import percentile_scales
+from tiles.compute.evaluation import compute
+from tiles.engine.render import percentile_scales
 
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="autoscale")
 

@@ -6,7 +6,7 @@ import functools
 
 import ipywidgets
 
-from tiles import render
+from tiles.engine import render
 
 
 @functools.lru_cache(maxsize=32)

@@ -12,11 +12,10 @@ import ipyleaflet
 import ipywidgets
 import traitlets
 
-from tiles import render
+from mapwidget.colorbar import colorbar_widget, set_colormap
+from mapwidget.layer import WorkflowsLayer
+from tiles.engine import render
 from tiles.types import ImageCollection
-
-from .colorbar import colorbar_widget, set_colormap
-from .layer import WorkflowsLayer
 
 _SMALL = ipywidgets.Layout(width="6em")
 _BUTTON = ipywidgets.Layout(width="2.5em")
@@ -196,7 +195,7 @@ class LayerControllerRow(ipywidgets.VBox):
 
     def run_autoscale(self) -> Any:
         """Autoscale the layer over the current view (see :mod:`mapwidget.autoscale`)."""
-        from .autoscale import autoscale
+        from mapwidget.autoscale import autoscale
 
         try:
             return autoscale(self.layer, self.map)

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from . import routing
+from mapwidget import routing
 
 
 @dataclasses.dataclass
@@ -62,7 +62,7 @@ def _check_server(base: str) -> tuple[bool, str]:
 
 
 def _layer_lines(map_app: Any) -> list[str]:
-    from .layer import WorkflowsLayer
+    from mapwidget.layer import WorkflowsLayer
 
     lines = []
     for lyr in getattr(map_app, "layers", ()):
@@ -83,9 +83,8 @@ def diagnose(map: Any = None) -> Diagnosis:  # noqa: A002
 
     >>> print(wf.interactive.diagnose())     # doctest: +SKIP
     """
+    from mapwidget.app import get_map
     from tiles.server.client import server_url
-
-    from .app import get_map
 
     base = server_url()
     ok, message = _check_server(base)

@@ -107,7 +107,7 @@ class PixelInspector(ipywidgets.VBox):
 
     def inspect(self, lon: float, lat: float) -> list[concurrent.futures.Future]:
         """Look up every visible layer at lon/lat; returns the pending lookups."""
-        from .layer import WorkflowsLayer
+        from mapwidget.layer import WorkflowsLayer
 
         self._marker.location = (lat, lon)
         if self._marker not in self.map.layers:

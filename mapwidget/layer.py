@@ -21,12 +21,11 @@ from typing import Any
 import ipyleaflet
 import traitlets
 
-from tiles import render
+from mapwidget import routing
+from mapwidget.parameters import ParameterSet
+from tiles.engine import render
 from tiles.errors import ParameterError, ProxyTypeError, WorkflowsError
 from tiles.types import Datetime, Function, Image, ImageCollection
-
-from . import routing
-from .parameters import ParameterSet
 
 #: Leaflet never asks for tiles below this zoom: a whole continent per tile is too costly.
 MIN_ZOOM = 5
@@ -135,7 +134,7 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
         for ``wf.widgets`` parameters; any still without a value is reported in
         ``log_messages`` and the layer stays blank until it is given one.
         """
-        from .widgets import WidgetParameter
+        from mapwidget.widgets import WidgetParameter
 
         _check_imagery(imagery)
         params = {p._name: p for p in imagery.params}

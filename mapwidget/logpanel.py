@@ -31,7 +31,7 @@ class LogPanel(ipywidgets.VBox):
         self._on_layers()
 
     def _on_layers(self, change: Any = None) -> None:
-        from .layer import WorkflowsLayer
+        from mapwidget.layer import WorkflowsLayer
 
         for lyr in self._layers:
             lyr.unobserve(self._refresh, ["log_messages", "name"])

@@ -7,10 +7,9 @@ from typing import Any
 import ipyleaflet
 import traitlets
 
+from mapwidget import routing, viewport
 from tiles.errors import GeoContextError
 from tiles.geocontext import AOI
-
-from . import routing, viewport
 
 #: The original map's default view: Santa Fe, New Mexico (also where the sample data is).
 DEFAULT_CENTER = (35.6870, -105.9378)
@@ -44,7 +43,7 @@ class Map(ipyleaflet.Map):
 
     @traitlets.observe("inspecting_pixels")
     def _on_inspecting(self, change: dict) -> None:
-        from .inspector import PixelInspector
+        from mapwidget.inspector import PixelInspector
 
         if change["new"]:
             if self._inspector is None:

@@ -32,7 +32,7 @@ def _trait_for(proxy_type: type) -> traitlets.TraitType:
 
 def _proxy_base(proxy_type: type) -> type:
     """The plain proxy type of a parameter (a widget parameter's class minus the widget)."""
-    from .widgets import WidgetParameter
+    from mapwidget.widgets import WidgetParameter
 
     for klass in proxy_type.__mro__:
         if not issubclass(klass, WidgetParameter):

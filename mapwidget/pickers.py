@@ -39,15 +39,14 @@ class LayerPickerWidget(ipywidgets.HBox):
             self.layer = default_layer
 
     def _leaflet_map(self) -> Any:
-        from .app import MapApp, get_map
+        from mapwidget.app import MapApp, get_map
 
         target = self._map if self._map is not None else get_map()
         return target.map if isinstance(target, MapApp) else target
 
     def _candidates(self) -> list:
+        from mapwidget.layer import WorkflowsLayer
         from tiles.types import ImageCollection
-
-        from .layer import WorkflowsLayer
 
         found = []
         for lyr in self._leaflet_map().layers:

@@ -255,7 +255,7 @@ def slider(
 
 def image(name: str, default_layer: Any = None, label: str = "", map: Any = None) -> ImagePicker:  # noqa: A002
     """An Image parameter whose value is a layer of ``map`` (``wf.map`` by default)."""
-    from .pickers import LayerPickerWidget
+    from mapwidget.pickers import LayerPickerWidget
 
     widget = LayerPickerWidget(map=map, default_layer=default_layer, collections=False)
     picker = ImagePicker(name, widget, label)
@@ -270,7 +270,7 @@ def imagecollection(
     map: Any = None,  # noqa: A002
 ) -> ImageCollectionPicker:
     """An ImageCollection parameter whose value is an ImageCollection layer of ``map``."""
-    from .pickers import LayerPickerWidget
+    from mapwidget.pickers import LayerPickerWidget
 
     widget = LayerPickerWidget(map=map, default_layer=default_layer, collections=True)
     picker = ImageCollectionPicker(name, widget, label)

@@ -12,10 +12,10 @@ import rasterio
 import shapely.geometry
 from rasterio.warp import transform_bounds
 
-from tiles import catalog as module
-from tiles.catalog import Catalog
-from tiles.catalog_cli import main as cli_main
-from tiles.catalog_cli import parse_band_spec
+from tiles.data import catalog as module
+from tiles.data.catalog import Catalog
+from tiles.data.catalog_cli import main as cli_main
+from tiles.data.catalog_cli import parse_band_spec
 from tiles.errors import DataError, NotFoundError, ParameterError
 
 NAIP = "optical/naip_timeseries_m_4709963_se_14"

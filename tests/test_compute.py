@@ -13,8 +13,8 @@ import rasterio.features
 from rasterio.warp import Resampling, reproject, transform_bounds, transform_geom
 
 import tiles as wf
-from tiles import catalog
-from tiles.analysis import HALO_PIXELS
+from tiles.data import catalog
+from tiles.data.reading import CatalogSource, clear_read_cache
 from tiles.errors import (
     DataError,
     GeoContextError,
@@ -24,7 +24,7 @@ from tiles.errors import (
 )
 from tiles.geocontext import AOI
 from tiles.graft import interpret
-from tiles.reading import CatalogSource, clear_read_cache
+from tiles.graft.analysis import HALO_PIXELS
 
 NAIP = "optical/naip_timeseries_m_4709963_se_14"
 PRODUCT = "acc_naip"

@@ -11,10 +11,10 @@ import rasterio
 from PIL import Image as PILImage
 
 import tiles as wf
-from tiles import chunks, msgpack_codec
+from tiles.compute import chunks, msgpack_codec
+from tiles.compute.evaluation import compute, inspect
+from tiles.compute.formats import decode_result, encode_result, normalize_format
 from tiles.errors import ParameterError
-from tiles.evaluation import compute, inspect
-from tiles.formats import decode_result, encode_result, normalize_format
 from tiles.geocontext import AOI
 
 # Around Santa Fe (lat 35.69, lon -105.94), in the sample data's UTM zone.

@@ -12,8 +12,8 @@ import rasterio
 from rasterio.warp import Resampling, reproject
 
 import tiles as wf
-from tiles import catalog
 from tiles.builtins import REGISTRY
+from tiles.data import catalog
 from tiles.errors import GraftError, GraftNameError, GraftSyntaxError, GraftTypeError
 from tiles.geocontext import AOI, XYZTile
 from tiles.graft import canonicalize, content_hash, evaluate_graft, interpret

@@ -7,7 +7,8 @@ import shutil
 import pytest
 
 import tiles as wf
-from tiles import catalog, jobs
+from tiles.compute import jobs
+from tiles.data import catalog
 from tiles.errors import DataError, JobTimeoutError, ParameterError, WorkflowsError
 from tiles.geocontext import AOI
 

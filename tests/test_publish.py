@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 
 import tiles as wf
-from tiles.errors import NotFoundError, ParameterError
-from tiles.geocontext import AOI
-from tiles.workflows import (
+from tiles.compute.workflows import (
     Workflow,
     WorkflowRegistry,
     WorkflowVersionError,
@@ -17,6 +15,8 @@ from tiles.workflows import (
     typespec,
     use,
 )
+from tiles.errors import NotFoundError, ParameterError
+from tiles.geocontext import AOI
 
 CTX = AOI(bounds=(-105.96, 35.67, -105.92, 35.71), crs="EPSG:32613", resolution=120)
 ID = "me@example.com:magic_number"

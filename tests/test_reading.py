@@ -12,16 +12,16 @@ import rasterio.features
 from rasterio.enums import Resampling
 from rasterio.warp import reproject, transform_geom
 
-from tiles.catalog import Catalog
-from tiles.errors import DataError, NotFoundError, ParameterError
-from tiles.geocontext import AOI
-from tiles.reading import (
+from tiles.data.catalog import Catalog
+from tiles.data.reading import (
     RESAMPLERS,
     CatalogSource,
     clear_read_cache,
     plan_band_read,
     read_cache_info,
 )
+from tiles.errors import DataError, NotFoundError, ParameterError
+from tiles.geocontext import AOI
 
 NAIP = "optical/naip_timeseries_m_4709963_se_14"
 S2 = "optical/sentinel2_l2a_29RKH_20200219"

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 import tiles as wf
-from tiles import jobs, remote
+from tiles.compute import jobs, remote
+from tiles.compute.workflows import Workflow, WorkflowVersionError, use
 from tiles.errors import NotFoundError, WorkflowsError
 from tiles.geocontext import AOI
-from tiles.workflows import Workflow, WorkflowVersionError, use
 
 CTX = AOI(bounds=(-105.96, 35.67, -105.92, 35.71), crs="EPSG:32613", resolution=120)
 WAIT = 120

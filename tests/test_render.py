@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from tiles import render
+from tiles.engine import render
 from tiles.errors import ParameterError
 
 
@@ -95,7 +95,7 @@ def test_check_options_band_rules():
 def test_scales_per_band_rules(caplog):
     assert render.scales_per_band([], 3) == [(None, None)] * 3
     assert render.scales_per_band([(0.0, 1.0)], 3) == [(0.0, 1.0)] * 3
-    with caplog.at_level("WARNING", logger="tiles.render"):
+    with caplog.at_level("WARNING", logger="tiles.engine.render"):
         assert render.scales_per_band([(0.0, 1.0), (2.0, 3.0)], 3) == [
             (0.0, 1.0),
             (2.0, 3.0),

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import rasterio
 
-from tiles import catalog
-from tiles.catalog import Catalog
+from tiles.data import catalog
+from tiles.data.catalog import Catalog
+from tiles.data.reading import CatalogSource
+from tiles.data.sample import DATES, ensure_sample_catalog, sample_data_dir
 from tiles.geocontext import AOI
-from tiles.reading import CatalogSource
-from tiles.sample import DATES, ensure_sample_catalog, sample_data_dir
 
 SANTA_FE = (-105.938, 35.687)
 

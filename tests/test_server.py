@@ -33,7 +33,7 @@ from test_server_support import (
 )
 
 import tiles as wf
-from tiles import catalog
+from tiles.data import catalog
 from tiles.errors import ParameterError, ProxyTypeError
 from tiles.server import RunningServer, tile_layer
 

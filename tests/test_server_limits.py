@@ -10,7 +10,7 @@ import pytest
 from test_server_support import decode_png, http, register, tile_over, tile_url
 
 import tiles as wf
-from tiles import catalog
+from tiles.data import catalog
 from tiles.server import RunningServer
 
 IMAGE = "sample:s2:20230115_z13"

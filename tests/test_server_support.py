@@ -2,7 +2,7 @@
 
 The reference pixels come from rasterio alone (warping catalogued files into the tile's
 web-mercator grid) plus the documented stretch formula and matplotlib colormaps, so
-they are independent of the engine, the reading layer and tiles.render.
+they are independent of the engine, the reading layer and tiles.engine.render.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from rasterio.enums import Resampling
 from rasterio.transform import from_bounds
 from rasterio.warp import reproject
 
-from tiles import catalog
+from tiles.data import catalog
 
 CHECKER_LIGHT = (255, 255, 255, 255)
 CHECKER_DARK = (204, 204, 204, 255)

@@ -45,7 +45,7 @@ import numpy as np
 import pytest
 
 from tiles import scenes
-from tiles.results import ImageCollectionResult, ImageResult
+from tiles.engine.results import ImageCollectionResult, ImageResult
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "workflows-geospatial-api.txt"
 EXAMPLES = Path(__file__).resolve().parent / "spec_examples" / "geospatial_api_examples.txt"

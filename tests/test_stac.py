@@ -30,9 +30,9 @@ from rasterio.enums import Resampling
 from rasterio.warp import reproject
 
 import tiles as wf
-from tiles import catalog, stac
-from tiles.catalog import Catalog
-from tiles.catalog_cli import main as catalog_main
+from tiles.data import catalog, stac
+from tiles.data.catalog import Catalog
+from tiles.data.catalog_cli import main as catalog_main
 from tiles.errors import DataError, NotFoundError, ParameterError
 from tiles.geocontext import AOI
 
@@ -620,7 +620,7 @@ def test_stac_0_7_item_with_local_files_and_user_scale(shared_data: Path, tmp_pa
     with rasterio.open(folder / rec.files["nir"][0]) as src:
         grid = {"bounds": tuple(src.bounds), "bounds_crs": "EPSG:32620", "crs": "EPSG:32620"}
     geoctx = AOI(**grid, resolution=600.079)
-    from tiles.reading import CatalogSource
+    from tiles.data.reading import CatalogSource
 
     got = CatalogSource([rec], product, geoctx).read([0], ["nir"])[0, 0]
     expected = disk_band(folder / rec.files["nir"][0], geoctx)
@@ -707,7 +707,7 @@ def test_missing_assets_and_404_hrefs(site, tmp_path: Path):
     )
     (rec,) = partial.search()
     assert set(rec.files) == {"red"}
-    from tiles.reading import CatalogSource
+    from tiles.data.reading import CatalogSource
 
     source = CatalogSource([rec], product, S2_AOI)
     assert source.read([0], ["red"]).count() > 1000

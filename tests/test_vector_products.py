@@ -14,15 +14,15 @@ import shapely
 import shapely.geometry
 
 import tiles as wf
-from tiles.errors import DataError, NotFoundError, ParameterError
-from tiles.geocontext import AOI
-from tiles.vector_products import (
+from tiles.data.vector_products import (
     create_vector_product,
     main_create_vector_product,
     remove_vector_product,
     vector_product,
     vector_products,
 )
+from tiles.errors import DataError, NotFoundError, ParameterError
+from tiles.geocontext import AOI
 
 FOUR_CORNERS = AOI(bounds=(-109.6, 36.6, -108.4, 37.4), crs="EPSG:32612", resolution=1000)
 

@@ -17,7 +17,7 @@ import shapely
 import shapely.geometry
 
 import tiles as wf
-from tiles import catalog
+from tiles.data import catalog
 from tiles.engine.vector import GeoJSONError
 from tiles.errors import GeoContextError
 from tiles.geocontext import AOI, DLTile, XYZTile

@@ -9,8 +9,13 @@ or put them on a map through the built-in XYZ tile server::
     ndvi = ((nir - red) / (nir + red)).median(axis="images")
 """
 
-from . import catalog, scenes
-from .errors import (
+from tiles import scenes
+from tiles.compute.evaluation import compute, inspect
+from tiles.compute.jobs import Job
+from tiles.compute.remote import connect
+from tiles.compute.workflows import Workflow, publish, use
+from tiles.data import catalog
+from tiles.errors import (
     GeoContextError,
     GraftError,
     JobTimeoutError,
@@ -19,10 +24,7 @@ from .errors import (
     ProxyTypeError,
     WorkflowsError,
 )
-from .evaluation import compute, inspect
-from .jobs import Job
-from .remote import connect
-from .types import (
+from tiles.types import (
     Any,
     Bool,
     Datetime,
@@ -59,9 +61,10 @@ from .types import (
 
 # The Workflows API names these range and zip; they stay out of __all__ so that a star
 # import does not shadow the Python builtins.
-from .types import range_ as range  # noqa: F401, A004
-from .types import zip_ as zip  # noqa: F401, A004
-from .types.mathfuncs import (
+from tiles.types import range_ as range  # noqa: F401, A004
+from tiles.types import zip_ as zip  # noqa: F401, A004
+from tiles.types.core import attach_backend
+from tiles.types.mathfuncs import (
     arccos,
     arcsin,
     arctan,
@@ -82,9 +85,29 @@ from .types.mathfuncs import (
     square,
     tan,
 )
-from .workflows import Workflow, publish, use
+
+# The gRPC package registers its own builtin (``XYZ.use``: layers stored by the original
+# client's endpoint), which grafts from that client may call anywhere.
+import tiles.grpc.builtin  # noqa: E402, F401  isort: skip
 
 __version__ = "0.1.0"
+
+
+def _tile_layer(obj, *args, **kwargs):
+    import mapwidget
+
+    return mapwidget.tile_layer(obj, *args, **kwargs)
+
+
+def _visualize(obj, *args, **kwargs):
+    import mapwidget
+
+    return mapwidget.visualize(obj, *args, **kwargs)
+
+
+# Maps load lazily (ipyleaflet is heavy), so proxies reach them through these.
+attach_backend("tile_layer", _tile_layer)
+attach_backend("visualize", _visualize)
 
 
 def __getattr__(name: str):

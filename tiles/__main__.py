@@ -36,11 +36,11 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:2] == ["catalog", "create-vector-product"]:
-        from .vector_products import main_create_vector_product
+        from tiles.data.vector_products import main_create_vector_product
 
         return main_create_vector_product(argv[2:])
     if argv[:1] == ["catalog"]:
-        from .catalog_cli import main as catalog_main
+        from tiles.data.catalog_cli import main as catalog_main
 
         return catalog_main(argv[1:])
 
@@ -53,10 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("catalog", help="manage the catalog (see: python -m tiles catalog -h)")
     args = parser.parse_args(argv)
 
-    from .server import serve
+    from tiles.server import serve
 
     if args.command == "demo":
-        from .demo import register_examples
+        from tiles.demo import register_examples
 
         layers = register_examples()
         shown = args.host if args.host not in ("0.0.0.0", "::") else "127.0.0.1"
@@ -65,15 +65,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"  {layer.name}: http://{shown}:{args.port}/layers/{layer.id}/{{z}}/{{x}}/{{y}}.png"
             )
-    serve(
-        args.host,
-        args.port,
-        args.token,
-        grpc_port=args.grpc_port,
-        grpc_cert=args.grpc_cert,
-        grpc_key=args.grpc_key,
-        public_url=args.public_url,
-    )
+    companions = []
+    if args.grpc_port is not None:
+        from tiles.grpc import start as start_grpc
+
+        def grpc_endpoint(service, base_url, token):
+            return start_grpc(
+                service, base_url, args.host, args.grpc_port, token, args.grpc_cert, args.grpc_key
+            )
+
+        companions.append(grpc_endpoint)
+    serve(args.host, args.port, args.token, public_url=args.public_url, companions=companions)
     return 0
 
 

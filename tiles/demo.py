@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import tiles as wf
-
-from .server.registry import Layer, LayerRegistry, make_layer
+from tiles.server.registry import Layer, LayerRegistry, make_layer
 
 START, END = "2023-01-01", "2024-01-01"
 

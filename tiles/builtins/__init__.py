@@ -4,12 +4,13 @@ Names follow the original Workflows client (``wf.add``, ``wf.numpy.add``, ``wf.p
 ``wf.Image.load`` ...) so grafts it built evaluate here too.
 """
 
-from . import core, geocontext, imagery, vector  # noqa: F401 - importing registers the builtins
-from .registry import REGISTRY, EvaluationContext, current_context, reset_context, set_context
-
-# isort: split
-# ``XYZ.use`` (layers stored through the gRPC endpoint, by id) registers itself into the
-# registry above, so it is imported last; the module needs no grpc.
-from ..grpc import builtin as _xyz_use  # noqa: F401
+from tiles.builtins import core, geocontext, imagery, vector  # noqa: F401 - importing registers the builtins
+from tiles.builtins.registry import (
+    REGISTRY,
+    EvaluationContext,
+    current_context,
+    reset_context,
+    set_context,
+)
 
 __all__ = ["REGISTRY", "EvaluationContext", "current_context", "reset_context", "set_context"]

@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import CollectionValue, ImageValue, binary_op, select_images, unary_op
-from ..engine import getitem as engine_getitem
-from ..errors import GraftTypeError, NotFoundError, WorkflowsError
-from ..graft import Closure
-from .registry import builtin, constant
+from tiles.builtins.registry import builtin, constant
+from tiles.engine import CollectionValue, ImageValue, binary_op, select_images, unary_op
+from tiles.engine import getitem as engine_getitem
+from tiles.errors import GraftTypeError, NotFoundError, WorkflowsError
+from tiles.graft import Closure
 
 _MISSING = object()
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..engine.vector import as_geometry
-from ..geocontext import AOI, DLTile, GeoContext, XYZTile
-from .core import register_attributes
-from .registry import builtin
+from tiles.builtins.core import register_attributes
+from tiles.builtins.registry import builtin
+from tiles.engine.vector import as_geometry
+from tiles.geocontext import AOI, DLTile, GeoContext, XYZTile
 
 
 def _field(ctx: GeoContext, name: str) -> Any:

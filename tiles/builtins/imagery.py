@@ -7,13 +7,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import catalog, engine
-from ..engine import CollectionValue, ImageValue
-from ..errors import GraftTypeError, ResourceLimitError, WorkflowsError
-from ..reading import CatalogSource
-from ..results import register_result, to_result
-from .core import register_attributes
-from .registry import builtin, current_context
+from tiles import engine
+from tiles.builtins.core import register_attributes
+from tiles.builtins.registry import builtin, current_context
+from tiles.data import catalog
+from tiles.data.reading import CatalogSource
+from tiles.engine import CollectionValue, ImageValue
+from tiles.engine.results import register_result, to_result
+from tiles.errors import GraftTypeError, ResourceLimitError, WorkflowsError
 
 DEFAULT_LIMIT = 10_000
 

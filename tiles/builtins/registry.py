@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import GeoContextError
+from tiles.errors import GeoContextError
 
 REGISTRY: dict[str, Any] = {}
 

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..engine import vector
-from ..engine.vector import (
+from tiles.builtins.core import register_attributes
+from tiles.builtins.registry import builtin, current_context
+from tiles.engine import vector
+from tiles.engine.results import register_result
+from tiles.engine.vector import (
     FeatureCollectionValue,
     FeatureValue,
     GeoJSONError,
     GeometryCollectionValue,
     GeometryValue,
 )
-from ..results import register_result
-from .core import register_attributes
-from .registry import builtin, current_context
 
 register_attributes(GeometryValue, frozenset({"type", "coordinates"}))
 register_attributes(GeometryCollectionValue, frozenset({"type", "geometries"}))
@@ -66,7 +66,7 @@ def feature_collection_create(features: Any) -> FeatureCollectionValue:
 @builtin("wf.FeatureCollection.from_vector")
 def feature_collection_from_vector(id: str) -> FeatureCollectionValue:  # noqa: A002
     """The features of a vector product intersecting the evaluation's GeoContext."""
-    from ..vector_products import read_features
+    from tiles.data.vector_products import read_features
 
     geoctx = current_context().require_geoctx(f"reading vector product {id!r}")
     return read_features(id, geoctx)

@@ -24,8 +24,6 @@ Example::
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -37,7 +35,19 @@ import shapely.geometry
 from rasterio.enums import MergeAlg
 
 from tiles.engine.imagery import ImageValue
-from tiles.errors import WorkflowsError
+from tiles.types.geojson import (
+    COORDINATE_DEPTH,
+    GEOJSON_SIZE_LIMIT,
+    GEOMETRY_TYPES,
+    GeoJSONError,
+    check_coordinates,
+    check_feature,
+    check_geojson,
+    check_geometry,
+    check_size,
+    check_type,
+    is_number,
+)
 
 __all__ = [
     "GEOJSON_SIZE_LIMIT",
@@ -62,195 +72,7 @@ __all__ = [
     "to_result",
 ]
 
-# The API reference: "the GeoJSON must be relatively small (under 10MiB of serialized JSON)".
-GEOJSON_SIZE_LIMIT = 10 * 1024 * 1024
-
-# Nesting depth of each geometry type's "coordinates" above a position (a Point is a position).
-_DEPTH = {
-    "Point": 0,
-    "MultiPoint": 1,
-    "LineString": 1,
-    "MultiLineString": 2,
-    "Polygon": 2,
-    "MultiPolygon": 3,
-}
-GEOMETRY_TYPES = (*_DEPTH, "GeometryCollection")
 MERGE_ALGORITHMS = {"add": MergeAlg.add, "replace": MergeAlg.replace}
-
-
-class GeoJSONError(WorkflowsError, ValueError):
-    """A GeoJSON object is malformed (wrong type, nesting, ring, coordinate) or too large."""
-
-
-# --------------------------------------------------------------------------------------------
-# validation
-
-
-def check_size(obj: Any, what: str = "GeoJSON") -> None:
-    """Raise GeoJSONError when ``obj`` serialises to more than :data:`GEOJSON_SIZE_LIMIT`."""
-    try:
-        size = len(json.dumps(obj, separators=(",", ":")))
-    except (TypeError, ValueError) as e:
-        raise GeoJSONError(f"{what} is not JSON-serialisable: {e}") from None
-    if size > GEOJSON_SIZE_LIMIT:
-        raise GeoJSONError(
-            f"{what} is {size / 2**20:.1f} MiB of serialized JSON; the limit is "
-            f"{GEOJSON_SIZE_LIMIT / 2**20:.0f} MiB. Register large files as a vector product "
-            "(tiles.vector_products.create_vector_product) and use "
-            "FeatureCollection.from_vector_id instead"
-        )
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
-        v, (bool, np.bool_)
-    )
-
-
-def _check_position(pos: Any, where: str) -> None:
-    if not isinstance(pos, (list, tuple)):
-        raise GeoJSONError(f"{where} must be a position [x, y], got {type(pos).__name__} {pos!r}")
-    if len(pos) < 2:
-        raise GeoJSONError(f"{where} must have at least 2 numbers (x, y), got {list(pos)!r}")
-    for i, v in enumerate(pos):
-        if not _is_number(v):
-            raise GeoJSONError(f"{where}[{i}] is not a number: {type(v).__name__} {v!r}")
-        if not math.isfinite(v):
-            raise GeoJSONError(f"{where}[{i}] is not finite: {v!r}")
-
-
-def _check_list(value: Any, where: str, what: str) -> None:
-    if not isinstance(value, (list, tuple)):
-        raise GeoJSONError(f"{where} must be a list of {what}, got {type(value).__name__}")
-
-
-def _check_line(coords: Any, where: str) -> None:
-    _check_list(coords, where, "positions")
-    for i, pos in enumerate(coords):
-        _check_position(pos, f"{where}[{i}]")
-    if len(coords) < 2:
-        raise GeoJSONError(f"{where}: a LineString needs at least 2 positions, got {len(coords)}")
-
-
-def _check_polygon(coords: Any, where: str) -> None:
-    _check_list(coords, where, "linear rings")
-    if not coords:
-        raise GeoJSONError(f"{where}: a Polygon needs at least one linear ring")
-    for i, ring in enumerate(coords):
-        ring_where = f"{where}[{i}]"
-        _check_list(ring, ring_where, "positions")
-        for j, pos in enumerate(ring):
-            _check_position(pos, f"{ring_where}[{j}]")
-        if len(ring) < 4:
-            raise GeoJSONError(
-                f"{ring_where}: a linear ring needs at least 4 positions, got {len(ring)}"
-            )
-        if list(ring[0]) != list(ring[-1]):
-            raise GeoJSONError(
-                f"{ring_where}: linear ring is not closed (first position {list(ring[0])} "
-                f"differs from last {list(ring[-1])})"
-            )
-
-
-_NESTING = {
-    "Point": "a position [x, y]",
-    "MultiPoint": "a list of positions",
-    "LineString": "a list of positions",
-    "MultiLineString": "a list of lines (lists of positions)",
-    "Polygon": "a list of linear rings (lists of positions)",
-    "MultiPolygon": "a list of polygons (lists of linear rings)",
-}
-
-
-def _nesting(value: Any) -> int:
-    """How many lists deep ``value`` is, following first items."""
-    depth = 0
-    while isinstance(value, (list, tuple)) and value:
-        depth, value = depth + 1, value[0]
-    return depth if not isinstance(value, (list, tuple)) else depth + 1
-
-
-def _check_coordinates(gtype: str, coords: Any, where: str) -> None:
-    depth = _nesting(coords)
-    if isinstance(coords, (list, tuple)) and coords and depth != _DEPTH[gtype] + 1:
-        raise GeoJSONError(
-            f"{where}: a {gtype}'s coordinates must be {_NESTING[gtype]}, nested "
-            f"{_DEPTH[gtype] + 1} list(s) deep, but they are nested {depth} deep"
-        )
-    if gtype == "Point":
-        _check_position(coords, where)
-    elif gtype == "MultiPoint":
-        _check_list(coords, where, "positions")
-        for i, pos in enumerate(coords):
-            _check_position(pos, f"{where}[{i}]")
-    elif gtype == "LineString":
-        _check_line(coords, where)
-    elif gtype == "MultiLineString":
-        _check_list(coords, where, "LineString coordinates")
-        for i, line in enumerate(coords):
-            _check_line(line, f"{where}[{i}]")
-    elif gtype == "Polygon":
-        _check_polygon(coords, where)
-    else:  # MultiPolygon
-        _check_list(coords, where, "Polygon coordinates")
-        for i, polygon in enumerate(coords):
-            _check_polygon(polygon, f"{where}[{i}]")
-
-
-def _check_type(gtype: Any, allowed: Sequence[str], where: str) -> str:
-    if gtype not in allowed:
-        raise GeoJSONError(
-            f"{where}: unknown GeoJSON type {gtype!r}; expected one of {', '.join(allowed)}"
-        )
-    return gtype
-
-
-def check_geometry(obj: Any, where: str = "geometry") -> str:
-    """Validate a GeoJSON geometry mapping (any type, GeometryCollection included); its type."""
-    if not isinstance(obj, Mapping):
-        raise GeoJSONError(f"{where} must be a GeoJSON geometry mapping, not {type(obj).__name__}")
-    gtype = _check_type(obj.get("type"), GEOMETRY_TYPES, f"{where}.type")
-    if gtype == "GeometryCollection":
-        geometries = obj.get("geometries")
-        _check_list(geometries, f"{where}.geometries", "geometries")
-        for i, g in enumerate(geometries):
-            check_geometry(g, f"{where}.geometries[{i}]")
-    else:
-        if "coordinates" not in obj:
-            raise GeoJSONError(f"{where}: a {gtype} needs 'coordinates'")
-        _check_coordinates(gtype, obj["coordinates"], f"{where}.coordinates")
-    return gtype
-
-
-def _check_feature(obj: Any, where: str) -> None:
-    if not isinstance(obj, Mapping) or obj.get("type") != "Feature":
-        shown = obj.get("type") if isinstance(obj, Mapping) else type(obj).__name__
-        raise GeoJSONError(f"{where} must be a GeoJSON Feature, got {shown!r}")
-    if "geometry" not in obj or obj["geometry"] is None:
-        raise GeoJSONError(f"{where} has no geometry")
-    check_geometry(obj["geometry"], f"{where}.geometry")
-    props = obj.get("properties")
-    if props is not None and not isinstance(props, Mapping):
-        raise GeoJSONError(f"{where}.properties must be a mapping, not {type(props).__name__}")
-
-
-def check_geojson(obj: Any, where: str = "GeoJSON") -> str:
-    """Validate any GeoJSON object (geometry, Feature, FeatureCollection); return its type."""
-    if not isinstance(obj, Mapping):
-        raise GeoJSONError(f"{where} must be a mapping, not {type(obj).__name__}")
-    gtype = _check_type(
-        obj.get("type"), (*GEOMETRY_TYPES, "Feature", "FeatureCollection"), f"{where}.type"
-    )
-    if gtype == "Feature":
-        _check_feature(obj, where)
-    elif gtype == "FeatureCollection":
-        features = obj.get("features")
-        _check_list(features, f"{where}.features", "Features")
-        for i, f in enumerate(features):
-            _check_feature(f, f"{where}.features[{i}]")
-    else:
-        check_geometry(obj, where)
-    return gtype
 
 
 # --------------------------------------------------------------------------------------------
@@ -270,8 +92,8 @@ class GeometryValue:
     __slots__ = ("type", "_coordinates", "_shape", "crs")
 
     def __init__(self, type: str, coordinates: Any, crs: str = "EPSG:4326") -> None:  # noqa: A002
-        _check_type(type, tuple(_DEPTH), "geometry.type")
-        _check_coordinates(type, coordinates, "geometry.coordinates")
+        check_type(type, tuple(COORDINATE_DEPTH), "geometry.type")
+        check_coordinates(type, coordinates, "geometry.coordinates")
         self.type = type
         self._coordinates = _listify(coordinates)
         self._shape: shapely.Geometry | None = None
@@ -469,7 +291,7 @@ def as_feature(obj: Any) -> FeatureValue:
     if isinstance(obj, FeatureValue):
         return obj
     obj = _interface(obj)
-    _check_feature(obj, "feature")
+    check_feature(obj, "feature")
     return FeatureValue(obj["geometry"], obj.get("properties"))
 
 
@@ -518,7 +340,7 @@ def buffer(obj: Any, distance: float) -> Vector:
     A GeometryCollection gives one Geometry: the buffered envelope of all its geometries (as
     the API reference documents). A Feature keeps its properties.
     """
-    if not _is_number(distance):
+    if not is_number(distance):
         raise GeoJSONError(f"buffer distance must be a number, not {distance!r}")
     obj = as_vector(obj)
     if isinstance(obj, FeatureValue):
@@ -534,12 +356,12 @@ def _burn_value(value: Any, default_value: Any, properties: Mapping[str, Any]) -
     """The number to burn: ``value`` itself, or the property it names (else the default)."""
     if isinstance(value, str):
         found = properties.get(value, default_value)
-        if not _is_number(found):
+        if not is_number(found):
             raise GeoJSONError(
                 f"rasterize value property {value!r} must hold a number, not {found!r}"
             )
         return float(found)
-    if not _is_number(value):
+    if not is_number(value):
         raise GeoJSONError(f"rasterize value must be a number or a property name, not {value!r}")
     return float(value)
 

@@ -6,10 +6,11 @@ Build (:mod:`.client`), canonicalise and hash (:mod:`.canonical`), evaluate
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from .canonical import canonicalize, content_hash
-from .client import (
+from tiles.graft.canonical import canonicalize, content_hash
+from tiles.graft.client import (
     apply_graft,
     function_graft,
     guid,
@@ -18,12 +19,13 @@ from .client import (
     keyref_graft,
     value_graft,
 )
-from .interpreter import Closure, evaluate_graft
-from .syntax import is_function_graft, is_graft
+from tiles.graft.interpreter import Closure, evaluate_graft
+from tiles.graft.syntax import is_function_graft, is_graft
 
 __all__ = [
     "Closure",
     "apply_graft",
+    "attach_interpreter",
     "canonicalize",
     "content_hash",
     "evaluate_graft",
@@ -39,11 +41,45 @@ __all__ = [
 ]
 
 
+#: Evaluation lives above the graft layer (it needs the builtins and the engine);
+#: :mod:`tiles.compute` attaches it here at import.
+_interpreter: list[Callable[[dict, Any, Mapping[str, Any]], Any]] = []
+
+
+def attach_interpreter(function: Callable[[dict, Any, Mapping[str, Any]], Any]) -> None:
+    """Make ``function(graft, geoctx, arguments)`` the evaluator behind :func:`interpret`.
+
+    Parameters
+    ----------
+    function:
+        Evaluates a graft in a GeoContext with argument values and returns a result.
+    """
+    _interpreter[:] = [function]
+
+
 def interpret(graft: dict, geoctx: Any = None, **arguments: Any) -> Any:
     """Evaluate a graft given as a JSON-like dict and return what ``compute()`` would.
 
-    ``arguments`` are values for the graft's free parameters (Python values or grafts).
-    """
-    from ..evaluation import interpret_to_result
+    Parameters
+    ----------
+    graft:
+        The graft, as the original client or this package builds it.
+    geoctx:
+        The GeoContext (or anything ``compute`` accepts as one) for geospatial values.
+    **arguments:
+        Values for the graft's free parameters (Python values or grafts).
 
-    return interpret_to_result(graft, geoctx, arguments)
+    Returns
+    -------
+    Any
+        The result ``compute()`` would give: an ``ImageResult``, a number, a list ...
+
+    Example
+    -------
+    >>> from tiles.graft import interpret
+    >>> interpret({"returns": "r", "a": 1, "b": 2, "r": ["wf.add", "a", "b"]})
+    3
+    """
+    if not _interpreter:
+        raise RuntimeError("interpret() needs the evaluation layer: import tiles first")
+    return _interpreter[0](graft, geoctx, arguments)

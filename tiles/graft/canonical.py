@@ -10,8 +10,8 @@ import hashlib
 import json
 from typing import Any
 
-from ..errors import GraftSyntaxError
-from .syntax import is_application, is_graft, is_quoted_json
+from tiles.errors import GraftSyntaxError
+from tiles.graft.syntax import is_application, is_graft, is_quoted_json
 
 
 class _Counter:

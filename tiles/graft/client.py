@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from .syntax import is_function_graft, is_graft, is_literal
+from tiles.graft.syntax import is_function_graft, is_graft, is_literal
 
 _counter = itertools.count()
 

@@ -12,8 +12,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import GraftError, GraftNameError, GraftSyntaxError, GraftTypeError
-from .syntax import RESERVED, is_application, is_graft, is_literal, is_quoted_json
+from tiles.errors import GraftError, GraftNameError, GraftSyntaxError, GraftTypeError
+from tiles.graft.syntax import RESERVED, is_application, is_graft, is_literal, is_quoted_json
 
 _PENDING = object()
 

@@ -14,7 +14,9 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import tornado.httpserver
 import tornado.netutil
@@ -189,19 +191,26 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     token: str | None = None,
-    grpc_port: int | None = None,
-    grpc_cert: str | None = None,
-    grpc_key: str | None = None,
     public_url: str | None = None,
+    companions: Sequence[Callable[[TileService, str, str | None], Any]] = (),
 ) -> None:
     """Run the tile server in the foreground until interrupted (``python -m tiles serve``).
 
     Binding to a non-loopback address requires ``token`` (or ``$TILES_TOKEN``); it is
     then needed to add or delete layers, while tiles stay readable by anyone.
 
-    ``grpc_port`` also starts the gRPC endpoint of the original Workflows client
-    (:mod:`tiles.grpc`), with TLS when ``grpc_cert`` and ``grpc_key`` are given. Its
-    XYZ tile URLs start with ``public_url`` (default ``http://host:port``).
+    Parameters
+    ----------
+    host, port:
+        The address to bind.
+    token:
+        The token that registering layers needs (required off loopback).
+    public_url:
+        The base URL browsers reach this server at (default ``http://host:port``).
+    companions:
+        Services started beside the HTTP server, each called as
+        ``start(service, public_url, token)`` and returning an object with ``stop()``
+        (``python -m tiles serve --grpc-port`` passes the gRPC endpoint's).
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -216,17 +225,13 @@ def serve(
         logger.info(
             "tile server on http://%s:%d (layers in %s)", shown, port, service.registry.path
         )
-        endpoint = None
-        if grpc_port is not None:
-            from tiles.grpc import start as start_grpc
-
-            wildcard = host in ("0.0.0.0", "::", "")
-            base = public_url or f"http://{socket.getfqdn() if wildcard else shown}:{port}"
-            endpoint = start_grpc(service, base, host, grpc_port, token, grpc_cert, grpc_key)
+        wildcard = host in ("0.0.0.0", "::", "")
+        base = public_url or f"http://{socket.getfqdn() if wildcard else shown}:{port}"
+        started = [start(service, base, token) for start in companions]
         try:
             await asyncio.Event().wait()
         finally:
-            if endpoint is not None:
+            for endpoint in started:
                 endpoint.stop()
             server.stop()
             service.close()

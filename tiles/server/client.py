@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from tiles import render
+from tiles.engine import render
 from tiles.errors import ParameterError, ProxyTypeError, WorkflowsError
 
 #: Seconds to wait for the tile server to answer a registration or a query.
@@ -169,7 +169,7 @@ def tile_layer(
 
     Options are validated here with the same rules the server applies: ``scales`` is
     up to 3 ``[min, max]`` pairs (or one bare pair), a ``colormap`` needs a single band,
-    ``reduction`` is one of :data:`tiles.render.REDUCTIONS`. ``parameter_overrides``
+    ``reduction`` is one of :data:`tiles.engine.render.REDUCTIONS`. ``parameter_overrides``
     give values for the object's parameters; parameters without a value must be
     given in each tile URL (see :meth:`TileLayer.url`).
     """

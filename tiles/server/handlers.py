@@ -21,7 +21,7 @@ from typing import Any
 
 import tornado.web
 
-from tiles import render
+from tiles.engine import render
 from tiles.errors import GeoContextError, NotFoundError, ParameterError, ResourceLimitError
 from tiles.geocontext import XYZTile
 from tiles.server.query import ParameterValueError, parse_tile_query

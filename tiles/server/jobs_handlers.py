@@ -10,11 +10,11 @@ listens beyond this machine):
     ``progress``, ``error`` and ``error_type`` when it failed.
 ``GET /jobs/{id}/result``
     The output bytes (``Content-Type`` from the format; the default format is the
-    :func:`tiles.formats.encode_result` encoding); 409 while unfinished or failed.
+    :func:`tiles.compute.formats.encode_result` encoding); 409 while unfinished or failed.
 ``DELETE /jobs/{id}``
     Cancel the job.
 ``GET /workflows``, ``POST /workflows``
-    List workflows; publish a version (a record from :func:`tiles.workflows.make_record`).
+    List workflows; publish a version (a record from :func:`tiles.compute.workflows.make_record`).
 ``GET /workflows/{id}``, ``GET /workflows/{id}/versions/{version}``
     A workflow with its versions; one version.
 
@@ -32,10 +32,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tiles import formats, jobs
+from tiles.compute import formats, jobs
+from tiles.compute.workflows import WorkflowRegistry, WorkflowVersionError
 from tiles.errors import GeoContextError, NotFoundError, ParameterError, WorkflowsError
 from tiles.server.handlers import BaseHandler, HTTPError, short
-from tiles.workflows import WorkflowRegistry, WorkflowVersionError
 
 #: Days a job's record and output are kept.
 JOB_RETENTION_DAYS = 10
@@ -60,7 +60,7 @@ def default_jobs_path() -> Path:
     env = os.environ.get("TILES_JOBS_DB")
     if env:
         return Path(env).expanduser()
-    from tiles.catalog import default_catalog_path
+    from tiles.data.catalog import default_catalog_path
 
     return default_catalog_path().expanduser().parent / "jobs.sqlite"
 
@@ -173,7 +173,7 @@ class JobsState:
 
     def submit(self, body: dict[str, Any]) -> jobs.LocalJob:
         """Validate a ``POST /jobs`` body and start the job."""
-        from tiles.evaluation import Request, execute_cached
+        from tiles.compute.evaluation import Request, execute_cached
 
         request = Request.from_json(body)
         cache = body.get("cache", True)
@@ -337,7 +337,7 @@ class WorkflowsHandler(JobsBaseHandler):
         self.write_json({"workflows": self.state.workflows.list()})
 
     def post(self) -> None:
-        from tiles.workflows import check_viz_options
+        from tiles.compute.workflows import check_viz_options
 
         body = self.json_body()
         for name in ("id", "version", "graft", "typespec"):

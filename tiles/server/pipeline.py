@@ -18,9 +18,9 @@ import shapely
 import shapely.geometry
 from rasterio.warp import transform as transform_points
 
-from tiles.analysis import GraftFacts, analyse
 from tiles.errors import DataError, NotFoundError, ParameterError, WorkflowsError
 from tiles.geocontext import AOI, GeoContext, XYZTile
+from tiles.graft.analysis import GraftFacts, analyse
 
 #: Web-mercator resolution at zoom 18 (about 0.6 m): fine enough that one pixel sits in
 #: one source pixel of any catalogued imagery, for value lookups of computed sources.
@@ -51,7 +51,7 @@ def _facts_cached(graft_json: str) -> GraftFacts:
 
 
 def graft_facts(graft: dict) -> GraftFacts:
-    """:func:`tiles.analysis.analyse`, cached per graft."""
+    """:func:`tiles.graft.analysis.analyse`, cached per graft."""
     import json
 
     return _facts_cached(json.dumps(graft, sort_keys=True))
@@ -65,7 +65,7 @@ def sources_intersect(facts: GraftFacts, bbox_lonlat: Sequence[float]) -> bool |
     """
     if not facts.footprint_bounded:
         return None
-    from tiles import catalog
+    from tiles.data import catalog
 
     try:
         for image_id in facts.image_ids:
@@ -100,7 +100,7 @@ def evaluate_value(graft: dict, geoctx: GeoContext, arguments: Mapping[str, Any]
     Arguments that are still grafts (such as an image chosen from another layer) are
     evaluated here, in the same GeoContext.
     """
-    from tiles.evaluation import evaluate
+    from tiles.compute.evaluation import evaluate
     from tiles.server.query import decode_parameter
 
     values = {
@@ -162,7 +162,7 @@ def compute_tile(
 
 def _native_grid(facts: GraftFacts, x: float, y: float) -> tuple[str, float] | None:
     """(crs, resolution) of the first catalogued source with data at a 3857 point."""
-    from tiles import catalog
+    from tiles.data import catalog
 
     (lon,), (lat,) = transform_points("EPSG:3857", "EPSG:4326", [x], [y])
     point = (lon, lat, lon, lat)
@@ -234,7 +234,7 @@ def value_at(
 
 def is_remote_product(product_id: str) -> bool:
     """Whether a product's images come from a remote catalog (searched per area, not listed)."""
-    from tiles import catalog
+    from tiles.data import catalog
 
     return catalog.default_catalog().product_source(product_id) is not None
 
@@ -243,7 +243,7 @@ def footprint_lonlat(facts: GraftFacts) -> shapely.Geometry | None:
     """Union of the sources' lon/lat footprints when all sources are catalogued, else None."""
     if not facts.sources_known or not (facts.image_ids or facts.product_ids):
         return None
-    from tiles import catalog
+    from tiles.data import catalog
 
     shapes = []
     try:

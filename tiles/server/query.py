@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tiles import render
+from tiles.engine import render
 from tiles.errors import ParameterError
 from tiles.server.registry import RESERVED_QUERY_KEYS, Layer
 
@@ -104,7 +104,7 @@ def _identity(value: Any) -> Any:
 
 def decode_parameter(name: str, json_value: Any, geoctx: Any = None) -> Any:
     """A parameter's JSON (literal or graft) as a Python value; errors name the parameter."""
-    from tiles.evaluation import decode_argument
+    from tiles.compute.evaluation import decode_argument
 
     try:
         return decode_argument(json_value, geoctx)

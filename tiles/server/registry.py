@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tiles import render
+from tiles.engine import render
 from tiles.errors import NotFoundError, ParameterError
 
 _SCHEMA = """
@@ -72,7 +72,7 @@ def default_db_path() -> Path:
     env = os.environ.get("TILES_SERVER_DB")
     if env:
         return Path(env).expanduser()
-    from tiles.catalog import default_catalog_path
+    from tiles.data.catalog import default_catalog_path
 
     return default_catalog_path().expanduser().parent / "layers.sqlite"
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from rasterio.crs import CRS
 
-from tiles import render
 from tiles.cache import ByteLRU
+from tiles.engine import render
 from tiles.geocontext import XYZTile
 from tiles.server import logs, pipeline
 from tiles.server.query import TileQuery
@@ -174,7 +174,7 @@ class TileService:
 
     def _maxzoom(self, layer: Layer) -> int:
         """The zoom whose pixels are just finer than the finest source's, else MAX_ZOOM."""
-        from tiles import catalog
+        from tiles.data import catalog
         from tiles.errors import DataError, NotFoundError
 
         facts = pipeline.graft_facts(layer.graft)

@@ -1,14 +1,14 @@
 """Proxy types: lazy values that build grafts and know their result types."""
 
-from .containers import Dict, KnownDict, List, Tuple, range_, zip_
-from .core import GenericProxytype, Proxytype, identifier, merge_params, parameter
-from .datetimes import Datetime, Timedelta
-from .function import Function, ifelse
-from .geocontext import GeoContext
-from .groupby import ImageCollectionGroupby
-from .imagery import Image, ImageCollection
-from .kernel import Kernel, concat, conv2d, where
-from .mathfuncs import (
+from tiles.types.containers import Dict, KnownDict, List, Tuple, range_, zip_
+from tiles.types.core import GenericProxytype, Proxytype, identifier, merge_params, parameter
+from tiles.types.datetimes import Datetime, Timedelta
+from tiles.types.function import Function, ifelse
+from tiles.types.geocontext import GeoContext
+from tiles.types.groupby import ImageCollectionGroupby
+from tiles.types.imagery import Image, ImageCollection
+from tiles.types.kernel import Kernel, concat, conv2d, where
+from tiles.types.mathfuncs import (
     arccos,
     arcsin,
     arctan,
@@ -29,9 +29,9 @@ from .mathfuncs import (
     square,
     tan,
 )
-from .primitives import Any, Bool, Float, Int, NoneType, Number, Primitive, Str
-from .proxify import proxify
-from .vector import (
+from tiles.types.primitives import Any, Bool, Float, Int, NoneType, Number, Primitive, Str
+from tiles.types.proxify import proxify
+from tiles.types.vector import (
     Feature,
     FeatureCollection,
     Geometry,

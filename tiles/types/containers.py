@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any as _Any
 
-from ..errors import ProxyTypeError
-from .core import GenericProxytype, Proxytype
-from .function import as_function
-from .primitives import Any, Bool, Int
+from tiles.errors import ProxyTypeError
+from tiles.types.core import GenericProxytype, Proxytype
+from tiles.types.function import as_function
+from tiles.types.primitives import Any, Bool, Int
 
 
 def _promote_to(type_: type, value: _Any) -> Proxytype:
-    from .proxify import proxify
+    from tiles.types.proxify import proxify
 
     if type_ is Any:
         return Any._promote(value)
@@ -87,7 +87,7 @@ class List(GenericProxytype):
         if initial is None:
             fn = as_function(func, item, item)
             return fn.return_type._from_apply("wf.reduce", self, fn)
-        from .proxify import proxify
+        from tiles.types.proxify import proxify
 
         initial = proxify(initial)
         fn = as_function(func, type(initial), item)
@@ -118,7 +118,7 @@ class List(GenericProxytype):
 
 
 def _slice(s: slice) -> Proxytype:
-    from .proxify import proxify
+    from tiles.types.proxify import proxify
 
     parts = [proxify(v) for v in (s.start, s.stop, s.step)]
     return Any._from_apply("wf.Slice.create", *parts)
@@ -267,7 +267,7 @@ def range_(start, stop=None, step=None) -> List:
 
 def zip_(*sequences) -> List:
     """``wf.zip``: a lazy list of tuples of the items of several Lists."""
-    from .proxify import proxify
+    from tiles.types.proxify import proxify
 
     lists = [proxify(s) for s in sequences]
     if not all(isinstance(s, List) for s in lists):

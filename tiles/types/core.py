@@ -5,10 +5,53 @@ Proxy objects only build grafts and know their result types; they never touch pi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
-from .. import graft as g
-from ..errors import ProxyTypeError
+from tiles import graft as g
+from tiles.errors import ProxyTypeError
+
+#: Implementations that live in higher layers (evaluation, publishing, maps). The packages
+#: that define them attach them at import (``tiles`` imports them all), so proxies never
+#: import evaluation or widgets themselves.
+_BACKENDS: dict[str, Callable[..., Any]] = {}
+
+
+def attach_backend(name: str, function: Callable[..., Any]) -> None:
+    """Make ``function`` the implementation behind the proxy method ``name``.
+
+    Parameters
+    ----------
+    name:
+        ``"compute"``, ``"inspect"``, ``"publish"``, ``"tile_layer"`` or ``"visualize"``.
+    function:
+        Called with the proxy object first, then the method's arguments.
+
+    Example
+    -------
+    >>> from tiles.types.core import attach_backend
+    >>> attach_backend("inspect", lambda obj, *args, **kwargs: "inspected")  # doctest: +SKIP
+    """
+    _BACKENDS[name] = function
+
+
+def backend(name: str) -> Callable[..., Any]:
+    """The implementation attached for ``name`` (see :func:`attach_backend`).
+
+    Parameters
+    ----------
+    name:
+        The proxy method's name.
+
+    Returns
+    -------
+    Callable
+        The attached function.
+    """
+    try:
+        return _BACKENDS[name]
+    except KeyError:
+        raise RuntimeError(f"{name}() is not available: import tiles to attach it") from None
 
 
 class Proxytype:
@@ -81,11 +124,9 @@ class Proxytype:
     ) -> Any:
         """Compute this value (in a GeoContext for geospatial work) and return its result.
 
-        See :func:`tiles.evaluation.compute` for formats, destinations, jobs and timeouts.
+        See :func:`tiles.compute.evaluation.compute` for formats, destinations, jobs and timeouts.
         """
-        from ..evaluation import compute
-
-        return compute(
+        return backend("compute")(
             self,
             geoctx,
             format=format,
@@ -109,9 +150,7 @@ class Proxytype:
         **arguments: Any,
     ) -> Any:
         """Compute in-process with low latency (same result as :meth:`compute`)."""
-        from ..evaluation import inspect
-
-        return inspect(
+        return backend("inspect")(
             self, geoctx, format=format, file=file, cache=cache, timeout=timeout, **arguments
         )
 
@@ -128,12 +167,10 @@ class Proxytype:
         viz_options: Any = None,
     ) -> Any:
         """Publish this value as version ``version`` of the Workflow ``id``; see :func:`tiles.publish`."""
-        from ..workflows import publish
-
-        return publish(
+        return backend("publish")(
+            self,
             id,
             version,
-            self,
             title=title,
             description=description,
             labels=labels,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any as _Any
 
-from ..errors import ProxyTypeError
-from .core import Proxytype
-from .primitives import Any, Bool, Float, Int, Number, Str
+from tiles.errors import ProxyTypeError
+from tiles.types.core import Proxytype
+from tiles.types.primitives import Any, Bool, Float, Int, Number, Str
 
 
 class Timedelta(Proxytype):

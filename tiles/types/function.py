@@ -6,9 +6,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from .. import graft as g
-from ..errors import ProxyTypeError
-from .core import GenericProxytype, Proxytype, identifier
+from tiles import graft as g
+from tiles.errors import ProxyTypeError
+from tiles.types.core import GenericProxytype, Proxytype, identifier
 
 
 class Function(GenericProxytype):
@@ -81,7 +81,7 @@ def _trace(
 
     With ``return_type``, the result is promoted to it (a ProxyTypeError if it cannot be).
     """
-    from .proxify import proxify
+    from tiles.types.proxify import proxify
 
     for attempt in range(2):
         watermark = g.key_watermark()
@@ -122,8 +122,8 @@ def ifelse(condition: Any, true_value: Any, false_value: Any) -> Proxytype:
     >>> wf.ifelse(wf.Int(3) > 2, "big", "small").compute()
     'big'
     """
-    from .primitives import Bool
-    from .proxify import proxify
+    from tiles.types.primitives import Bool
+    from tiles.types.proxify import proxify
 
     try:
         cond = Bool._promote(condition)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any as _Any
 
-from .containers import Tuple
-from .core import Proxytype
-from .primitives import Any, Bool, Float, Int, Str
+from tiles.types.containers import Tuple
+from tiles.types.core import Proxytype
+from tiles.types.primitives import Any, Bool, Float, Int, Str
 
 _FIELD_TYPES = {
     "resolution": Float,
@@ -60,7 +60,7 @@ class GeoContext(Proxytype):
     @classmethod
     def from_scenes(cls, ctx: _Any) -> GeoContext:
         """The proxy of a concrete AOI, DLTile or XYZTile."""
-        from ..geocontext import AOI, DLTile, XYZTile
+        from tiles.geocontext import AOI, DLTile, XYZTile
 
         if isinstance(ctx, DLTile):
             return cls.from_dltile_key(ctx.key, ctx.all_touched)
@@ -83,7 +83,7 @@ class GeoContext(Proxytype):
     def _promote(cls, obj: _Any) -> GeoContext:
         if isinstance(obj, cls):
             return obj
-        from ..geocontext import GeoContext as ConcreteGeoContext
+        from tiles.geocontext import GeoContext as ConcreteGeoContext
 
         if isinstance(obj, ConcreteGeoContext):
             return cls.from_scenes(obj)
@@ -105,7 +105,7 @@ class GeoContext(Proxytype):
 
     @property
     def geometry(self):
-        from .vector import Geometry
+        from tiles.types.vector import Geometry
 
         return Geometry._from_apply("wf.getattr", self, "geometry")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any as _Any
 
-from .containers import Dict, Tuple
-from .core import GenericProxytype
-from .function import as_function
-from .imagery import Image, ImageCollection, _normalize_axis, reduction_method
-from .primitives import Any, Int
+from tiles.types.containers import Dict, Tuple
+from tiles.types.core import GenericProxytype
+from tiles.types.function import as_function
+from tiles.types.imagery import Image, ImageCollection, _normalize_axis, reduction_method
+from tiles.types.primitives import Any, Int
 
 _DATE_FIELDS = ("year", "month", "day", "hour", "minute", "second", "microsecond")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any as _Any
 
-from ..errors import ProxyTypeError
-from .containers import Dict, KnownDict, List, Tuple
-from .core import Proxytype
-from .datetimes import Datetime
-from .function import as_function
-from .primitives import Any, Bool, Float, Int, Number, Str
+from tiles.errors import ProxyTypeError
+from tiles.types.containers import Dict, KnownDict, List, Tuple
+from tiles.types.core import Proxytype, backend
+from tiles.types.datetimes import Datetime
+from tiles.types.function import as_function
+from tiles.types.primitives import Any, Bool, Float, Int, Number, Str
 
 RESAMPLERS = (
     "near", "bilinear", "cubic", "cubicspline", "lanczos", "average",
@@ -265,7 +265,7 @@ class ImageryMixin:
 
     def colormap(self, named_colormap: str = "viridis", vmin=None, vmax=None):
         """A 1-band imagery coloured into bands red, green, blue."""
-        from ..render_names import COLORMAPS
+        from tiles.display import COLORMAPS
 
         if isinstance(named_colormap, str) and named_colormap not in COLORMAPS:
             raise ValueError(f"unknown colormap {named_colormap!r}")
@@ -331,9 +331,7 @@ class ImageryMixin:
 
         Its ``registration`` is the tile server's record (``url_template``, ``url(...)``).
         """
-        from mapwidget import tile_layer
-
-        return tile_layer(
+        return backend("tile_layer")(
             self,
             name=name,
             scales=scales,
@@ -354,9 +352,7 @@ class ImageryMixin:
         **parameter_overrides,
     ):
         """Add this imagery to ``wf.map`` (or ``map``), replacing a layer of the same name."""
-        from mapwidget import visualize
-
-        return visualize(
+        return backend("visualize")(
             self,
             name,
             scales=scales,
@@ -483,7 +479,7 @@ class ImageCollection(ImageryMixin, Proxytype):
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            from .containers import _slice
+            from tiles.types.containers import _slice
 
             return ImageCollection._from_apply("wf.get", self, _slice(index))
         return Image._from_apply("wf.get", self, Int._promote(index))
@@ -530,7 +526,7 @@ class ImageCollection(ImageryMixin, Proxytype):
         if initial is None:
             fn = as_function(func, Image, Image)
             return fn.return_type._from_apply("wf.reduce", self, fn)
-        from .proxify import proxify
+        from tiles.types.proxify import proxify
 
         initial = proxify(initial)
         fn = as_function(func, type(initial), Image)
@@ -559,7 +555,7 @@ class ImageCollection(ImageryMixin, Proxytype):
         return result._from_apply("wf.ImageCollection.map_window", self, fn, back, fwd)
 
     def groupby(self, func=None, dates=None):
-        from .groupby import ImageCollectionGroupby
+        from tiles.types.groupby import ImageCollectionGroupby
 
         return ImageCollectionGroupby._create(self, func, dates)
 
@@ -569,9 +565,7 @@ class ImageCollection(ImageryMixin, Proxytype):
 
         It is not added to any map; its ``registration`` is the tile server's record.
         """
-        from mapwidget import tile_layer
-
-        return tile_layer(
+        return backend("tile_layer")(
             self,
             name=name,
             scales=scales,
@@ -586,9 +580,7 @@ class ImageCollection(ImageryMixin, Proxytype):
                   reduction="mosaic", log_level=logging.DEBUG, map=None,  # noqa: A002
                   **parameter_overrides):  # fmt: skip
         """Add this collection to ``wf.map`` (or ``map``), reduced with ``reduction``."""
-        from mapwidget import visualize
-
-        return visualize(
+        return backend("visualize")(
             self,
             name,
             scales=scales,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..errors import ProxyTypeError
-from .containers import List, Tuple
-from .core import Proxytype
-from .imagery import Image, ImageCollection, ImageryMixin, _imagery_operand
-from .primitives import Float, Int
+from tiles.errors import ProxyTypeError
+from tiles.types.containers import List, Tuple
+from tiles.types.core import Proxytype
+from tiles.types.imagery import Image, ImageCollection, ImageryMixin, _imagery_operand
+from tiles.types.primitives import Float, Int
 
 
 class Kernel(Proxytype):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any as _Any
 
-from .. import graft as g
-from ..errors import ProxyTypeError
-from .imagery import ImageCollection, ImageryMixin
-from .primitives import Any, Float, Number
-from .proxify import proxify
+from tiles import graft as g
+from tiles.errors import ProxyTypeError
+from tiles.types.imagery import ImageCollection, ImageryMixin
+from tiles.types.primitives import Any, Float, Number
+from tiles.types.proxify import proxify
 
 
 def _operand(obj: _Any, what: str) -> _Any:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any as _Any
 
-from .. import graft as g
-from ..errors import ProxyTypeError
-from .core import Proxytype
+from tiles import graft as g
+from tiles.errors import ProxyTypeError
+from tiles.types.core import Proxytype
 
 
 class Primitive(Proxytype):
@@ -217,7 +217,7 @@ class Str(Primitive):
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            from .containers import _slice
+            from tiles.types.containers import _slice
 
             return Str._from_apply("wf.get", self, _slice(index))
         return Str._from_apply("wf.get", self, Int._promote(index))
@@ -251,7 +251,7 @@ class Str(Primitive):
 
 def _str_method(name: str, result: str):
     def method(self, *args):
-        from .containers import List
+        from tiles.types.containers import List
 
         out = {"Str": Str, "Bool": Bool, "Int": Int, "List": List[Str]}[result]
         return out._from_apply(f"wf.Str.{name}", self, *args)

@@ -7,8 +7,8 @@ from typing import Any as _Any
 
 import numpy as np
 
-from ..errors import ProxyTypeError
-from .core import Proxytype
+from tiles.errors import ProxyTypeError
+from tiles.types.core import Proxytype
 
 
 def proxify(value: _Any) -> Proxytype:
@@ -18,9 +18,9 @@ def proxify(value: _Any) -> Proxytype:
     >>> type(wf.proxify([1, 2, 3])).__name__
     'List[Int]'
     """
-    from .containers import Dict, List, Tuple
-    from .datetimes import Datetime, Timedelta
-    from .primitives import Any, Bool, Float, Int, NoneType, Str
+    from tiles.types.containers import Dict, List, Tuple
+    from tiles.types.datetimes import Datetime, Timedelta
+    from tiles.types.primitives import Any, Bool, Float, Int, NoneType, Str
 
     if isinstance(value, Proxytype):
         return value

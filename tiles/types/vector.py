@@ -19,18 +19,18 @@ import os
 from collections.abc import Mapping
 from typing import Any as _Any
 
-from ..engine.vector import (
+from tiles.errors import ProxyTypeError
+from tiles.types.containers import Dict, List
+from tiles.types.core import Proxytype
+from tiles.types.function import as_function
+from tiles.types.geojson import (
     GEOMETRY_TYPES,
     GeoJSONError,
     check_geojson,
     check_geometry,
     check_size,
 )
-from ..errors import ProxyTypeError
-from .containers import Dict, List
-from .core import Proxytype
-from .function import as_function
-from .primitives import Any, Bool, Int, Str
+from tiles.types.primitives import Any, Bool, Int, Str
 
 __all__ = [
     "Feature",
@@ -184,7 +184,7 @@ class Geometry(_Vector):
 
         Rasterized in the computation's GeoContext (its CRS, resolution and all_touched).
         """
-        from .imagery import Image
+        from tiles.types.imagery import Image
 
         return Image._from_apply("wf.rasterize", self, _number(value, "value"))
 
@@ -241,7 +241,7 @@ class _CollectionMixin:
         if initial is None:
             fn = as_function(func, item, item)
             return fn.return_type._from_apply("wf.reduce", self, fn)
-        from .proxify import proxify
+        from tiles.types.proxify import proxify
 
         initial = proxify(initial)
         fn = as_function(func, builtins.type(initial), item)
@@ -291,7 +291,7 @@ class GeometryCollection(_CollectionMixin, _Vector):
 
     def rasterize(self, value: _Any = 1) -> _Any:
         """An Image with one band ``features``: ``value`` inside any geometry, masked outside."""
-        from .imagery import Image
+        from tiles.types.imagery import Image
 
         return Image._from_apply("wf.rasterize", self, _number(value, "value"))
 
@@ -361,7 +361,7 @@ class Feature(_Vector):
         ``value`` is a number or the name of a numeric property (``default_value`` where the
         property is missing); pixels outside the Feature are masked (and 0).
         """
-        from .imagery import Image
+        from tiles.types.imagery import Image
 
         return Image._from_apply(
             "wf.rasterize",
@@ -398,7 +398,7 @@ class FeatureCollection(_CollectionMixin, _Vector):
     def from_vector_id(cls, id: _Any) -> FeatureCollection:  # noqa: A002 - documented name
         """The features of vector product ``id`` that intersect the computation's GeoContext.
 
-        Register products with :func:`tiles.vector_products.create_vector_product`.
+        Register products with :func:`tiles.data.vector_products.create_vector_product`.
         """
         return cls._from_apply("wf.FeatureCollection.from_vector", Str._promote(id))
 
@@ -417,7 +417,7 @@ class FeatureCollection(_CollectionMixin, _Vector):
         sums their values and ``"replace"`` keeps the last Feature's. Properties and bandinfo
         are empty; pixels outside every Feature are masked (and 0).
         """
-        from .imagery import Image
+        from tiles.types.imagery import Image
 
         if merge_algorithm not in ("add", "replace"):
             raise ValueError(f"merge_algorithm must be 'add' or 'replace', not {merge_algorithm!r}")

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from .engine import CollectionValue, ImageValue
-from .geocontext import GeoContext
+from tiles.engine import CollectionValue, ImageValue
+from tiles.geocontext import GeoContext
 
 
 def _names(keys: Any, limit: int = 4) -> str:

@@ -2,7 +2,7 @@
 
 A graph whose result is an Image or ImageCollection and whose every operation is
 *pixel-local* (each output pixel depends only on the input pixels at the same place, or
-within :data:`~tiles.analysis.HALO_PIXELS` of it for convolutions and non-nearest
+within :data:`~tiles.graft.analysis.HALO_PIXELS` of it for convolutions and non-nearest
 resampling) gives the same pixels whether computed at once or in windows. Such graphs are
 evaluated window by window (:func:`evaluate_imagery`) so the working memory is that of one
 window, whatever the size of the GeoContext.
@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from .engine import CollectionValue, ImageValue
-from .geocontext import AOI, GeoContext
+from tiles.engine import CollectionValue, ImageValue
+from tiles.geocontext import AOI, GeoContext
 
 #: Default side in pixels of the square windows of a chunked computation.
 DEFAULT_CHUNK_SIDE = 1024
@@ -227,7 +227,7 @@ def evaluate_imagery(
     one window) and cropped afterwards. ``progress(done, total)`` is called after each
     window. Falls back to one evaluation on the whole grid if windows disagree on metadata.
     """
-    from .evaluation import evaluate
+    from tiles.compute.evaluation import evaluate
 
     side = side or chunk_side()
     rows, cols = geoctx.arr_shape

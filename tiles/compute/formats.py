@@ -9,7 +9,7 @@ Formats are given as a name (``"geotiff"``) or a dict with a ``"type"`` and opti
 ``json``
     UTF-8 JSON. Arrays become nested lists with ``null`` where masked; datetimes ISO strings.
 ``msgpack``
-    MessagePack (see :mod:`tiles.msgpack_codec`): arrays as msgpack-numpy style maps,
+    MessagePack (see :mod:`tiles.compute.msgpack_codec`): arrays as msgpack-numpy style maps,
     masked arrays with a ``"mask"`` entry.
 ``geotiff``
     An Image (or ImageCollection, images stacked band-wise) as a georeferenced GeoTIFF in the
@@ -38,9 +38,9 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from . import msgpack_codec
-from .errors import ParameterError
-from .results import ImageCollectionResult, ImageResult
+from tiles.compute import msgpack_codec
+from tiles.engine.results import ImageCollectionResult, ImageResult
+from tiles.errors import ParameterError
 
 #: Options each format accepts, with their defaults.
 FORMAT_OPTIONS: dict[str, dict[str, Any]] = {

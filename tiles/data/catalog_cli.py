@@ -20,8 +20,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import catalog as _catalog
-from .errors import WorkflowsError
+from tiles.data import catalog as _catalog
+from tiles.errors import WorkflowsError
 
 
 def parse_band_spec(spec: str) -> dict[str, Any]:
@@ -205,7 +205,7 @@ def main(argv: list[str]) -> int:
             cat.remove_image(args.id)
             _emit(args, {"removed": args.id}, ["removed"], [[args.id]])
         elif args.command == "add-stac-product":
-            from .stac import add_stac_product
+            from tiles.data.stac import add_stac_product
 
             stac_bands: list[Any] | None = list(args.band) if args.band else None
             if args.bands_json:

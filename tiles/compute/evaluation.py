@@ -1,10 +1,10 @@
 """Evaluating proxies and grafts: arguments checked, GeoContext resolved, results returned.
 
-:func:`compute` runs a computation as a :class:`~tiles.jobs.Job` (on the process's one
-bounded executor, or on a tile server after :func:`tiles.remote.connect`), in any output
-format (:mod:`tiles.formats`); :func:`inspect` runs it right away in-process. Both share
+:func:`compute` runs a computation as a :class:`~tiles.compute.jobs.Job` (on the process's one
+bounded executor, or on a tile server after :func:`tiles.compute.remote.connect`), in any output
+format (:mod:`tiles.compute.formats`); :func:`inspect` runs it right away in-process. Both share
 :func:`execute`, which evaluates imagery window by window when the graph allows it
-(:mod:`tiles.chunks`) and reuses results of identical requests from a byte-bounded cache.
+(:mod:`tiles.compute.chunks`) and reuses results of identical requests from a byte-bounded cache.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from .builtins import REGISTRY, EvaluationContext, reset_context, set_context
-from .errors import GeoContextError, JobTimeoutError, ParameterError, ProxyTypeError
-from .geocontext import GeoContext as ConcreteGeoContext
-from .graft import content_hash, evaluate_graft, is_graft
-from .results import to_result
-from .types import Function, GeoContext, Proxytype, proxify
+from tiles.builtins import REGISTRY, EvaluationContext, reset_context, set_context
+from tiles.engine.results import to_result
+from tiles.errors import GeoContextError, JobTimeoutError, ParameterError, ProxyTypeError
+from tiles.geocontext import GeoContext as ConcreteGeoContext
+from tiles.graft import content_hash, evaluate_graft, is_graft
+from tiles.types import Function, GeoContext, Proxytype, proxify
 
 #: Result types computed window by window when their graph is pixel-local.
 IMAGERY_TYPES = ("Image", "ImageCollection")
@@ -121,7 +121,7 @@ class Request:
         fmt: Any,
         type_name: str = "",
     ) -> None:
-        from .formats import normalize_format
+        from tiles.compute.formats import normalize_format
 
         self.graft = graft
         self.arguments = dict(arguments)
@@ -191,7 +191,7 @@ class Request:
 
 def _catalog_stamp() -> list:
     """Which catalog file, and when it last changed: cached outputs never outlive an edit."""
-    from .catalog import default_catalog_path
+    from tiles.data.catalog import default_catalog_path
 
     path = default_catalog_path().expanduser()
     stamp: list = [str(path)]
@@ -223,9 +223,9 @@ def _call_function(fn: Function, arguments: Mapping[str, Any]) -> Proxytype:
 
 def execute(request: Request, progress: Callable[[int, int], None] | None = None) -> Any:
     """Run ``request`` in this thread: the Python result, or bytes for other formats."""
-    from . import chunks
-    from .analysis import analyse
-    from .formats import encode
+    from tiles.compute import chunks
+    from tiles.compute.formats import encode
+    from tiles.graft.analysis import analyse
 
     geoctx = request.geoctx
     values = {name: decode_argument(v, geoctx) for name, v in request.arguments.items()}
@@ -264,7 +264,7 @@ def result_cache() -> Any:
     global _cache
     with _cache_lock:
         if _cache is None:
-            from .cache import ByteLRU
+            from tiles.cache import ByteLRU
 
             _cache = ByteLRU(_cache_bytes(), sizeof=len)
         return _cache
@@ -277,7 +277,7 @@ def execute_cached(
 
     Outputs are cached encoded (bytes), so every caller gets its own fresh result objects.
     """
-    from .formats import decode_result, encode_result
+    from tiles.compute.formats import decode_result, encode_result
 
     key = request.cache_key if cache else None
     if key is not None:
@@ -314,15 +314,15 @@ def compute(
 ) -> Any:
     """Compute a proxy object (or a list of them, together) and return its result.
 
-    Runs as a :class:`~tiles.jobs.Job`. With ``block=False`` the Job is returned at once;
+    Runs as a :class:`~tiles.compute.jobs.Job`. With ``block=False`` the Job is returned at once;
     otherwise this waits (at most ``timeout`` seconds, then cancels and raises
     :class:`~tiles.errors.JobTimeoutError`) and returns the Python result for the default
     ``"pyarrow"`` format, bytes for other formats, or None when ``file`` is given (the
     output is written there). ``arguments`` give values for the object's parameters (or a
     Function's arguments). Failures from reading data are retried ``num_retries`` times.
     """
-    from . import jobs, remote
-    from .formats import normalize_destination
+    from tiles.compute import jobs, remote
+    from tiles.compute.formats import normalize_destination
 
     file = normalize_destination(destination, file)
     request = Request.from_proxy(obj, geoctx, format, arguments)
@@ -364,8 +364,8 @@ def inspect(
     Raises :class:`~tiles.errors.JobTimeoutError` when the result takes longer than
     ``timeout`` seconds (the computation is abandoned). Nothing is retried.
     """
-    from . import remote
-    from .formats import encode_result, write_output
+    from tiles.compute import remote
+    from tiles.compute.formats import encode_result, write_output
 
     request = Request.from_proxy(obj, geoctx, format, arguments)
     connection = remote.current()

@@ -21,15 +21,16 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from . import errors, jobs
-from .errors import WorkflowsError
+from tiles import errors
+from tiles.compute import jobs
+from tiles.errors import WorkflowsError
 
 #: Seconds to wait for one HTTP answer.
 HTTP_TIMEOUT = 60
 
 
 def _error_class(name: str | None) -> type[Exception]:
-    from . import workflows
+    from tiles.compute import workflows
 
     for module in (errors, jobs, workflows):
         found = getattr(module, name or "", None)
@@ -87,7 +88,7 @@ class Connection:
     def submit(
         self, request: Any, cache: bool = True, num_retries: int | None = None, file: Any = None
     ) -> RemoteJob:
-        """Start a job computing a :class:`tiles.evaluation.Request` on the server."""
+        """Start a job computing a :class:`tiles.compute.evaluation.Request` on the server."""
         body = {**request.to_json(), "cache": cache, "num_retries": num_retries}
         record = self.json("POST", "/jobs", body)
         return RemoteJob(self, record, request.format.type, file)
@@ -97,7 +98,7 @@ class Connection:
         record = self.json("GET", f"/jobs/{urllib.parse.quote(job_id)}")
         return RemoteJob(self, record, record["format"])
 
-    # -- workflows (the same names as tiles.workflows.WorkflowRegistry) --
+    # -- workflows (the same names as tiles.compute.workflows.WorkflowRegistry) --
 
     def publish_record(self, record: dict[str, Any]) -> dict[str, Any]:
         return self.json("POST", "/workflows", record)
@@ -150,7 +151,7 @@ class RemoteJob(jobs.Job):
 
     def _output(self) -> Any:
         if not self._fetched:
-            from .formats import decode_result
+            from tiles.compute.formats import decode_result
 
             raw, _ = self.connection.request("GET", f"/jobs/{self.id}/result")
             self._value = decode_result(raw) if self.format_type == "pyarrow" else raw

@@ -2,7 +2,7 @@
 ``wf.FeatureCollection.from_vector_id``.
 
 A vector product is a row of the ``vector_products`` table in the catalog database file
-(:func:`tiles.catalog.default_catalog_path`) naming a file and its layer. Reading a product in a
+(:func:`tiles.data.catalog.default_catalog_path`) naming a file and its layer. Reading a product in a
 GeoContext returns only the features intersecting it, and reads only candidate features:
 
 * GeoPackage: the layer's R*Tree spatial index (``rtree_<table>_<column>``) is queried with
@@ -14,7 +14,7 @@ GeoContext returns only the features intersecting it, and reads only candidate f
 
 Features in other CRSs than EPSG:4326 are reprojected with :func:`rasterio.warp.transform_geom`.
 
-    >>> from tiles.vector_products import create_vector_product
+    >>> from tiles.data.vector_products import create_vector_product
     >>> create_vector_product("ne:lakes", "ne_110m_lakes.geojson")  # doctest: +SKIP
     VectorProduct(id='ne:lakes', ...)
 """
@@ -39,9 +39,9 @@ import shapely.errors
 import shapely.geometry
 from rasterio.crs import CRS
 
-from .catalog import default_catalog_path
-from .engine.vector import FeatureCollectionValue, FeatureValue, GeometryValue
-from .errors import DataError, NotFoundError, ParameterError
+from tiles.data.catalog import default_catalog_path
+from tiles.engine.vector import FeatureCollectionValue, FeatureValue, GeometryValue
+from tiles.errors import DataError, NotFoundError, ParameterError
 
 __all__ = [
     "FORMATS",
@@ -345,7 +345,7 @@ def create_vector_product(
     The file is read once to check it and to record its feature count and lon/lat bounds; it
     stays where it is. ``layer`` picks a GeoPackage table (needed when it has several).
     Re-registering an id replaces it. The table lives in the catalog database
-    (``catalog_path``, default :func:`tiles.catalog.default_catalog_path`).
+    (``catalog_path``, default :func:`tiles.data.catalog.default_catalog_path`).
     """
     if not product_id or any(c.isspace() for c in product_id):
         raise ParameterError(f"invalid vector product id {product_id!r}")
@@ -388,7 +388,7 @@ def vector_product(product_id: str, catalog_path: str | os.PathLike | None = Non
     if row is None:
         raise NotFoundError(
             f"vector product {product_id!r} not found; register it with "
-            "tiles.vector_products.create_vector_product"
+            "tiles.data.vector_products.create_vector_product"
         )
     return _product_from_row(row)
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from .errors import DataError, JobTimeoutError, WorkflowsError
+from tiles.errors import DataError, JobTimeoutError, WorkflowsError
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
     "QUEUED",
@@ -160,7 +160,7 @@ class Job:
 
     def result_to_file(self, file: Any) -> None:
         """Write the output of a finished job to a path or binary file object."""
-        from .formats import encode_result, write_output
+        from tiles.compute.formats import encode_result, write_output
 
         self.wait()
         output = self._output()
@@ -308,8 +308,8 @@ def start(job: LocalJob) -> LocalJob:
 
 
 def submit(request: Any, cache: bool = True, num_retries: int | None = None, file: Any = None):
-    """Start a local job computing a :class:`tiles.evaluation.Request`."""
-    from .evaluation import execute_cached
+    """Start a local job computing a :class:`tiles.compute.evaluation.Request`."""
+    from tiles.compute.evaluation import execute_cached
 
     job = LocalJob(
         lambda progress: execute_cached(request, cache, progress), num_retries, file=file
@@ -319,7 +319,7 @@ def submit(request: Any, cache: bool = True, num_retries: int | None = None, fil
 
 def get(job_id: str) -> LocalJob:
     """A job started in this process (recent ones), by id."""
-    from .errors import NotFoundError
+    from tiles.errors import NotFoundError
 
     with _lock:
         job = _jobs.get(job_id)

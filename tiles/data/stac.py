@@ -4,7 +4,7 @@ A STAC product stores where its catalog is — a STAC API, or a static catalog, 
 ItemCollection, list of items or single item, on disk or over HTTP — which collection, and
 which asset holds each band. ``ImageCollection.from_id`` then asks that catalog for the items
 meeting the GeoContext and date range, and the pixels are read straight from the asset hrefs
-(local paths, or URLs through GDAL's /vsicurl/, see :func:`tiles.reading.gdal_read_options`).
+(local paths, or URLs through GDAL's /vsicurl/, see :func:`tiles.data.reading.gdal_read_options`).
 
 Example::
 
@@ -56,10 +56,10 @@ import rasterio
 import shapely.geometry
 from rasterio.errors import RasterioIOError
 
-from . import catalog as _catalog
-from .catalog import Band, Catalog, DateLike, ImageRecord, Product, footprint_intersects
-from .errors import DataError, NotFoundError, ParameterError
-from .reading import gdal_read_options
+from tiles.data import catalog as _catalog
+from tiles.data.catalog import Band, Catalog, DateLike, ImageRecord, Product, footprint_intersects
+from tiles.data.reading import gdal_read_options
+from tiles.errors import DataError, NotFoundError, ParameterError
 
 __all__ = [
     "PRESETS",
@@ -899,7 +899,7 @@ def _dates(start: DateLike | None, end: DateLike | None) -> tuple:
 class StacSource:
     """The images of one STAC product, found by asking its catalog.
 
-    ``search`` answers like :meth:`tiles.catalog.Catalog.search` (dates in [start, end),
+    ``search`` answers like :meth:`tiles.data.catalog.Catalog.search` (dates in [start, end),
     footprints meeting the lon/lat box, sorted by date, at most ``limit``).
     """
 
@@ -1261,5 +1261,5 @@ def _with_absolute_hrefs(item: Mapping[str, Any], base: str) -> dict[str, Any]:
 
 
 def open_source(product: Product, spec: Mapping[str, Any]) -> StacSource:
-    """The source of a stored STAC product (the hook :mod:`tiles.catalog` calls)."""
+    """The source of a stored STAC product (the hook :mod:`tiles.data.catalog` calls)."""
     return StacSource(product, _Spec.from_json(spec))

@@ -9,7 +9,7 @@ no-op, with a different graph an error. Workflow-level metadata (title, descript
 labels, tags) is replaced on each publish.
 
 The registry is a SQLite file, ``$TILES_WORKFLOWS_DB`` or ``workflows.sqlite`` beside the
-catalog, written in transactions; after :func:`tiles.remote.connect` it is the tile
+catalog, written in transactions; after :func:`tiles.compute.remote.connect` it is the tile
 server's.
 """
 
@@ -28,8 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import graft as g
-from .errors import NotFoundError, ParameterError, ProxyTypeError, WorkflowsError
+from tiles import graft as g
+from tiles.errors import NotFoundError, ParameterError, ProxyTypeError, WorkflowsError
 
 ID_PATTERN = re.compile(r"^[^\s:]+:[A-Za-z0-9_.\-]+$")
 SEMVER = re.compile(
@@ -83,7 +83,7 @@ def version_key(version: str) -> tuple:
 
 def check_viz_options(viz_options: Any) -> list[dict]:
     """Visualisation options as a list of dicts (the first gives the map defaults)."""
-    from . import render
+    from tiles.engine import render
 
     if viz_options is None:
         return []
@@ -118,7 +118,7 @@ def check_viz_options(viz_options: Any) -> list[dict]:
 
 def typespec(type_: Any) -> Any:
     """A JSON description of a proxy type, e.g. ``{"type": "List", "params": ["Int"]}``."""
-    from .types import Proxytype
+    from tiles.types import Proxytype
 
     if isinstance(type_, dict):
         return {"map": {str(k): typespec(v) for k, v in type_.items()}}
@@ -134,8 +134,8 @@ def typespec(type_: Any) -> Any:
 
 def from_typespec(spec: Any) -> Any:
     """The proxy type described by :func:`typespec`."""
-    from . import types
-    from .types import Proxytype
+    from tiles import types
+    from tiles.types import Proxytype
 
     if isinstance(spec, str):
         found = getattr(types, spec, None)
@@ -185,7 +185,7 @@ def default_db_path() -> Path:
     env = os.environ.get("TILES_WORKFLOWS_DB")
     if env:
         return Path(env).expanduser()
-    from .catalog import default_catalog_path
+    from tiles.data.catalog import default_catalog_path
 
     return default_catalog_path().expanduser().parent / "workflows.sqlite"
 
@@ -309,7 +309,7 @@ class WorkflowRegistry:
         with self._lock:
             self._conn.close()
 
-    # The same names as a server connection (tiles.remote.Connection) answers to.
+    # The same names as a server connection (tiles.compute.remote.Connection) answers to.
     get_workflow = get
     publish_record = publish
 
@@ -344,7 +344,7 @@ def default_registry() -> WorkflowRegistry:
 
 def _backend() -> Any:
     """Where workflows live: the connected server, else the local registry."""
-    from . import remote
+    from tiles.compute import remote
 
     connection = remote.current()
     return connection if connection is not None else default_registry()
@@ -450,7 +450,7 @@ def make_record(
     viz_options: Any = None,
 ) -> dict[str, Any]:
     """Validate a publication and give the JSON record the registry stores."""
-    from .types import Function, Proxytype, proxify
+    from tiles.types import Function, Proxytype, proxify
 
     check_id(workflow_id)
     check_version(version)
@@ -530,7 +530,7 @@ def function_from_annotations(function: Callable) -> Any:
     """A Function proxy of ``function``, arguments typed (and named) by its annotations."""
     import inspect
 
-    from .types import Function, Proxytype, parameter, proxify
+    from tiles.types import Function, Proxytype, parameter, proxify
 
     try:
         hints = typing.get_type_hints(function)

@@ -43,8 +43,8 @@ from affine import Affine
 from rasterio.io import MemoryFile
 from rasterio.warp import Resampling, reproject, transform, transform_bounds
 
-from .catalog import Catalog
-from .errors import NotFoundError, ParameterError
+from tiles.data.catalog import Catalog
+from tiles.errors import NotFoundError, ParameterError
 
 __all__ = ["ensure_sample_catalog", "sample_data_dir", "LANDCOVER_CLASSES", "SAMPLE_PRODUCTS"]
 

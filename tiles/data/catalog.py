@@ -1,7 +1,7 @@
 """The image catalog: products, their bands, and the images (files) that hold them.
 
 The catalog answers "which files, which bands, which dates, where" and nothing else; reading
-pixels lives in :mod:`tiles.reading`. It is an embedded SQLite database whose location comes
+pixels lives in :mod:`tiles.data.reading`. It is an embedded SQLite database whose location comes
 from the ``TILES_CATALOG`` environment variable, else a per-user cache folder.
 
 Example::
@@ -34,7 +34,7 @@ import shapely.geometry
 from rasterio.errors import RasterioIOError
 from rasterio.warp import transform_geom
 
-from .errors import DataError, NotFoundError, ParameterError
+from tiles.errors import DataError, NotFoundError, ParameterError
 
 __all__ = [
     "Band",
@@ -351,7 +351,7 @@ CREATE TABLE IF NOT EXISTS sources (
 #: ``open_source(product, spec)``, giving an object with ``search(start, end, bbox_lonlat,
 #: limit)`` and ``image(name)`` that return ImageRecords, and ``resolve_product(catalog,
 #: product_id)``, defining a product on first use of a well-known id (or returning None).
-SOURCE_MODULES: dict[str, str] = {"stac": "tiles.stac"}
+SOURCE_MODULES: dict[str, str] = {"stac": "tiles.data.stac"}
 
 _IMAGE_COLUMNS = (
     "id, product, acquired, crs, geotrans, rows, cols, footprint, "
@@ -813,7 +813,9 @@ def default_catalog() -> Catalog:
     with _default_lock:
         cat = _default_catalogs.get(path)
         if cat is None:
-            from .sample import ensure_sample_catalog  # late: sample builds on this module
+            from tiles.data.sample import (
+                ensure_sample_catalog,
+            )  # late: sample builds on this module
 
             cat = Catalog(path)
             ensure_sample_catalog(cat)
@@ -883,14 +885,16 @@ def search(
 
 
 def add_stac_product(product_id: str, url_or_path: str, **options: Any) -> Product:
-    """Define a product backed by a STAC catalog (see :func:`tiles.stac.add_stac_product`)."""
-    from .stac import add_stac_product as _add  # late: tiles.stac builds on this module
+    """Define a product backed by a STAC catalog (see :func:`tiles.data.stac.add_stac_product`)."""
+    from tiles.data.stac import (
+        add_stac_product as _add,
+    )  # late: tiles.data.stac builds on this module
 
     return _add(product_id, url_or_path, **options)
 
 
 def create_vector_product(product_id: str, path: PathLike, title: str = "") -> Any:
     """Register a GeoJSON, GeoPackage or Shapefile as a vector product (``from_vector_id``)."""
-    from .vector_products import create_vector_product as create
+    from tiles.data.vector_products import create_vector_product as create
 
     return create(product_id, path, title=title)

@@ -48,9 +48,9 @@ from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.warp import reproject, transform, transform_geom
 
-from .cache import ByteLRU
-from .catalog import Band, ImageRecord, Product, footprint_intersects
-from .errors import DataError, NotFoundError, ParameterError
+from tiles.cache import ByteLRU
+from tiles.data.catalog import Band, ImageRecord, Product, footprint_intersects
+from tiles.errors import DataError, NotFoundError, ParameterError
 
 __all__ = [
     "CatalogSource",
