@@ -27,6 +27,8 @@ import urllib.parse
 
 import traitlets
 
+from tiles import settings
+
 #: Path segments that start a Jupyter front-end route; what precedes them is the base URL.
 _FRONTEND_SEGMENTS = ("lab", "notebooks", "tree", "doc", "voila", "edit", "consoles", "retro")
 
@@ -99,7 +101,7 @@ def _port(server_base: str) -> str:
 def resolve(server_base: str) -> Route:
     """The route for a tile server at ``server_base`` given the current environment."""
     port = _port(server_base)
-    explicit = state.public_url or os.environ.get("TILES_PUBLIC_URL", "")
+    explicit = state.public_url or settings.PUBLIC_URL.get() or ""
     if explicit:
         origin = "set_public_url()" if state.public_url else "TILES_PUBLIC_URL"
         base = explicit.replace("{port}", port).rstrip("/")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
+
+from tiles import settings
 
 
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -13,7 +14,7 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument(
         "--token",
-        default=os.environ.get("TILES_TOKEN"),
+        default=settings.TOKEN.get(),
         help="token required to register layers when bound to a non-loopback address "
         "(default: $TILES_TOKEN)",
     )
@@ -27,7 +28,7 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grpc-key", default=None, help="PEM private key of --grpc-cert")
     parser.add_argument(
         "--public-url",
-        default=os.environ.get("TILES_PUBLIC_URL"),
+        default=settings.PUBLIC_URL.get(),
         help="base URL browsers reach this server at, for gRPC XYZ tile URLs "
         "(default: http://host:port; $TILES_PUBLIC_URL)",
     )

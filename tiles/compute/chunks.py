@@ -27,12 +27,12 @@ computing a 1024 x 1024 GeoContext.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
+from tiles import settings
 from tiles.engine import CollectionValue, ImageValue
 from tiles.geocontext import AOI, GeoContext
 
@@ -72,10 +72,7 @@ LOCAL_AXES = frozenset({"images", "bands"})
 
 def chunk_side() -> int:
     """Window side in pixels: ``$TILES_CHUNK_SIDE``, else :data:`DEFAULT_CHUNK_SIDE`."""
-    try:
-        return max(1, int(os.environ.get("TILES_CHUNK_SIDE", DEFAULT_CHUNK_SIDE)))
-    except ValueError:
-        return DEFAULT_CHUNK_SIDE
+    return settings.CHUNK_SIDE.get()
 
 
 # -- deciding ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+from tiles import settings
 from tiles.builtins import REGISTRY, EvaluationContext, reset_context, set_context
 from tiles.engine.results import to_result
 from tiles.errors import GeoContextError, JobTimeoutError, ParameterError, ProxyTypeError
@@ -249,10 +250,7 @@ def execute(request: Request, progress: Callable[[int, int], None] | None = None
 
 
 def _cache_bytes() -> int:
-    try:
-        return int(float(os.environ.get("TILES_RESULT_CACHE_MB", 256)) * 1024 * 1024)
-    except ValueError:
-        return 256 * 1024 * 1024
+    return settings.RESULT_CACHE.get()
 
 
 _cache_lock = threading.Lock()

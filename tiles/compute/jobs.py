@@ -15,7 +15,6 @@ chunked computation. Failures reading data (:class:`~tiles.errors.DataError` and
 from __future__ import annotations
 
 import itertools
-import os
 import sys
 import threading
 import time
@@ -25,6 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from tiles import settings
 from tiles.errors import DataError, JobTimeoutError, WorkflowsError
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
@@ -277,10 +277,7 @@ MAX_REMEMBERED = 1000
 
 def workers() -> int:
     """Threads computing jobs: ``$TILES_COMPUTE_WORKERS``, else the CPU count (at most 8)."""
-    try:
-        return max(1, int(os.environ["TILES_COMPUTE_WORKERS"]))
-    except (KeyError, ValueError):
-        return max(1, min(8, os.cpu_count() or 1))
+    return settings.COMPUTE_WORKERS.get()
 
 
 def _executor() -> ThreadPoolExecutor:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from tiles import graft as g
+from tiles import settings
 from tiles.errors import NotFoundError, ParameterError, ProxyTypeError, WorkflowsError
 
 ID_PATTERN = re.compile(r"^[^\s:]+:[A-Za-z0-9_.\-]+$")
@@ -182,12 +183,7 @@ CREATE TABLE IF NOT EXISTS versions (
 
 def default_db_path() -> Path:
     """``$TILES_WORKFLOWS_DB``, else ``workflows.sqlite`` beside the catalog database."""
-    env = os.environ.get("TILES_WORKFLOWS_DB")
-    if env:
-        return Path(env).expanduser()
-    from tiles.data.catalog import default_catalog_path
-
-    return default_catalog_path().expanduser().parent / "workflows.sqlite"
+    return settings.WORKFLOWS_DB.get()
 
 
 def _now() -> str:

@@ -34,6 +34,7 @@ import shapely.geometry
 from rasterio.errors import RasterioIOError
 from rasterio.warp import transform_geom
 
+from tiles import settings
 from tiles.errors import DataError, NotFoundError, ParameterError
 
 __all__ = [
@@ -793,11 +794,7 @@ _default_catalogs: dict[Path, Catalog] = {}
 
 def default_catalog_path() -> Path:
     """``$TILES_CATALOG``, else ``$XDG_CACHE_HOME/tiles/catalog.sqlite`` (``~/.cache`` default)."""
-    env = os.environ.get("TILES_CATALOG")
-    if env:
-        return Path(env).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "tiles" / "catalog.sqlite"
+    return settings.CATALOG.get()
 
 
 def default_catalog() -> Catalog:

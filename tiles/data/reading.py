@@ -48,6 +48,7 @@ from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.warp import reproject, transform, transform_geom
 
+from tiles import settings
 from tiles.cache import ByteLRU
 from tiles.data.catalog import Band, ImageRecord, Product, footprint_intersects
 from tiles.errors import DataError, NotFoundError, ParameterError
@@ -100,10 +101,7 @@ _GDAL_CACHEMAX_MB = _cachemax_mb()
 
 def _http_timeout_s() -> int:
     # Seconds before a remote read gives up; a stalled server then fails a tile, not hangs it.
-    try:
-        return max(1, int(float(os.environ.get("TILES_HTTP_TIMEOUT", "30"))))
-    except ValueError:
-        return 30
+    return settings.HTTP_TIMEOUT.get()
 
 
 def is_remote(path: str) -> bool:
@@ -147,14 +145,7 @@ def gdal_read_options(path: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------
 
 
-def _env_cache_mb() -> float:
-    try:
-        return float(os.environ.get("TILES_READ_CACHE_MB", "256"))
-    except ValueError:
-        return 256.0
-
-
-_CACHE: ByteLRU[np.ndarray] = ByteLRU(int(_env_cache_mb() * 2**20), sizeof=lambda a: a.nbytes)
+_CACHE: ByteLRU[np.ndarray] = ByteLRU(settings.READ_CACHE.get(), sizeof=lambda a: a.nbytes)
 
 
 def read_cache_info() -> dict[str, int]:
@@ -179,7 +170,7 @@ def set_read_cache_size(megabytes: float) -> None:
 
 _POOL_PREFIX = "tiles-read"
 _POOL = ThreadPoolExecutor(
-    max_workers=int(os.environ.get("TILES_READ_THREADS", min(16, (os.cpu_count() or 1) * 2 + 2))),
+    max_workers=settings.READ_THREADS.get(),
     thread_name_prefix=_POOL_PREFIX,
 )
 

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from tiles import settings
 from tiles.grpc.auth import make_token
 
 
@@ -23,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     token = commands.add_parser("token", help="print a signed token for DESCARTESLABS_TOKEN")
     token.add_argument(
         "--secret",
-        default=os.environ.get("TILES_TOKEN"),
+        default=settings.TOKEN.get(),
         help="the server's --token (default: $TILES_TOKEN)",
     )
     token.add_argument("--subject", default=os.environ.get("USER", "tiles"), help="user name")

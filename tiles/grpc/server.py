@@ -18,6 +18,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 
+from tiles import settings
 from tiles.grpc.auth import TokenCheck
 from tiles.grpc.protos import xyz_pb2, xyz_pb2_grpc
 from tiles.grpc.servicer import XYZService
@@ -55,7 +56,7 @@ class GrpcServer:
         key: str | os.PathLike | None = None,
         store: XYZStore | None = None,
     ) -> None:
-        token = token or os.environ.get("TILES_TOKEN") or None
+        token = token or settings.TOKEN.get()
         if (cert is None) != (key is None):
             raise ValueError("TLS needs both a certificate (--grpc-cert) and its key (--grpc-key)")
         self.tls = cert is not None

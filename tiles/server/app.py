@@ -22,6 +22,7 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
+from tiles import settings
 from tiles.server.handlers import routes
 from tiles.server.registry import LayerRegistry
 from tiles.server.service import TileService
@@ -31,9 +32,8 @@ logger = logging.getLogger(__name__)
 
 def static_dir() -> Path:
     """The viewer's files: ``$TILES_STATIC``, else ``static/`` at the project root."""
-    env = os.environ.get("TILES_STATIC")
-    if env:
-        return Path(env)
+    if settings.STATIC.is_set():
+        return settings.STATIC.get()
     return Path(__file__).resolve().parents[2] / "static"
 
 
@@ -155,7 +155,7 @@ class RunningServer:
 
 
 def _check_token(host: str, token: str | None) -> str | None:
-    token = token or os.environ.get("TILES_TOKEN") or None
+    token = token or settings.TOKEN.get()
     if not is_loopback(host) and not token:
         raise ValueError(
             f"listening on {host!r} exposes the server to the network: give a token "

@@ -13,12 +13,12 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import Any
 
+from tiles import settings
 from tiles.engine import render
 from tiles.errors import ParameterError, ProxyTypeError, WorkflowsError
 
@@ -28,7 +28,7 @@ HTTP_TIMEOUT = 30
 
 def server_url(server: str | None = None) -> str:
     """Base URL of the tile server: ``server``, else ``$TILES_SERVER_URL``, else the local one."""
-    url = server or os.environ.get("TILES_SERVER_URL")
+    url = server or settings.SERVER_URL.get()
     if url:
         return url.rstrip("/")
     from tiles.server.app import ensure_server
@@ -42,7 +42,7 @@ def _request(method: str, url: str, body: Any = None) -> Any:
     req.add_header("Accept", "application/json")
     if data is not None:
         req.add_header("Content-Type", "application/json")
-    token = os.environ.get("TILES_TOKEN")
+    token = settings.TOKEN.get()
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     try:

@@ -32,6 +32,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from tiles import settings
 from tiles.compute import formats, jobs
 from tiles.compute.workflows import WorkflowRegistry, WorkflowVersionError
 from tiles.errors import GeoContextError, NotFoundError, ParameterError, WorkflowsError
@@ -57,12 +58,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 
 def default_jobs_path() -> Path:
     """``$TILES_JOBS_DB``, else ``jobs.sqlite`` beside the catalog database."""
-    env = os.environ.get("TILES_JOBS_DB")
-    if env:
-        return Path(env).expanduser()
-    from tiles.data.catalog import default_catalog_path
-
-    return default_catalog_path().expanduser().parent / "jobs.sqlite"
+    return settings.JOBS_DB.get()
 
 
 def _now() -> dt.datetime:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +17,7 @@ import shapely
 import shapely.geometry
 from rasterio.warp import transform as transform_points
 
+from tiles import settings
 from tiles.errors import DataError, NotFoundError, ParameterError, WorkflowsError
 from tiles.geocontext import AOI, GeoContext, XYZTile
 from tiles.graft.analysis import GraftFacts, analyse
@@ -88,10 +88,7 @@ def max_images_per_request() -> int:
     A tile of a collection holds every image's pixels at once: 200 four-band images of
     256 x 256 float64 pixels are 420 MB, so requests beyond this are refused, not queued.
     """
-    try:
-        return max(1, int(os.environ.get("TILES_MAX_IMAGES", "200")))
-    except ValueError:
-        return 200
+    return settings.MAX_IMAGES.get()
 
 
 def evaluate_value(graft: dict, geoctx: GeoContext, arguments: Mapping[str, Any]) -> Any:

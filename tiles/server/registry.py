@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from tiles import settings
 from tiles.engine import render
 from tiles.errors import NotFoundError, ParameterError
 
@@ -69,12 +70,7 @@ class Layer:
 
 def default_db_path() -> Path:
     """``$TILES_SERVER_DB``, else ``layers.sqlite`` beside the catalog database."""
-    env = os.environ.get("TILES_SERVER_DB")
-    if env:
-        return Path(env).expanduser()
-    from tiles.data.catalog import default_catalog_path
-
-    return default_catalog_path().expanduser().parent / "layers.sqlite"
+    return settings.SERVER_DB.get()
 
 
 def _graft_hash(graft: dict) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import threading
 import time
 from collections.abc import Hashable
@@ -16,6 +15,7 @@ from typing import Any
 
 from rasterio.crs import CRS
 
+from tiles import settings
 from tiles.cache import ByteLRU
 from tiles.engine import render
 from tiles.geocontext import XYZTile
@@ -29,13 +29,6 @@ _MB = 1024 * 1024
 #: catalog again; images added to the catalog show up after at most this long.
 FOOTPRINT_TTL_SECONDS = 60.0
 MAX_ZOOM = 22
-
-
-def _env_mb(name: str, default: int) -> int:
-    try:
-        return int(float(os.environ.get(name, default)) * _MB)
-    except ValueError:
-        return default * _MB
 
 
 class TileService:
@@ -54,19 +47,15 @@ class TileService:
         #: Seconds a request waits for its computation before answering 504; the work goes
         #: on and its result is cached for the next request.
         self.tile_timeout = (
-            tile_timeout
-            if tile_timeout is not None
-            else float(os.environ.get("TILES_TILE_TIMEOUT", "120"))
+            tile_timeout if tile_timeout is not None else settings.TILE_TIMEOUT.get()
         )
         self.queue = WorkQueue(workers, max_pending)
         self.arrays: ByteLRU[pipeline.TileData] = ByteLRU(
-            array_cache_bytes
-            if array_cache_bytes is not None
-            else _env_mb("TILES_ARRAY_CACHE_MB", 512),
+            array_cache_bytes if array_cache_bytes is not None else settings.ARRAY_CACHE.get(),
             sizeof=lambda d: d.nbytes,
         )
         self.pngs: ByteLRU[bytes] = ByteLRU(
-            png_cache_bytes if png_cache_bytes is not None else _env_mb("TILES_PNG_CACHE_MB", 128),
+            png_cache_bytes if png_cache_bytes is not None else settings.PNG_CACHE.get(),
             sizeof=len,
         )
         self.logbook = logs.LogBook()

@@ -1,0 +1,274 @@
+"""Every environment variable the package reads: its name, default and meaning, in one place.
+
+Values are read when asked for, not at import, so a process (or a test) may change them
+between calls. A value that does not parse falls back to the default with a warning.
+README's "Settings" table is :func:`table`'s output.
+
+Example::
+
+    >>> from tiles import settings
+    >>> settings.CHUNK_SIDE.get()  # doctest: +SKIP
+    2048
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its name, default, how it parses and what it means.
+
+    Parameters
+    ----------
+    name:
+        The environment variable.
+    default:
+        The value when it is unset (or a callable giving it, for defaults derived from
+        other settings or the machine).
+    parse:
+        Turns the variable's text into a value; raises ``ValueError`` on bad text.
+    meaning:
+        One line for README's table.
+
+    Example
+    -------
+    >>> Setting("TILES_X", 3, int, "an example").get()
+    3
+    """
+
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    meaning: str
+
+    def default_value(self) -> Any:
+        """The value used when the variable is unset.
+
+        Returns
+        -------
+        Any
+            ``default``, called first when it is callable.
+        """
+        return self.default() if callable(self.default) else self.default
+
+    def get(self) -> Any:
+        """The variable's current value, parsed, else the default.
+
+        Returns
+        -------
+        Any
+            The parsed value; the default when unset, empty or unparsable.
+        """
+        text = os.environ.get(self.name)
+        if text is None or text.strip() == "":
+            return self.default_value()
+        try:
+            return self.parse(text)
+        except ValueError:
+            logger.warning("ignoring %s=%r: not a valid value; using the default", self.name, text)
+            return self.default_value()
+
+    def is_set(self) -> bool:
+        """Whether the variable is set to a non-empty value.
+
+        Returns
+        -------
+        bool
+        """
+        return bool(os.environ.get(self.name, "").strip())
+
+
+def _at_least(minimum: float, kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        value = kind(float(text)) if kind is int else kind(text)
+        if value < minimum:
+            raise ValueError(f"{value} < {minimum}")
+        return value
+
+    return parse
+
+
+def _path(text: str) -> Path:
+    return Path(text).expanduser()
+
+
+def _megabytes(text: str) -> int:
+    value = float(text)
+    if value < 0:
+        raise ValueError("negative size")
+    return int(value * 2**20)
+
+
+def _text(text: str) -> str:
+    return text
+
+
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+
+
+def _beside_catalog(filename: str) -> Callable[[], Path]:
+    return lambda: CATALOG.get().parent / filename
+
+
+_ALL: list[Setting] = []
+
+
+def _setting(name: str, default: Any, parse: Callable[[str], Any], meaning: str) -> Setting:
+    setting = Setting(name, default, parse, meaning)
+    _ALL.append(setting)
+    return setting
+
+
+# -- where things are stored -------------------------------------------------------------
+CATALOG = _setting(
+    "TILES_CATALOG",
+    lambda: _cache_home() / "tiles" / "catalog.sqlite",
+    _path,
+    "the catalog's SQLite file (default `$XDG_CACHE_HOME/tiles/catalog.sqlite`)",
+)
+SERVER_DB = _setting(
+    "TILES_SERVER_DB",
+    _beside_catalog("layers.sqlite"),
+    _path,
+    "the tile server's layers (default `layers.sqlite` beside the catalog)",
+)
+JOBS_DB = _setting(
+    "TILES_JOBS_DB",
+    _beside_catalog("jobs.sqlite"),
+    _path,
+    "the server's `/jobs` records and results (default `jobs.sqlite` beside the catalog)",
+)
+WORKFLOWS_DB = _setting(
+    "TILES_WORKFLOWS_DB",
+    _beside_catalog("workflows.sqlite"),
+    _path,
+    "published workflows (default `workflows.sqlite` beside the catalog)",
+)
+STATIC = _setting(
+    "TILES_STATIC",
+    None,
+    _path,
+    "a folder of viewer files served at `/` instead of the packaged viewer",
+)
+
+# -- the server and its clients ------------------------------------------------------------
+TOKEN = _setting(
+    "TILES_TOKEN",
+    None,
+    _text,
+    "the token that registering layers needs (required when bound off loopback); "
+    "clients send it as a bearer token",
+)
+SERVER_URL = _setting(
+    "TILES_SERVER_URL",
+    None,
+    lambda text: text.rstrip("/"),
+    "a running tile server that `tile_layer`/`visualize` register layers on "
+    "(default: one started in-process on a free loopback port)",
+)
+PUBLIC_URL = _setting(
+    "TILES_PUBLIC_URL",
+    None,
+    _text,
+    "the base URL browsers reach the server at (a Jupyter proxy route such as "
+    "`/user/me/proxy/{port}`, or the public address of `serve`)",
+)
+TILE_TIMEOUT = _setting(
+    "TILES_TILE_TIMEOUT",
+    120.0,
+    _at_least(0.001, float),
+    "seconds a tile request waits for its computation before a 504 (the work goes on)",
+)
+MAX_IMAGES = _setting(
+    "TILES_MAX_IMAGES",
+    200,
+    _at_least(1, int),
+    "images a collection may hold in one tile before a 413",
+)
+
+# -- computing ----------------------------------------------------------------------------
+COMPUTE_WORKERS = _setting(
+    "TILES_COMPUTE_WORKERS",
+    lambda: max(1, min(8, os.cpu_count() or 1)),
+    _at_least(1, int),
+    "threads running background jobs (default: the CPU count, at most 8)",
+)
+CHUNK_SIDE = _setting(
+    "TILES_CHUNK_SIDE",
+    1024,
+    _at_least(1, int),
+    "side in pixels of the windows large computations are split into",
+)
+
+# -- reading ------------------------------------------------------------------------------
+READ_THREADS = _setting(
+    "TILES_READ_THREADS",
+    lambda: min(16, (os.cpu_count() or 1) * 2 + 2),
+    _at_least(1, int),
+    "threads reading rasters (default: 2 per CPU + 2, at most 16)",
+)
+HTTP_TIMEOUT = _setting(
+    "TILES_HTTP_TIMEOUT",
+    30,
+    _at_least(1, int),
+    "seconds before a remote read (a COG over HTTP, a STAC API) gives up",
+)
+
+# -- cache budgets ------------------------------------------------------------------------
+READ_CACHE = _setting(
+    "TILES_READ_CACHE_MB",
+    256 * 2**20,
+    _megabytes,
+    "MB of pixels read from rasters kept for reuse (default 256)",
+)
+RESULT_CACHE = _setting(
+    "TILES_RESULT_CACHE_MB",
+    256 * 2**20,
+    _megabytes,
+    "MB of computed results kept for reuse by `compute` (default 256)",
+)
+ARRAY_CACHE = _setting(
+    "TILES_ARRAY_CACHE_MB",
+    512 * 2**20,
+    _megabytes,
+    "MB of computed tile arrays the server keeps, so a restyle skips computing (default 512)",
+)
+PNG_CACHE = _setting(
+    "TILES_PNG_CACHE_MB",
+    128 * 2**20,
+    _megabytes,
+    "MB of rendered PNG tiles the server keeps (default 128)",
+)
+
+
+def all_settings() -> list[Setting]:
+    """Every setting, in README's order.
+
+    Returns
+    -------
+    list of Setting
+    """
+    return list(_ALL)
+
+
+def table() -> str:
+    """README's settings table in Markdown: variable, default, meaning.
+
+    Returns
+    -------
+    str
+        One row per setting.
+    """
+    rows = ["| variable | meaning |", "|---|---|"]
+    rows += [f"| `{s.name}` | {s.meaning} |" for s in _ALL]
+    return "\n".join(rows)
