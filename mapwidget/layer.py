@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import urllib.parse
 import uuid
@@ -94,6 +95,7 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
         self._hold_depth = 1
         self._pending = True
         self._logs_since = _now()
+        self._styled: tuple[tuple, Any] | None = None
         kwargs.setdefault("session_id", uuid.uuid4().hex)
         kwargs.setdefault("parameters", ParameterSet())
         super().__init__(**kwargs)
@@ -172,9 +174,47 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
         self.parameters = fresh
 
     def _register(self, imagery: Any) -> Any:
-        from tiles.server import tile_layer
+        """Register ``imagery`` with this layer's current look and parameter values.
 
-        return tile_layer(imagery, name=self.name or None, log_level=self.log_level)
+        They become the layer's defaults on the server, so its bare ``url_template`` and
+        TileJSON (in the viewer or any web map) show what this map shows.
+        """
+        from tiles.server import tile_layer
+        from tiles.server.client import encode_parameter
+
+        names = {p._name for p in imagery.params}
+        values = {}
+        for name, value in self._parameter_values().items():
+            if name not in names or value is None:
+                continue
+            try:
+                encode_parameter(name, value)
+            except ParameterError:
+                continue  # no default: the tile URL carries the value, or reports it
+            values[name] = value
+        return tile_layer(
+            imagery,
+            name=self.name or None,
+            scales=self.scales,
+            colormap=self.colormap,
+            checkerboard=self.checkerboard,
+            reduction=self.reduction,
+            log_level=self.log_level,
+            **values,
+        )
+
+    def _look(self) -> str:
+        """Everything a registration stores besides the imagery, as comparable text."""
+        from tiles.server.client import encode_parameter
+
+        values = {}
+        for name, value in self._parameter_values().items():
+            try:
+                values[name] = encode_parameter(name, value)
+            except ParameterError:
+                values[name] = None
+        look = [self.name, self.scales, self.colormap, self.checkerboard, self.reduction, values]
+        return json.dumps(look, sort_keys=True, default=str)
 
     @traitlets.validate("scales")
     def _valid_scales(self, proposal: dict) -> Any:
@@ -282,10 +322,38 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
             return ""
         return routing.resolve(self.registration.base_url).public(url)
 
+    def styled_registration(self) -> Any:
+        """The server's record of this layer as it looks now, for use outside this map.
+
+        Returns
+        -------
+        tiles.server.TileLayer or None
+            A registration whose stored defaults are the layer's current scales, colormap,
+            checkerboard, reduction and parameter values (registered again when they
+            changed since), or None before the layer has imagery.
+        """
+        if self.imagery is None:
+            return None
+        key = (getattr(self.registration, "id", None), self._look())
+        if self._styled is None or self._styled[0] != key:
+            self._styled = (key, self._register(self.imagery))
+        return self._styled[1]
+
     @property
     def url_template(self) -> str | None:
-        """The server's ``{z}/{x}/{y}`` template for this layer (no query)."""
-        return None if self.registration is None else self.registration.url_template
+        """The server's ``{z}/{x}/{y}`` template for this layer as it looks now (no query).
+
+        Any web map can use it: the look and parameter values are the layer's defaults on
+        the server.
+        """
+        registration = self.styled_registration()
+        return None if registration is None else registration.url_template
+
+    @property
+    def tilejson_url(self) -> str | None:
+        """URL of the TileJSON of this layer as it looks now."""
+        registration = self.styled_registration()
+        return None if registration is None else registration.tilejson_url
 
     def value_url(self, x: float, y: float) -> str | None:
         """URL (on the kernel side) of the band values under EPSG:3857 point ``(x, y)``."""

@@ -26,23 +26,48 @@ from tiles.errors import ParameterError, ProxyTypeError, WorkflowsError
 HTTP_TIMEOUT = 30
 
 
-def server_url(server: str | None = None) -> str:
-    """Base URL of the tile server: ``server``, else ``$TILES_SERVER_URL``, else the local one."""
-    url = server or settings.SERVER_URL.get()
+def _server(server: str | None = None) -> tuple[str, str | None]:
+    """The tile server layers are registered on, and the token it takes (see server_url)."""
+    from tiles.compute.remote import current
+
+    connection = current()
+    if server:
+        url, token = server, None
+    elif connection is not None:
+        url, token = connection.url, connection.token
+    else:
+        url, token = settings.SERVER_URL.get(), None
     if url:
-        return url.rstrip("/")
+        return url.rstrip("/"), token or settings.TOKEN.get()
     from tiles.server.app import ensure_server
 
-    return ensure_server().base_url
+    return ensure_server().base_url, settings.TOKEN.get()
 
 
-def _request(method: str, url: str, body: Any = None) -> Any:
+def server_url(server: str | None = None) -> str:
+    """Base URL of the tile server that layers are registered on.
+
+    Parameters
+    ----------
+    server : str, optional
+        A server's base URL; it wins over everything else.
+
+    Returns
+    -------
+    str
+        ``server``, else the server given to ``wf.connect``, else ``$TILES_SERVER_URL``,
+        else a server started in this process on a free loopback port.
+    """
+    return _server(server)[0]
+
+
+def _request(method: str, url: str, body: Any = None, token: str | None = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method)
     req.add_header("Accept", "application/json")
     if data is not None:
         req.add_header("Content-Type", "application/json")
-    token = settings.TOKEN.get()
+    token = token or settings.TOKEN.get()
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     try:
@@ -196,7 +221,7 @@ def tile_layer(
         )
         for n in names
     }
-    base = server_url(server)
+    base, token = _server(server)
     body = {
         "graft": obj.graft,
         "name": name,
@@ -207,7 +232,7 @@ def tile_layer(
         "log_level": int(log_level),
         "parameters": parameters,
     }
-    answer = _request("POST", f"{base}/layers", body)
+    answer = _request("POST", f"{base}/layers", body, token)
     return TileLayer(
         id=answer["id"],
         name=name or "",
