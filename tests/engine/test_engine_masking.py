@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_engine_support import assert_ma_equal, naip_collection, naip_image, naip_stack
 
+from tests.engine.support import assert_ma_equal, naip_collection, naip_image, naip_stack
 from tiles.engine import (
     CollectionValue,
     ImageryError,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_server_support import get_json, http, image_graft, register, tile_over, tile_url
 
+from tests.server.support import get_json, http, image_graft, register, tile_over, tile_url
 from tiles.server import RunningServer, ensure_server, stop_server
 
 IMAGE = "sample:s2:20230115_z12"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_engine_support import (
+
+from tests.engine.support import (
     BANDS,
     CountingSource,
     assert_ma_equal,
@@ -13,7 +14,6 @@ from test_engine_support import (
     naip_image,
     naip_stack,
 )
-
 from tiles.engine import (
     REDUCTIONS,
     CollectionValue,

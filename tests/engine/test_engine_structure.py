@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_engine_support import (
+
+from tests.engine.support import (
     NAIP_DATES,
     assert_ma_equal,
     naip_collection,
     naip_image,
     naip_stack,
 )
-
 from tiles.engine import (
     CollectionValue,
     ImageIndexError,

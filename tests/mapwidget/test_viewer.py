@@ -6,11 +6,11 @@ import io
 
 import numpy as np
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from PIL import Image as PILImage
-from test_server_support import register
 
 import tiles as wf
+from tests.mapwidget.browser_support import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from tests.server.support import register
 from tiles.server import RunningServer
 
 pytestmark = needs_chromium

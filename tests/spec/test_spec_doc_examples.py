@@ -1,10 +1,10 @@
 """Every example of the API reference's raster and vector API, run against the sample catalog.
 
 The examples (``>>>`` / ``...`` lines with their printed outputs) are extracted from
-``workflows-geospatial-api.txt`` into ``tests/spec_examples/geospatial_api_examples.txt``, a
+``workflows-geospatial-api.txt`` into ``tests/spec/spec_examples/geospatial_api_examples.txt``, a
 checked-in verbatim copy, so this module runs wherever the tests run. When the reference is
 present beside the project, ``test_checked_in_examples_match_the_reference`` re-extracts them
-and fails if the copy is stale; ``python tests/test_spec_doc_examples.py`` rewrites it.
+and fails if the copy is stale; ``python tests/spec/test_spec_doc_examples.py`` rewrites it.
 
 Each example runs with only the imports changed (``descarteslabs.workflows`` -> ``tiles``,
 ``descarteslabs.scenes`` -> ``tiles.scenes``) and the names in :data:`LOCAL_NAMES` (product
@@ -47,7 +47,7 @@ import pytest
 from tiles import scenes
 from tiles.engine.results import ImageCollectionResult, ImageResult
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "workflows-geospatial-api.txt"
+SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "workflows-geospatial-api.txt"
 EXAMPLES = Path(__file__).resolve().parent / "spec_examples" / "geospatial_api_examples.txt"
 
 # -- the one mapping from the reference's world to the sample catalog --------------------
@@ -197,15 +197,15 @@ NOT_RUNNABLE = {
     "FeatureCollection.from_vector_id": (
         "creates a product with the descarteslabs.vectors client (a hosted service); "
         "FeatureCollection.from_vector_id over local vector products is tested in "
-        "tests/test_vector_products.py"
+        "tests/data/test_vector_products.py"
     ),
     "Geometry.from_geo_interface": (
         "builds its input with the descarteslabs.vectors client; from_geo_interface itself "
-        "is tested in tests/test_vector_types.py"
+        "is tested in tests/types/test_vector_types.py"
     ),
     "Image.visualize": (
         "displays a layer on wf.map, an ipyleaflet widget that needs a notebook front end; "
-        "visualize and its parameters are tested in tests/test_mapwidget.py"
+        "visualize and its parameters are tested in tests/mapwidget/test_mapwidget.py"
     ),
 }
 

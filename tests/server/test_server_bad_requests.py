@@ -8,9 +8,9 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from test_server_support import decode_png, http
 
 import tiles as wf
+from tests.server.support import decode_png, http
 from tiles.server import RunningServer, tile_layer
 
 DEM = "sample:dem:santa_fe"

@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 
 import tiles
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 #: IPython startup code for kernels when the installed tiles package does not route its

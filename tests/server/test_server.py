@@ -16,7 +16,9 @@ import rasterio
 from rasterio.enums import Resampling
 from rasterio.warp import reproject
 from rasterio.warp import transform as transform_points
-from test_server_support import (
+
+import tiles as wf
+from tests.server.support import (
     assert_pixels_match,
     checkerboard,
     decode_png,
@@ -31,8 +33,6 @@ from test_server_support import (
     tile_over,
     tile_url,
 )
-
-import tiles as wf
 from tiles.data import catalog
 from tiles.errors import ParameterError, ProxyTypeError
 from tiles.server import RunningServer, tile_layer

@@ -24,10 +24,11 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from PIL import Image as PILImage
 from playwright.sync_api import Error as PlaywrightError
-from test_notebooks import kernel_env
+
+from tests.mapwidget.browser_support import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from tests.mapwidget.test_notebooks import kernel_env
 
 pytestmark = needs_chromium
 #: Milliseconds to wait for JupyterLab, the kernel and tiles (they compute on first use).

@@ -360,7 +360,7 @@ def test_api_product_reads_scaled_pixels_and_loads_single_images(site, shared_da
 
 def test_tile_server_tile_over_http_matches_disk(site, shared_data: Path, tmp_path: Path):
     server_mod = pytest.importorskip("tiles.server")
-    from test_server_support import (
+    from tests.server.support import (
         assert_pixels_match,
         expected_rgba,
         fetch_tile,

@@ -14,8 +14,8 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from test_server_support import get_json, http, image_graft, register, tile_over, tile_url
 
+from tests.server.support import get_json, http, image_graft, register, tile_over, tile_url
 from tiles.server import RunningServer
 
 IMAGE = "sample:s2:20230115_z12"

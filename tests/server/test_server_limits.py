@@ -7,9 +7,9 @@ import time
 
 import numpy as np
 import pytest
-from test_server_support import decode_png, http, register, tile_over, tile_url
 
 import tiles as wf
+from tests.server.support import decode_png, http, register, tile_over, tile_url
 from tiles.data import catalog
 from tiles.server import RunningServer
 

@@ -1,0 +1,1 @@
+"""Tests of the engine: values, operations, reductions, rendering, vector rasterisation."""

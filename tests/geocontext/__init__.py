@@ -1,0 +1,1 @@
+"""Tests of GeoContexts: AOI, DLTile and XYZTile maths."""

@@ -1,0 +1,1 @@
+"""Tests of the graft language: parsing, hashing, interpretation and analysis."""

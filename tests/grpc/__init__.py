@@ -1,0 +1,1 @@
+"""Tests of the gRPC endpoint, driven by the unmodified original client."""

@@ -1,0 +1,1 @@
+"""Tests of the map widgets, the notebooks and the browser pages."""

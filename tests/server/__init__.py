@@ -1,0 +1,1 @@
+"""Tests of the tile server over real HTTP on 127.0.0.1."""

@@ -1,0 +1,1 @@
+"""Tests of the API reference's examples, run through the public API."""
