@@ -1,98 +1,105 @@
-"""Tile server memory over thousands of requests: resident memory must level off.
+"""Server memory over thousands of distinct tiles: resident memory must level off.
 
-Serves ``--requests`` tiles (default 3000) of an NDVI layer with a threshold parameter over
-real HTTP, cycling through many distinct tiles and parameter values so the array and PNG
-caches fill and then evict. Resident memory (RSS) is sampled every 250 requests; the
-baseline is the RSS after the first quarter of the run, measured in the same run, when the
-caches are full. The report gives each later sample as a ratio of that baseline.
+This server and TiTiler (``bench/servers.py``) serve the full-size benchmark scenes
+(``bench/scenes.py``). Both get the same shuffled requests for distinct tiles over z10-z14 and
+the three single-image workloads of ``tiles_bench.py``, in alternating batches: first
+``--fill`` requests, enough for this server's caches to fill, then ``--requests`` more. RSS is
+sampled after every batch. Reported: each server's RSS after the fill and at the end, the
+growth between them (the caches are full by then, so it should be near zero), and this
+server's cache bytes from ``/health`` beside their budgets. TiTiler keeps no caches: its RSS
+is the baseline of what a tile server without them needs, measured in the same run.
 
-Run: .venv/bin/python bench/memory_bench.py [--requests 3000] [--cache-mb 64]
+Run: .venv/bin/python bench/memory_bench.py [--fill 2000] [--requests 5000] [--env NAME=VALUE]
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
-import resource
+import json
+import random
 import sys
 import tempfile
-import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import mercantile
+import rasterio
+from rasterio.warp import transform_bounds
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scenes import bench_dir, make_scenes  # noqa: E402
+from servers import TilesServer, TiTiler, fetch_all  # noqa: E402
+from tiles_bench import PER_ZOOM, fill, make_catalog, workloads  # noqa: E402
 
-import tiles as wf  # noqa: E402
-from tiles.data import catalog  # noqa: E402
-from tiles.server import RunningServer, tile_layer  # noqa: E402
+BATCH = 500
 
 
-def rss_mb() -> float:
-    """Current resident set size of this process (server threads included), in MiB."""
-    with open("/proc/self/statm") as f:
-        pages = int(f.read().split()[1])
-    return pages * resource.getpagesize() / 2**20
+def all_tiles(path: Path) -> list[mercantile.Tile]:
+    """Every tile of the benchmark's zooms wholly inside the scene."""
+    with rasterio.open(path) as src:
+        w, s, e, n = transform_bounds(src.crs, "EPSG:4326", *src.bounds)
+    return [
+        t
+        for t in mercantile.tiles(w, s, e, n, list(PER_ZOOM))
+        if (b := mercantile.bounds(t)).west >= w and b.east <= e and b.south >= s and b.north <= n
+    ]
+
+
+def cache_bytes(server: TilesServer) -> dict:
+    with urllib.request.urlopen(f"{server.base_url}/health", timeout=30) as resp:
+        health = json.loads(resp.read())
+    return {k: v for k, v in health.items() if k.endswith("cache")}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--cache-mb", type=int, default=64, help="array and PNG cache budget")
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--size", type=int, default=10980)
+    parser.add_argument("--fill", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
 
-    s2 = wf.ImageCollection.from_id("sample:s2", "2023-01-01", "2024-01-01")
-    red, nir = s2.unpack_bands("red nir")
-    ndvi = ((nir - red) / (nir + red)).max(axis="images")
-    layer_obj = ndvi > wf.parameter("threshold", wf.Float)
+    venv = bench_dir() / "titiler-venv"
+    paths = make_scenes(args.size, 6)
+    catalog = make_catalog(paths, args.size)
+    mosaic = TiTiler.make_mosaic(venv, paths, bench_dir() / f"mosaic-{args.size}-6.json")
+    specs = {k: v for k, v in workloads(paths[0], mosaic).items() if k != "median6"}
+    jobs = [(name, t) for t in all_tiles(paths[0]) for name in specs]
+    random.Random(18).shuffle(jobs)
+    total = args.fill + args.requests
+    if len(jobs) < total:
+        sys.exit(f"only {len(jobs)} distinct tiles; lower --fill/--requests")
+    jobs = jobs[:total]
+    env = dict(item.split("=", 1) for item in args.env)
+    work = Path(tempfile.mkdtemp(prefix="tiles-memory-"))
+    with TilesServer(catalog, work / "t", env) as ours, TiTiler(venv, work / "tt") as theirs:
+        templates = {"tiles": {}, "titiler": {}}
+        for name, spec in specs.items():
+            templates["tiles"][name] = ours.register(spec["obj"], name, **spec["options"]).url()
+            kind, path, query = spec["titiler"]
+            build = theirs.cog_url if kind == "cog" else theirs.mosaic_url
+            templates["titiler"][name] = build(path, query)
+        samples: dict[str, list[tuple[int, float]]] = {"tiles": [], "titiler": []}
+        print(f"{len(jobs)} distinct tile requests in batches of {BATCH}, "
+              f"concurrency {args.concurrency}", flush=True)  # fmt: skip
+        for start in range(0, total, BATCH):
+            batch = jobs[start : start + BATCH]
+            for system, server in (("tiles", ours), ("titiler", theirs)):
+                urls = [fill(templates[system][name], [t])[0] for name, t in batch]
+                fetch_all(urls, args.concurrency)
+                samples[system].append((start + len(batch), server.rss_mb()))
+            print(f"  {start + len(batch):6d}  tiles {samples['tiles'][-1][1]:7.0f} MiB  "
+                  f"titiler {samples['titiler'][-1][1]:7.0f} MiB", flush=True)  # fmt: skip
+        caches = cache_bytes(ours)
 
-    boxes = [r.bounds_lonlat for r in catalog.images("sample:s2")]
-    w, s, e, n = (f(b[i] for b in boxes) for f, i in ((min, 0), (min, 1), (max, 2), (max, 3)))
-    tiles = [t for z in (10, 11, 12, 13) for t in mercantile.tiles(w, s, e, n, z)]
-    thresholds = [round(0.1 * k, 1) for k in range(1, 8)]
-    workdir = Path(tempfile.mkdtemp(prefix="tiles-memory-"))
-    server = RunningServer(
-        "127.0.0.1",
-        0,
-        db_path=workdir / "layers.db",
-        array_cache_bytes=args.cache_mb * 2**20,
-        png_cache_bytes=args.cache_mb * 2**20 // 4,
-    )
-    try:
-        layer = tile_layer(
-            layer_obj, "ndvi>t", scales=[[0, 1]], threshold=0.3, server=server.base_url
-        )
-        pairs = itertools.islice(
-            zip(itertools.cycle(tiles), itertools.cycle(thresholds)), args.requests
-        )
-        urls = [layer.url(threshold=th).format(z=t.z, x=t.x, y=t.y) for t, th in pairs]
-        print(
-            f"{len(tiles)} distinct tiles x {len(thresholds)} thresholds; {args.requests} requests"
-        )
-
-        def fetch(url: str) -> None:
-            with urllib.request.urlopen(url, timeout=300) as resp:
-                assert resp.status == 200 and resp.read(8) == b"\x89PNG\r\n\x1a\n"
-
-        samples = []
-        t0 = time.perf_counter()
-        with ThreadPoolExecutor(args.concurrency) as pool:
-            for start in range(0, args.requests, 250):
-                batch = urls[start : start + 250]
-                list(pool.map(fetch, batch))
-                samples.append((start + len(batch), rss_mb()))
-        wall = time.perf_counter() - t0
-    finally:
-        server.stop()
-
-    baseline = next(mb for done, mb in samples if done >= args.requests // 4)
-    print(f"{'requests':>8} {'RSS MiB':>8} {'x baseline':>10}")
-    for done, mb in samples:
-        print(f"{done:8d} {mb:8.1f} {mb / baseline:10.3f}")
-    print(f"{args.requests / wall:.1f} requests/s; last/baseline = {samples[-1][1] / baseline:.3f}")
+    print(f"\n{'server':8} {'RSS after fill':>15} {'RSS at end':>11} {'growth MiB':>11}")
+    for system, points in samples.items():
+        filled = next(mb for done, mb in points if done >= args.fill)
+        print(f"{system:8} {filled:15.0f} {points[-1][1]:11.0f} {points[-1][1] - filled:11.0f}")
+    print("\nthis server's caches (MiB held / budget):")
+    for name, stats in caches.items():
+        print(f"  {name:12} {stats['bytes'] / 2**20:7.1f} / {stats['max_bytes'] / 2**20:7.1f}")
 
 
 if __name__ == "__main__":

@@ -1,387 +1,241 @@
-"""Tile server throughput and latency, each beside baselines measured in the same run.
+"""Cold tiles on full-size scenes: this server against TiTiler, interleaved in one run.
 
-Workloads on the built-in sample catalog (``sample:s2``, 60 m Sentinel-2-like scenes). The
-single-image ones read one scene copied into one 4-band COG (red, green, blue, nir), which
-this server and TiTiler both serve, so both read the very same file:
+What users wait for is a tile nobody has asked for yet: every pan and every new parameter
+value. This benchmark serves six full-size Sentinel-2-like COGs (``bench/scenes.py``: 10980 px,
+4 bands, DEFLATE, internal overviews) from this server and from TiTiler (titiler.core +
+titiler.mosaic on uvicorn, ``bench/make_titiler_venv.sh``), each in its own process, over the
+same fixed shuffled list of tiles over z10-z14, with keep-alive clients. Workloads:
 
-* ``band+cmap``   one band with a colormap
-* ``rgb``         three bands with scales
-* ``ndvi+cmap``   normalized difference with a colormap
-* ``rgb-3files``  three bands with scales, from the scene's three single-band files
-* ``median6``     per-pixel median of a collection of 6 scenes
+* ``band``    one band with a colormap
+* ``rgb``     three bands with scales
+* ``ndvi``    (nir - red) / (nir + red) with a colormap
+* ``median6`` per-pixel median of one band over the six dates, with a colormap
+  (TiTiler: a MosaicJSON of the six scenes with ``pixel_selection=median``)
 
-The benchmark uses its own catalog in a temporary folder (the sample is built there).
+For every repeat, workload and concurrency (1, then 8) each server is started fresh, warmed
+with one tile outside the list (imports, first-use set-up), then fetches the whole list once:
+cold p50 latency at concurrency 1, tiles/s at concurrency 8, and server CPU per tile. The
+two servers alternate which goes first. After the cold pass at concurrency 1 this server is
+also asked for the same tiles again (``warm``: its PNG cache) and with new scales and colormap
+(``restyle``: its array cache). Ratios are ours / TiTiler, medians over the repeats.
 
-For each: p50/p95 latency and tiles/s at concurrency 1 and 8, over real HTTP to a tile
-server started in this process, with cold caches (fresh server, read cache cleared) and
-warm caches (the same URLs again). Baselines, same tiles, same run:
-
-* ``floor``    in-process rasterio warp of the files into the tile grid + numpy scaling +
-               Pillow PNG encode: no HTTP, no graph, no caches, the least work possible;
-* ``titiler``  TiTiler (titiler.core + uvicorn) serving the same data, when a venv with it
-               exists at ``$TITILER_VENV`` (default /tmp/titiler-venv); TiTiler has no
-               collection median without titiler.mosaic, so median6 has no TiTiler number.
-
-Ratios (``x floor``) compare across machines; absolute numbers do not.
-
-Run: .venv/bin/python bench/tiles_bench.py [--tiles 24] [--zoom 13]
+Run: .venv/bin/python bench/tiles_bench.py [--repeats 5] [--size 10980] [--workloads band,rgb]
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
-import shutil
+import random
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.parse
-import urllib.request
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import matplotlib
 import mercantile
-import numpy as np
 import rasterio
-from PIL import Image as PILImage
-from rasterio.enums import Resampling
-from rasterio.transform import from_bounds
-from rasterio.warp import reproject
+from rasterio.warp import transform_bounds
 
-# Runnable from a checkout without installing the package; a catalog of its own.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-WORKDIR = Path(tempfile.mkdtemp(prefix="tiles-bench-"))
-os.environ["TILES_CATALOG"] = str(WORKDIR / "catalog.sqlite")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scenes import BANDS, DATES, bench_dir, make_scenes  # noqa: E402
+from servers import REPO, TilesServer, TiTiler, fetch_all  # noqa: E402
 
-import tiles as wf  # noqa: E402
-from tiles.data import catalog, reading  # noqa: E402
-from tiles.server import RunningServer  # noqa: E402
-
-IMAGE = "sample:s2:20230115_z13"
-STACK_BANDS = ("red", "green", "blue", "nir")
-STACK_IMAGE = "bench:stack:stack"
-SCALE = 1e-4  # sample:s2 stores reflectance x 10000
+#: Tiles per zoom in the list (98 in all), drawn with a fixed seed from those wholly inside.
+PER_ZOOM = {10: 2, 11: 8, 12: 18, 13: 30, 14: 40}
+PRODUCT = "bench:s2"
+REFLECTANCE = 10000  # stored values per unit of reflectance
 
 
-def make_stack(workdir: Path) -> Path:
-    """One 4-band COG of the benchmark scene, registered as product ``bench:stack``."""
-    files = catalog.image(IMAGE).files
-    stack = workdir / "stack.tif"
-    arrays = []
-    for band in STACK_BANDS:
-        with rasterio.open(files[band][0]) as src:
-            arrays.append(src.read(1))
-            profile = src.profile
-    profile.update(count=len(STACK_BANDS), driver="COG", compress="deflate")
-    for key in ("blockxsize", "blockysize", "tiled", "interleave"):
-        profile.pop(key, None)
-    with rasterio.open(stack, "w", **profile) as dst:
-        dst.write(np.stack(arrays))
-    bands = [{"name": b, "data_range": (0, 10000), "physical_range": (0, 1), "nodata": 0}
-             for b in STACK_BANDS]  # fmt: skip
-    catalog.create_product("bench:stack", bands)
-    catalog.add_image("bench:stack", str(stack), image_id="stack",
-                      acquired=catalog.image(IMAGE).acquired)  # fmt: skip
-    return stack
+def make_catalog(paths: list[Path], size: int) -> Path:
+    """A catalog holding the scenes as product ``bench:s2`` (made once, beside the scenes)."""
+    path = bench_dir() / f"catalog-{size}-{len(paths)}.sqlite"
+    os.environ["TILES_CATALOG"] = str(path)
+    sys.path.insert(0, str(REPO))
+    from tiles.data import catalog
+
+    if not path.exists():
+        bands = [
+            {"name": b, "data_range": (0, REFLECTANCE), "physical_range": (0, 1), "nodata": 0}
+            for b in BANDS
+        ]
+        catalog.create_product(PRODUCT, bands)
+        for p, date in zip(paths, DATES, strict=False):
+            catalog.add_image(PRODUCT, str(p), image_id=p.stem, acquired=date.isoformat())
+    return path
 
 
-# ------------------------------------------------------------------------ workloads
+def tile_list(path: Path, seed: int = 18) -> list[mercantile.Tile]:
+    """The fixed shuffled list: :data:`PER_ZOOM` tiles per zoom wholly inside the scene."""
+    with rasterio.open(path) as src:
+        w, s, e, n = transform_bounds(src.crs, "EPSG:4326", *src.bounds)
+    rng = random.Random(seed)
+    chosen = []
+    for z, count in PER_ZOOM.items():
+        inside = [
+            t
+            for t in mercantile.tiles(w, s, e, n, z)
+            if (b := mercantile.bounds(t)).west >= w
+            and b.east <= e
+            and b.south >= s
+            and b.north <= n
+        ]
+        chosen += rng.sample(inside, min(count, len(inside)))
+    rng.shuffle(chosen)
+    return chosen
 
 
-def workloads() -> dict[str, dict]:
-    """Layer definitions (proxy objects and options) and the floor's equivalent."""
-    img = wf.Image.from_id(STACK_IMAGE)
+def workloads(first: Path, mosaic: Path) -> dict[str, dict]:
+    """Each workload: this server's layer and options, restyle options, TiTiler's URL query."""
+    import tiles as wf
+
+    img = wf.Image.from_id(f"{PRODUCT}:{first.stem}")
     nir, red = img.unpack_bands("nir red")
-    six = wf.ImageCollection.from_id("sample:s2", "2023-01-01", "2024-01-01", limit=6)
+    dates = wf.ImageCollection.from_id(PRODUCT, "2020-01-01", "2021-01-01")
+    hi = str(int(0.3 * REFLECTANCE))
     return {
-        "band+cmap": {"obj": img.pick_bands("red"), "scales": [[0, 0.3]], "colormap": "viridis"},
-        "rgb": {"obj": img.pick_bands("red green blue"), "scales": [[0, 0.3]] * 3},
-        "ndvi+cmap": {
-            "obj": (nir - red) / (nir + red),
-            "scales": [[-0.2, 0.8]],
-            "colormap": "RdYlGn",
+        "band": {
+            "obj": img.pick_bands("red"),
+            "options": {"scales": [[0, 0.3]], "colormap": "viridis"},
+            "restyle": {"scales": [[0, 0.25]], "colormap": "magma"},
+            "titiler": ("cog", first, [("bidx", "1"), ("rescale", f"0,{hi}"),
+                                       ("colormap_name", "viridis")]),
         },
-        "rgb-3files": {
-            "obj": wf.Image.from_id(IMAGE).pick_bands("red green blue"),
-            "scales": [[0, 0.3]] * 3,
+        "rgb": {
+            "obj": img.pick_bands("red green blue"),
+            "options": {"scales": [[0, 0.3]] * 3},
+            "restyle": {"scales": [[0, 0.25]] * 3},
+            "titiler": ("cog", first, [("bidx", b) for b in "123"]
+                        + [("rescale", f"0,{hi}")] * 3),
+        },
+        "ndvi": {
+            "obj": (nir - red) / (nir + red),
+            "options": {"scales": [[-0.2, 0.8]], "colormap": "RdYlGn"},
+            "restyle": {"scales": [[-0.1, 0.6]], "colormap": "viridis"},
+            "titiler": ("cog", first, [("expression", "(b4-b1)/(b4+b1)"),
+                                       ("rescale", "-0.2,0.8"), ("colormap_name", "rdylgn")]),
         },
         "median6": {
-            "obj": six.pick_bands("red"),
-            "scales": [[0, 0.3]],
-            "colormap": "viridis",
-            "reduction": "median",
+            "obj": dates.pick_bands("red"),
+            "options": {"scales": [[0, 0.3]], "colormap": "viridis", "reduction": "median"},
+            "restyle": {"scales": [[0, 0.25]], "colormap": "magma", "reduction": "median"},
+            "titiler": ("mosaic", mosaic, [("bidx", "1"), ("pixel_selection", "median"),
+                                           ("rescale", f"0,{hi}"), ("colormap_name", "viridis")]),
         },
-    }
+    }  # fmt: skip
 
 
-def bench_tiles(count: int, zoom: int) -> list[mercantile.Tile]:
-    """Up to ``count`` tiles lying wholly inside the benchmark image, nearest its centre first."""
-    w, s, e, n = catalog.image(IMAGE).bounds_lonlat
-    inside = [
-        t
-        for t in mercantile.tiles(w, s, e, n, zoom)
-        if (b := mercantile.bounds(t)).west >= w and b.east <= e and b.south >= s and b.north <= n
-    ]
-    cx, cy = (w + e) / 2, (s + n) / 2
-    inside.sort(key=lambda t: (mercantile.ul(t).lng - cx) ** 2 + (mercantile.ul(t).lat - cy) ** 2)
-    if not inside:
-        raise SystemExit(f"no tile at zoom {zoom} lies inside {IMAGE}; use a higher --zoom")
-    return inside[:count]
+def fill(template: str, tiles: list[mercantile.Tile]) -> list[str]:
+    return [template.format(z=t.z, x=t.x, y=t.y) for t in tiles]
 
 
-# ------------------------------------------------------------------------ measuring
+def run_tiles(spec: dict, catalog: Path, work: Path, tiles, warmup, concurrency, env) -> dict:
+    """One cold pass of this server (plus warm and restyle passes at concurrency 1)."""
+    with TilesServer(catalog, work, env) as server:
+        layer = server.register(spec["obj"], "bench", **spec["options"])
+        url = layer.url()
+        fetch_all(fill(url, [warmup]), 1)
+        cpu0 = server.cpu_seconds()
+        result = fetch_all(fill(url, tiles), concurrency)
+        result["cpu_ms"] = 1000 * (server.cpu_seconds() - cpu0) / len(tiles)
+        if concurrency == 1:
+            result["warm_p50_ms"] = fetch_all(fill(url, tiles), 1)["p50_ms"]
+            restyled = layer.url(**spec["restyle"])
+            result["restyle_p50_ms"] = fetch_all(fill(restyled, tiles), 1)["p50_ms"]
+        result["rss_mb"] = server.rss_mb()
+    return result
 
 
-def measure(fetch: Callable[[mercantile.Tile], bytes], tiles: list, concurrency: int) -> dict:
-    """Latency percentiles and throughput of fetching every tile once."""
-    latencies: list[float] = []
-
-    def one(tile: mercantile.Tile) -> None:
-        t0 = time.perf_counter()
-        body = fetch(tile)
-        latencies.append(time.perf_counter() - t0)
-        assert body[:8] == b"\x89PNG\r\n\x1a\n", body[:200]
-
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(one, tiles))
-    wall = time.perf_counter() - t0
-    latencies.sort()
-    return {
-        "p50_ms": 1000 * statistics.median(latencies),
-        "p95_ms": 1000 * latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))],
-        "tiles_per_s": len(tiles) / wall,
-    }
-
-
-def http_get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=300) as resp:
-        return resp.read()
-
-
-# ------------------------------------------------------------------------ the floor
-
-
-def warp(path: str, tile: mercantile.Tile, bidx=1, nodata: float = 0) -> np.ma.MaskedArray:
-    """Band(s) ``bidx`` (an int or a list, warped in one pass) of ``path`` on ``tile``'s grid."""
-    b = mercantile.xy_bounds(tile)
-    shape = (256, 256) if isinstance(bidx, int) else (len(bidx), 256, 256)
-    out = np.full(shape, np.nan, dtype=np.float32)
-    with rasterio.open(path) as src:
-        reproject(
-            rasterio.band(src, bidx),
-            out,
-            src_nodata=nodata,
-            dst_transform=from_bounds(b.left, b.bottom, b.right, b.top, 256, 256),
-            dst_crs="EPSG:3857",
-            dst_nodata=np.nan,
-            resampling=Resampling.nearest,
-        )
-    return np.ma.masked_invalid(out.astype(np.float64) * SCALE)
-
-
-def to_png(bands: list[np.ma.MaskedArray], scales, colormap: str | None) -> bytes:
-    stretched = [
-        np.clip((np.ma.filled(b, lo) - lo) / (hi - lo) * 255, 0, 255).astype(np.uint8)
-        for b, (lo, hi) in zip(bands, scales, strict=True)
-    ]
-    if colormap:
-        rgba = matplotlib.colormaps[colormap](stretched[0], bytes=True)
-    else:
-        rgba = np.dstack([*stretched, np.full((256, 256), 255, np.uint8)])
-    hidden = np.zeros((256, 256), bool)
-    for b in bands:
-        hidden |= np.ma.getmaskarray(b)
-    rgba[hidden] = 0
-    buf = io.BytesIO()
-    PILImage.fromarray(rgba).save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
-
-
-def floor_fetcher(name: str, spec: dict, stack: Path) -> Callable[[mercantile.Tile], bytes]:
-    files = catalog.image(IMAGE).files
-    scales, cmap = spec["scales"], spec.get("colormap")
-    red, green, blue, nir = (STACK_BANDS.index(b) + 1 for b in ("red", "green", "blue", "nir"))
-    if name == "band+cmap":
-        return lambda t: to_png([warp(stack, t, red)], scales, cmap)
-    if name == "rgb":
-        return lambda t: to_png(list(warp(stack, t, [red, green, blue])), scales, None)
-    if name == "rgb-3files":
-        return lambda t: to_png(
-            [warp(files[b][0], t) for b in ("red", "green", "blue")], scales, None
-        )
-    if name == "ndvi+cmap":
-
-        def ndvi(t):
-            n, r = warp(stack, t, [nir, red])
-            return to_png([(n - r) / (n + r)], scales, cmap)
-
-        return ndvi
-    records = catalog.search("sample:s2", "2023-01-01", "2024-01-01")[:6]
-
-    def median(t):
-        stack = np.ma.stack([warp(r.files["red"][0], t) for r in records])
-        return to_png([np.ma.median(stack, axis=0)], scales, cmap)
-
-    return median
-
-
-# ------------------------------------------------------------------------ TiTiler
-
-TITILER_APP = """
-from fastapi import FastAPI
-from titiler.core.factory import TilerFactory
-app = FastAPI()
-app.include_router(TilerFactory().router, prefix="/cog")
-"""
-
-
-class TiTiler:
-    """TiTiler on a free port, from its own venv, serving 3-band copies of the scene."""
-
-    def __init__(self, venv: Path, workdir: Path, stack: Path) -> None:
-        (workdir / "titiler_app.py").write_text(TITILER_APP)
-        self.stack = stack
-        with socket_port() as port:
-            self.port = port
-        self.proc = subprocess.Popen(
-            [str(venv / "bin" / "uvicorn"), "titiler_app:app", "--port", str(self.port)],
-            cwd=workdir,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(200):
-            try:
-                http_get(f"http://127.0.0.1:{self.port}/docs")
-                break
-            except OSError:
-                time.sleep(0.05)
-
-    def fetcher(self, name: str, spec: dict) -> Callable[[mercantile.Tile], bytes] | None:
-        base = f"http://127.0.0.1:{self.port}/cog/tiles/WebMercatorQuad"
-        lo, hi = (v / SCALE for v in spec["scales"][0])
-        query: list[tuple[str, str]] = [("url", str(self.stack)), ("format", "png")]
-        if name == "band+cmap":
-            query += [("bidx", "1"), ("rescale", f"{lo},{hi}")]
-            query += [("colormap_name", spec["colormap"].lower())]
-        elif name == "rgb":
-            query += [("bidx", b) for b in "123"] + [("rescale", f"{lo},{hi}")] * 3
-        elif name == "ndvi+cmap":
-            lo, hi = spec["scales"][0]
-            query += [("expression", "(b4-b1)/(b4+b1)"), ("rescale", f"{lo},{hi}")]
-            query += [("colormap_name", "rdylgn")]
-        else:
-            return None
-        q = urllib.parse.urlencode(query)
-        return lambda t: http_get(f"{base}/{t.z}/{t.x}/{t.y}?{q}")
-
-    def close(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-
-
-class socket_port:
-    """A free TCP port on 127.0.0.1 (closed again before use)."""
-
-    def __enter__(self) -> int:
-        import socket
-
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        return self.sock.getsockname()[1]
-
-    def __exit__(self, *exc: object) -> None:
-        self.sock.close()
-
-
-# ------------------------------------------------------------------------ main
+def run_titiler(spec: dict, venv: Path, work: Path, tiles, warmup, concurrency) -> dict:
+    kind, path, query = spec["titiler"]
+    with TiTiler(venv, work) as server:
+        url = (server.cog_url if kind == "cog" else server.mosaic_url)(path, query)
+        fetch_all(fill(url, [warmup]), 1)
+        cpu0 = server.cpu_seconds()
+        result = fetch_all(fill(url, tiles), concurrency)
+        result["cpu_ms"] = 1000 * (server.cpu_seconds() - cpu0) / len(tiles)
+        result["rss_mb"] = server.rss_mb()
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tiles", type=int, default=24)
-    parser.add_argument("--zoom", type=int, default=13)
-    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--size", type=int, default=10980, help="scene side in pixels")
+    parser.add_argument("--count", type=int, default=6, help="scenes (dates)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--workloads", default="band,rgb,ndvi,median6")
+    parser.add_argument("--concurrency", default="1,8")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for this server's process (repeatable)")  # fmt: skip
+    parser.add_argument("--json", type=Path, help="also write every measurement here")
     args = parser.parse_args()
 
-    tiles = bench_tiles(args.tiles, args.zoom)
-    workdir = WORKDIR
-    stack = make_stack(workdir)
-    specs = workloads()
-    venv = Path(os.environ.get("TITILER_VENV", "/tmp/titiler-venv"))
-    titiler = TiTiler(venv, workdir, stack) if (venv / "bin" / "uvicorn").exists() else None
-    rows = []
-    try:
+    venv = bench_dir() / "titiler-venv"
+    if not (venv / "bin" / "uvicorn").exists():
+        sys.exit(f"no TiTiler venv at {venv}: run bash bench/make_titiler_venv.sh first")
+    paths = make_scenes(args.size, args.count)
+    catalog = make_catalog(paths, args.size)
+    mosaic = TiTiler.make_mosaic(venv, paths, bench_dir() / f"mosaic-{args.size}-{args.count}.json")
+    tiles = tile_list(paths[0])
+    centre = tiles[0]
+    warmup = mercantile.parent(mercantile.parent(mercantile.parent(centre)))
+    specs = {k: v for k, v in workloads(paths[0], mosaic).items() if k in args.workloads}
+    env = dict(item.split("=", 1) for item in args.env)
+    levels = [int(c) for c in args.concurrency.split(",")]
+    work = Path(tempfile.mkdtemp(prefix="tiles-bench-"))
+    print(f"{len(tiles)} tiles z{min(PER_ZOOM)}-z{max(PER_ZOOM)}, {len(paths)} scenes of "
+          f"{args.size} px, {os.cpu_count()} cores, {args.repeats} repeats", flush=True)  # fmt: skip
+
+    runs: list[dict] = []
+    for repeat in range(args.repeats):
         for name, spec in specs.items():
-            for concurrency in (1, 8):
-                floor = measure(floor_fetcher(name, spec, stack), tiles, concurrency)
-                rows.append((name, concurrency, "floor", floor, floor))
-                # Cold: a fresh server, with the process's read cache emptied.
-                reading.clear_read_cache()
-                server = RunningServer("127.0.0.1", 0, db_path=workdir / f"{name}{concurrency}.db")
-                try:
-                    layer = _register(server.base_url, name, spec)
-                    url = layer.url()
-
-                    def fetch(t, url=url):
-                        return http_get(url.format(z=t.z, x=t.x, y=t.y))
-
-                    cold = measure(fetch, tiles, concurrency)
-                    warm = measure(fetch, tiles, concurrency)
-                finally:
-                    server.stop()
-                rows.append((name, concurrency, "tiles cold", cold, floor))
-                rows.append((name, concurrency, "tiles warm", warm, floor))
-                if titiler is not None:
-                    fetch_t = titiler.fetcher(name, spec)
-                    if fetch_t is not None:
-                        rows.append(
-                            (
-                                name,
-                                concurrency,
-                                "titiler",
-                                measure(fetch_t, tiles, concurrency),
-                                floor,
-                            )
-                        )
-    finally:
-        if titiler is not None:
-            titiler.close()
-        shutil.rmtree(workdir, ignore_errors=True)
-
-    print(f"{len(tiles)} tiles at z{args.zoom}, {os.cpu_count()} cores")
-    header = f"{'workload':10} {'conc':>4} {'system':11} {'p50 ms':>8} {'p95 ms':>8} {'tiles/s':>8} {'x floor':>8}"
-    print(header)
-    for name, conc, system, r, floor in rows:
-        ratio = r["tiles_per_s"] / floor["tiles_per_s"]
-        print(
-            f"{name:10} {conc:4d} {system:11} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f} "
-            f"{r['tiles_per_s']:8.1f} {ratio:8.2f}"
-        )
+            for concurrency in levels:
+                order = ["tiles", "titiler"] if (repeat + concurrency) % 2 else ["titiler", "tiles"]
+                for system in order:
+                    if system == "tiles":
+                        r = run_tiles(spec, catalog, work / "t", tiles, warmup, concurrency, env)
+                    else:
+                        r = run_titiler(spec, venv, work / "tt", tiles, warmup, concurrency)
+                    r.update(repeat=repeat, workload=name, concurrency=concurrency, system=system)
+                    runs.append(r)
+                    print(f"  {repeat} {name:8} c{concurrency} {system:8} p50 {r['p50_ms']:7.1f} "
+                          f"ms  {r['tiles_per_s']:6.1f} tiles/s  cpu {r['cpu_ms']:6.1f} ms/tile",
+                          flush=True)  # fmt: skip
     if args.json:
-        args.json.write_text(
-            json.dumps([dict(workload=n, concurrency=c, system=s, **r) for n, c, s, r, _ in rows])
-        )
+        args.json.write_text(json.dumps(runs, indent=1))
+    report(runs, specs, levels)
 
 
-def _register(base_url: str, name: str, spec: dict):
-    """Register a workload through the public Python API."""
-    from tiles.server import tile_layer
+def report(runs: list[dict], specs: dict, levels: list[int]) -> None:
+    """Medians over repeats, and ours / TiTiler ratios."""
 
-    return tile_layer(
-        spec["obj"],
-        name,
-        scales=spec["scales"],
-        colormap=spec.get("colormap"),
-        reduction=spec.get("reduction", "mosaic"),
-        server=base_url,
-    )
+    def med(workload, concurrency, system, key):
+        values = [
+            r[key]
+            for r in runs
+            if (r["workload"], r["concurrency"], r["system"]) == (workload, concurrency, system)
+            and key in r
+        ]
+        return statistics.median(values) if values else float("nan")
+
+    print("\nmedians over repeats; ratio = tiles / titiler")
+    print(f"{'workload':9} {'conc':>4} {'p50 ms':>8} {'titiler':>8} {'ratio':>6} {'tiles/s':>8} "
+          f"{'titiler':>8} {'ratio':>6} {'cpu/tile':>8} {'ratio':>6}")  # fmt: skip
+    for name in specs:
+        for c in levels:
+            ours = {k: med(name, c, "tiles", k) for k in ("p50_ms", "tiles_per_s", "cpu_ms")}
+            theirs = {k: med(name, c, "titiler", k) for k in ("p50_ms", "tiles_per_s", "cpu_ms")}
+            print(f"{name:9} {c:4d} {ours['p50_ms']:8.1f} {theirs['p50_ms']:8.1f} "
+                  f"{ours['p50_ms'] / theirs['p50_ms']:6.2f} {ours['tiles_per_s']:8.1f} "
+                  f"{theirs['tiles_per_s']:8.1f} {ours['tiles_per_s'] / theirs['tiles_per_s']:6.2f} "
+                  f"{ours['cpu_ms']:8.1f} {ours['cpu_ms'] / theirs['cpu_ms']:6.2f}")  # fmt: skip
+    if 1 in levels:
+        print(f"\n{'workload':9} {'warm p50 ms':>12} {'restyle p50 ms':>15} {'RSS MiB':>8} "
+              f"{'titiler RSS':>12}")  # fmt: skip
+        for name in specs:
+            print(f"{name:9} {med(name, 1, 'tiles', 'warm_p50_ms'):12.1f} "
+                  f"{med(name, 1, 'tiles', 'restyle_p50_ms'):15.1f} "
+                  f"{med(name, 1, 'tiles', 'rss_mb'):8.0f} {med(name, 1, 'titiler', 'rss_mb'):12.0f}")  # fmt: skip
 
 
 if __name__ == "__main__":
