@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib.resources
 import ipaddress
 import logging
 import os
@@ -31,9 +32,20 @@ logger = logging.getLogger(__name__)
 
 
 def static_dir() -> Path:
-    """The viewer's files: ``$TILES_STATIC``, else ``static/`` at the project root."""
+    """The folder of the web viewer's files that ``/`` serves.
+
+    Returns
+    -------
+    Path
+        ``$TILES_STATIC`` when set; else the viewer installed with the package (the
+        ``viewer`` folder of this package, built from ``static/``, see setup.py); else
+        ``static/`` of the source checkout this package is imported from.
+    """
     if settings.STATIC.is_set():
         return settings.STATIC.get()
+    installed = importlib.resources.files(__package__) / "viewer"
+    if installed.is_dir():
+        return Path(str(installed))
     return Path(__file__).resolve().parents[2] / "static"
 
 
