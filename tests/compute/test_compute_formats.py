@@ -139,6 +139,30 @@ def test_npy_json_and_msgpack_round_trip():
     assert (wf.Int(1) + 1).compute(format="json") == b"2"
 
 
+def test_msgpack_results_decode_with_plain_msgpack():
+    """Any MessagePack reader opens the bytes: arrays in msgpack-numpy's layout."""
+    msgpack = pytest.importorskip("msgpack")
+    img = s2_zone13().head(1).mosaic().pick_bands("red nir")
+    img = img.mask(img > 0.12)
+    expected = img.compute(SMALL)
+    assert np.ma.getmaskarray(expected.ndarray).any()  # the mask travels too
+    doc = msgpack.unpackb(img.compute(SMALL, format="msgpack"))
+
+    def array(layout: dict) -> np.ndarray:
+        assert layout[b"nd"] is True and layout[b"kind"] == b""
+        dtype = np.dtype(layout[b"type"])
+        return np.frombuffer(layout[b"data"], dtype=dtype).reshape(layout[b"shape"])
+
+    layout = doc["ndarray"]
+    assert layout[b"type"] == expected.ndarray.dtype.str
+    np.testing.assert_array_equal(array(layout), np.ma.getdata(expected.ndarray))
+    np.testing.assert_array_equal(array(layout[b"mask"]), np.ma.getmaskarray(expected.ndarray))
+    assert list(doc["bandinfo"]) == ["red", "nir"]
+    assert doc["properties"]["date"] == {"__datetime__": expected.properties["date"].isoformat()}
+    assert doc["geocontext"]["crs"] == "EPSG:32613"
+    assert msgpack.unpackb(wf.Float(2.5).compute(format="msgpack")) == 2.5
+
+
 def test_result_wire_encoding_round_trips_result_objects():
     result = s2_zone13().head(2).compute(SMALL)
     back = decode_result(encode_result(result))
