@@ -14,7 +14,7 @@ from mapwidget.controls import LayerControllerList, MapController
 from mapwidget.layer import WorkflowsLayer
 from mapwidget.logpanel import LogPanel
 from mapwidget.map_ import Map
-from tiles.engine import render
+from tiles.display import DisplayOptions
 
 #: Names read and written on a MapApp that belong to its Map.
 FORWARDED = (
@@ -106,7 +106,8 @@ def visualize(
     ``obj`` depends on: plain values, proxies, or ipywidgets (linked, so moving them
     re-renders; a new widget for the same name replaces the old link).
     """
-    render.check_options(scales, colormap, reduction)
+    # Checked before any widget exists, so bad options leave nothing half-built behind.
+    DisplayOptions(scales, colormap, reduction, checkerboard)
     leaflet_map = _leaflet_map(map)
     for layer in leaflet_map.layers:
         if isinstance(layer, WorkflowsLayer) and layer.name == name:

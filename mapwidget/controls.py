@@ -14,7 +14,7 @@ import traitlets
 
 from mapwidget.colorbar import colorbar_widget, set_colormap
 from mapwidget.layer import WorkflowsLayer
-from tiles.engine import render
+from tiles import display
 from tiles.types import ImageCollection
 
 _SMALL = ipywidgets.Layout(width="6em")
@@ -129,7 +129,7 @@ class ScaleBoxes(ipywidgets.HBox):
         if bad:
             return
         try:
-            render.normalize_scales(filled)
+            display.normalize_scales(filled)
         except ValueError:
             return
         self.layer.scales = filled or None
@@ -151,7 +151,7 @@ class LayerControllerRow(ipywidgets.VBox):
         traitlets.link((layer, "name"), (name, "value"))
         self.scale_boxes = ScaleBoxes(layer)
         self.colormap = ipywidgets.Dropdown(
-            options=[("no colormap", "")] + [(n, n) for n in render.available_colormaps()],
+            options=[("no colormap", "")] + [(n, n) for n in display.available_colormaps()],
             layout=ipywidgets.Layout(width="10em"),
         )
         traitlets.link(
@@ -160,7 +160,7 @@ class LayerControllerRow(ipywidgets.VBox):
             transform=(lambda v: v or "", lambda v: v or None),
         )
         self.reduction = ipywidgets.Dropdown(
-            options=list(render.REDUCTIONS), layout=ipywidgets.Layout(width="7em")
+            options=list(display.LAYER_REDUCTIONS), layout=ipywidgets.Layout(width="7em")
         )
         traitlets.link((layer, "reduction"), (self.reduction, "value"))
         self.checkerboard = ipywidgets.ToggleButton(

@@ -24,7 +24,8 @@ import traitlets
 
 from mapwidget import routing
 from mapwidget.parameters import ParameterSet
-from tiles.engine import render
+from tiles import display
+from tiles.display import DisplayOptions
 from tiles.errors import ParameterError, ProxyTypeError, WorkflowsError
 from tiles.types import Datetime, Function, Image, ImageCollection
 
@@ -121,12 +122,12 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
         log_level: int = logging.DEBUG,
     ) -> None:
         """Set the display options together (checked first, so a bad one changes nothing)."""
-        render.check_options(scales, colormap, reduction)
+        look = DisplayOptions(scales, colormap, reduction, checkerboard)
         with self.hold_url_updates():
-            self.scales = scales
-            self.colormap = colormap or None
-            self.checkerboard = checkerboard
-            self.reduction = reduction
+            self.scales = look.json_scales
+            self.colormap = look.colormap
+            self.checkerboard = look.checkerboard
+            self.reduction = look.reduction
             self.log_level = int(log_level)
 
     def set_imagery(self, imagery: Any, **parameter_overrides: Any) -> None:
@@ -219,22 +220,21 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
     @traitlets.validate("scales")
     def _valid_scales(self, proposal: dict) -> Any:
         try:
-            pairs = render.normalize_scales(proposal["value"])
+            return DisplayOptions(scales=proposal["value"]).json_scales
         except ParameterError as exc:
             raise traitlets.TraitError(str(exc)) from None
-        return [list(p) for p in pairs] or None
 
     @traitlets.validate("colormap")
     def _valid_colormap(self, proposal: dict) -> Any:
         try:
-            return render.normalize_colormap(proposal["value"])
+            return display.normalize_colormap(proposal["value"])
         except ParameterError as exc:
             raise traitlets.TraitError(str(exc)) from None
 
     @traitlets.validate("reduction")
     def _valid_reduction(self, proposal: dict) -> str:
         try:
-            return render.normalize_reduction(proposal["value"])
+            return display.normalize_reduction(proposal["value"])
         except ParameterError as exc:
             raise traitlets.TraitError(str(exc)) from None
 

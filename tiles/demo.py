@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tiles as wf
+from tiles.display import DisplayOptions
 from tiles.server.registry import Layer, LayerRegistry, make_layer
 
 START, END = "2023-01-01", "2024-01-01"
@@ -18,16 +19,23 @@ def example_layers() -> list[Layer]:
         make_layer(
             s2.pick_bands("red green blue").graft,
             name="True colour (latest on top)",
-            scales=[[0, 0.3], [0, 0.3], [0, 0.3]],
-            reduction="mosaic",
+            display=DisplayOptions(scales=[[0, 0.3], [0, 0.3], [0, 0.3]], reduction="mosaic"),
         ),
         make_layer(
             s2.pick_bands("red green blue").median(axis="images").graft,
             name="Median composite 2023",
-            scales=[[0, 0.3], [0, 0.3], [0, 0.3]],
+            display=DisplayOptions(scales=[[0, 0.3], [0, 0.3], [0, 0.3]]),
         ),
-        make_layer(ndvi.graft, name="NDVI (median 2023)", scales=[[-0.2, 0.8]], colormap="RdYlGn"),
-        make_layer(dem.graft, name="Elevation", scales=[[1500, 3500]], colormap="terrain"),
+        make_layer(
+            ndvi.graft,
+            name="NDVI (median 2023)",
+            display=DisplayOptions(scales=[[-0.2, 0.8]], colormap="RdYlGn"),
+        ),
+        make_layer(
+            dem.graft,
+            name="Elevation",
+            display=DisplayOptions(scales=[[1500, 3500]], colormap="terrain"),
+        ),
     ]
 
 

@@ -31,6 +31,28 @@ class ParameterError(WorkflowsError, ValueError):
     """A parameter value is missing, unexpected, or of the wrong type."""
 
 
+class DisplayOptionError(ParameterError):
+    """A display option (scales, colormap, reduction, checkerboard) is invalid.
+
+    Parameters
+    ----------
+    option : str
+        The option at fault, e.g. ``"scales"``.
+    value : object
+        The value given for it.
+    message : str
+        What is wrong, naming the option and the value.
+    """
+
+    def __init__(self, option: str, value: object, message: str) -> None:
+        super().__init__(message)
+        self.option = option
+        self.value = value
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.option, self.value, str(self)))
+
+
 class NotFoundError(WorkflowsError, LookupError):
     """A product, image, band, layer or workflow does not exist."""
 

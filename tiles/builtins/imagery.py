@@ -12,6 +12,7 @@ from tiles.builtins.core import register_attributes
 from tiles.builtins.registry import builtin, current_context
 from tiles.data import catalog
 from tiles.data.reading import CatalogSource
+from tiles.display import REDUCTIONS
 from tiles.engine import CollectionValue, ImageValue
 from tiles.engine.results import register_result, to_result
 from tiles.errors import GraftTypeError, ResourceLimitError, WorkflowsError
@@ -127,7 +128,7 @@ def _reduction(op: str) -> Callable:
     return reduce
 
 
-for _op in engine.REDUCTIONS:
+for _op in REDUCTIONS:
     builtin(f"wf.{_op}")(_reduction(_op))
 
 

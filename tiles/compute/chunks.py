@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from tiles import settings
+from tiles import display, settings
 from tiles.engine import CollectionValue, ImageValue
 from tiles.geocontext import AOI, GeoContext
 
@@ -66,7 +66,7 @@ PIXEL_LOCAL = frozenset(
 #: Metadata-only families (dates, strings, constants): no pixels involved.
 PIXEL_LOCAL_PREFIXES = ("wf.datetime.", "wf.timedelta.", "wf.constants.", "wf.Str.")
 #: Reductions: pixel-local only when their axis leaves the pixel axes alone.
-REDUCTIONS = frozenset({"wf.min", "wf.max", "wf.mean", "wf.median", "wf.sum", "wf.std", "wf.count"})
+REDUCTIONS = frozenset(f"wf.{op}" for op in display.REDUCTIONS)
 LOCAL_AXES = frozenset({"images", "bands"})
 
 

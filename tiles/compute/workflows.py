@@ -30,6 +30,7 @@ from typing import Any
 
 from tiles import graft as g
 from tiles import settings
+from tiles.display import QUERY_KEYS, DisplayOptions
 from tiles.errors import NotFoundError, ParameterError, ProxyTypeError, WorkflowsError
 
 ID_PATTERN = re.compile(r"^[^\s:]+:[A-Za-z0-9_.\-]+$")
@@ -37,9 +38,7 @@ SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
 )
-VIZ_KEYS = frozenset(
-    {"id", "bands", "checkerboard", "colormap", "reduction", "scales", "description"}
-)
+VIZ_KEYS = QUERY_KEYS | {"id", "bands", "description"}
 #: The version of the stored graft language; grafts stored under another one are refused.
 GRAFT_CHANNEL = "tiles-1"
 
@@ -83,9 +82,20 @@ def version_key(version: str) -> tuple:
 
 
 def check_viz_options(viz_options: Any) -> list[dict]:
-    """Visualisation options as a list of dicts (the first gives the map defaults)."""
-    from tiles.engine import render
+    """Visualisation options as a list of dicts (the first gives the map defaults).
 
+    Parameters
+    ----------
+    viz_options : dict, list of dict or None
+        Each holds display options (see :class:`tiles.display.DisplayOptions`) and
+        optionally an ``id``, ``bands`` and a ``description``.
+
+    Returns
+    -------
+    list of dict
+        The entries with their display options validated and normalised; a
+        ``checkerboard`` left out stays out, so the map keeps its own default.
+    """
     if viz_options is None:
         return []
     items = [viz_options] if isinstance(viz_options, dict) else list(viz_options)
@@ -98,19 +108,12 @@ def check_viz_options(viz_options: Any) -> list[dict]:
             raise ParameterError(
                 f"unknown viz_options key(s) {', '.join(unknown)}; use {', '.join(sorted(VIZ_KEYS))}"
             )
-        pairs, cmap, reduction = render.check_options(
-            item.get("scales"), item.get("colormap"), item.get("reduction") or "mosaic"
-        )
+        given = {k: v for k, v in item.items() if not (k == "checkerboard" and v is None)}
+        display = DisplayOptions.from_json(given).to_json()
+        if "checkerboard" not in given:
+            del display["checkerboard"]
         bands = item.get("bands")
-        out.append(
-            {
-                **item,
-                "bands": bands.split() if isinstance(bands, str) else bands,
-                "scales": [list(p) for p in pairs] or None,
-                "colormap": cmap,
-                "reduction": reduction,
-            }
-        )
+        out.append({**item, "bands": bands.split() if isinstance(bands, str) else bands, **display})
     return out
 
 

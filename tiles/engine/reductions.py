@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from tiles.display import REDUCTIONS
 from tiles.engine.imagery import (
     CollectionValue,
     ImageryError,
@@ -57,7 +58,6 @@ __all__ = [
     "sortby_composite",
 ]
 
-REDUCTIONS = ("min", "max", "mean", "median", "sum", "std", "count")
 IMAGE_AXES: tuple[Any, ...] = (None, "pixels", "bands")
 COLLECTION_AXES: tuple[Any, ...] = (
     None,

@@ -30,11 +30,9 @@ The rules, in the order they are applied:
 
 from __future__ import annotations
 
-import difflib
 import functools
 import io
 import logging
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,12 +40,10 @@ import matplotlib
 import numpy as np
 from PIL import Image as PILImage
 
+from tiles.display import DisplayOptions, ScalePair, normalize_colormap, normalize_scales
 from tiles.errors import ParameterError
 
 logger = logging.getLogger(__name__)
-
-#: Ways to reduce an ImageCollection to one Image before rendering.
-REDUCTIONS: tuple[str, ...] = ("mosaic", "min", "max", "mean", "median", "sum", "std", "count")
 
 #: Size in pixels of one checkerboard square; divides 256 so the pattern joins across tiles.
 CHECKER_SQUARE = 8
@@ -58,133 +54,6 @@ CHECKER_COLORS = ((255, 255, 255, 255), (204, 204, 204, 255))
 #: level 1 encoded RGB tiles 4x and colormapped NDVI tiles 3x faster than zlib's default 6,
 #: for files 8% and 37% larger. Encoding time bounds tile throughput; bytes rarely do.
 PNG_COMPRESS_LEVEL = 1
-
-ScalePair = tuple[float | None, float | None]
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def normalize_scales(scales: Any) -> list[ScalePair]:
-    """Check ``scales`` and return it as a list of ``(min, max)`` float pairs.
-
-    Accepts what users write and what the original map client sends: ``None`` or
-    ``[]`` (no scaling), a bare pair ``[0, 1]``, or up to three pairs. A pair may be
-    ``[None, None]`` (scale that band by the tile's own range) but not half-filled.
-
-    >>> normalize_scales([0, 1])
-    [(0.0, 1.0)]
-    >>> normalize_scales([[0, 1], (None, None)])
-    [(0.0, 1.0), (None, None)]
-    """
-    if scales is None:
-        return []
-    if isinstance(scales, str | bytes) or not isinstance(scales, Sequence):
-        raise ParameterError(
-            f"Invalid scales {scales!r}: expected a list of [min, max] pairs, like [[0, 1]]"
-        )
-    if len(scales) == 0:
-        return []
-    if len(scales) == 2 and all(_is_scale_number(v) or v is None for v in scales):
-        scales = [scales]
-    if len(scales) > 3:
-        raise ParameterError(
-            f"Invalid scales: {len(scales)} pairs given, but at most 3 bands can be rendered"
-        )
-    pairs: list[ScalePair] = []
-    for i, pair in enumerate(scales):
-        if isinstance(pair, str | bytes) or not isinstance(pair, Sequence) or len(pair) != 2:
-            raise ParameterError(
-                f"Invalid scales: item {i} is {pair!r}, expected a [min, max] pair of numbers"
-            )
-        lo, hi = pair
-        if lo is None and hi is None:
-            pairs.append((None, None))
-            continue
-        if not (_is_scale_number(lo) and _is_scale_number(hi)):
-            raise ParameterError(
-                f"Invalid scales: item {i} is {list(pair)!r}; both min and max must be numbers "
-                "(or both None to scale that band by each tile's own range)"
-            )
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise ParameterError(f"Invalid scales: item {i} {list(pair)!r} is not finite")
-        pairs.append((float(lo), float(hi)))
-    return pairs
-
-
-def _is_scale_number(value: Any) -> bool:
-    # bool is an int subclass, but True/False as a scale bound is always a mistake.
-    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
-
-
-def available_colormaps() -> list[str]:
-    """Names accepted as ``colormap``: every colormap registered with matplotlib."""
-    return sorted(matplotlib.colormaps)
-
-
-def normalize_colormap(colormap: str | None) -> str | None:
-    """Return a valid colormap name, or None for "no colormap" (``None`` or ``""``).
-
-    Raises ParameterError naming close matches when the name is unknown.
-    """
-    if colormap is None or colormap == "":
-        return None
-    if not isinstance(colormap, str):
-        raise ParameterError(f"Invalid colormap {colormap!r}: expected a name such as 'viridis'")
-    if colormap in matplotlib.colormaps:
-        return colormap
-    lowered = {name.lower(): name for name in matplotlib.colormaps}
-    if colormap.lower() in lowered:
-        return lowered[colormap.lower()]
-    close = difflib.get_close_matches(colormap, list(matplotlib.colormaps), n=3)
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise ParameterError(f"Unknown colormap {colormap!r}{hint}")
-
-
-def normalize_reduction(reduction: str | None) -> str:
-    """Return a valid reduction name (``None`` means the default, ``"mosaic"``)."""
-    if reduction is None or reduction == "":
-        return "mosaic"
-    if reduction not in REDUCTIONS:
-        raise ParameterError(
-            f"Invalid reduction {reduction!r}: must be one of {', '.join(REDUCTIONS)}"
-        )
-    return reduction
-
-
-def check_options(
-    scales: Any = None,
-    colormap: str | None = None,
-    reduction: str | None = "mosaic",
-    nbands: int | None = None,
-) -> tuple[list[ScalePair], str | None, str]:
-    """Validate visualisation options together; return them normalised.
-
-    ``nbands`` is the number of bands of the image when known (at render time),
-    or None when only the options themselves can be checked (at registration).
-    """
-    pairs = normalize_scales(scales)
-    cmap = normalize_colormap(colormap)
-    red = normalize_reduction(reduction)
-    if cmap is not None and len(pairs) > 1:
-        raise ParameterError(
-            f"colormap {cmap!r} applies to a single band, but {len(pairs)} scale pairs were given"
-        )
-    if nbands is not None:
-        if nbands < 1 or nbands > 3:
-            raise ParameterError(
-                f"Cannot render an image with {nbands} bands: pick 1 band (grey or colormap) "
-                "or 3 bands (red, green, blue) first"
-            )
-        if cmap is not None and nbands != 1:
-            raise ParameterError(
-                f"colormap {cmap!r} needs an image with exactly 1 band, this one has {nbands}"
-            )
-        if len(pairs) > nbands:
-            raise ParameterError(
-                f"scales has {len(pairs)} pairs but the image has only {nbands} band(s)"
-            )
-    return pairs, cmap, red
 
 
 def scales_per_band(pairs: Sequence[ScalePair], nbands: int) -> list[ScalePair]:
@@ -302,7 +171,8 @@ def render(
     """Render a (bands, rows, cols) masked array to a (rows, cols, 4) uint8 RGBA image.
 
     ``array=None`` stands for an empty image and gives :func:`empty_tile` of ``shape``.
-    Options are validated against the band count (see :func:`check_options`).
+    Options are validated against the band count (see
+    :meth:`tiles.display.DisplayOptions.check_band_count`).
     """
     if array is None:
         return empty_tile(shape, checkerboard)
@@ -310,8 +180,10 @@ def render(
     if array.ndim == 2:
         array = array[np.newaxis]
     nbands = array.shape[0]
-    pairs, cmap, _ = check_options(scales, colormap, None, nbands=nbands)
-    scaled = scale(array, scales_per_band(pairs, nbands))
+    options = DisplayOptions(scales=scales, colormap=colormap)
+    options.check_band_count(nbands)
+    cmap = options.colormap
+    scaled = scale(array, scales_per_band(options.scales, nbands))
     # Any band masked hides the pixel: a colour made from partial bands would be wrong.
     hidden = np.ma.getmaskarray(scaled).any(axis=0)
     rows, cols = scaled.shape[1:]

@@ -15,12 +15,12 @@ import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2
 
 from tiles.builtins import REGISTRY
+from tiles.display import DisplayOptions
 from tiles.errors import NotFoundError, ParameterError
 from tiles.graft import content_hash
 from tiles.grpc import builtin as _xyz_builtin  # noqa: F401 - registers XYZ.use
@@ -126,21 +126,21 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
     def _layer_for(self, xyz_id: str, request: xyz_pb2.CreateXYZRequest) -> Layer:
         names = [p.name for p in request.parameters]
         defaults = {p.name: messages.parameter_default(p) for p in request.parameters}
-        options: dict[str, Any] = {}
+        display = None
         if request.viz_options:
             # The first stored visualisation is the layer's look when a URL gives none.
             viz = request.viz_options[0]
-            options = {
-                "colormap": viz.colormap or None,
-                "scales": [[s.min, s.max] for s in viz.scales] or None,
-                "reduction": viz.reduction or "mosaic",
-                "checkerboard": viz.checkerboard,
-            }
+            display = DisplayOptions(
+                scales=[(s.min, s.max) for s in viz.scales],
+                colormap=viz.colormap,
+                reduction=viz.reduction,
+                checkerboard=viz.checkerboard,
+            )
         return make_layer(
             wrapper_graft(xyz_id, names),
             name=request.name or None,
+            display=display,
             parameters=defaults,
-            **options,
         )
 
     def _ensure_layer(self, record: XYZRecord) -> None:

@@ -19,7 +19,7 @@ import urllib.request
 from typing import Any
 
 from tiles import settings
-from tiles.engine import render
+from tiles.display import DisplayOptions
 from tiles.errors import ParameterError, ProxyTypeError, WorkflowsError
 
 #: Seconds to wait for the tile server to answer a registration or a query.
@@ -121,10 +121,28 @@ class TileLayer:
     base_url: str
     #: The layer's parameters and their default values (JSON), None where unset.
     parameters: dict[str, Any]
-    scales: list | None = None
-    colormap: str | None = None
-    checkerboard: bool = True
-    reduction: str = "mosaic"
+    #: The layer's registered look: what its tiles show when a URL does not say otherwise.
+    display: DisplayOptions = DisplayOptions()
+
+    @property
+    def scales(self) -> list | None:
+        """The registered scales as ``[[min, max], ...]``, or None."""
+        return self.display.json_scales
+
+    @property
+    def colormap(self) -> str | None:
+        """The registered colormap name, or None."""
+        return self.display.colormap
+
+    @property
+    def checkerboard(self) -> bool:
+        """Whether masked pixels show a checkerboard by default."""
+        return self.display.checkerboard
+
+    @property
+    def reduction(self) -> str:
+        """How a collection becomes one image by default."""
+        return self.display.reduction
 
     def url(
         self,
@@ -147,21 +165,20 @@ class TileLayer:
                 f"unexpected parameter(s) {', '.join(unknown)}; this layer takes "
                 f"{', '.join(self.parameters) or 'none'}"
             )
-        scales = self.scales if scales is None else scales
-        colormap = self.colormap if colormap is None else colormap
-        reduction = reduction or self.reduction
-        checkerboard = self.checkerboard if checkerboard is None else checkerboard
-        pairs, cmap, red = render.check_options(scales, colormap, reduction)
+        given = {
+            "scales": scales,
+            "colormap": colormap,
+            "reduction": reduction or None,
+            "checkerboard": checkerboard,
+        }
+        look = self.display.replace(**{k: v for k, v in given.items() if v is not None})
         query: list[tuple[str, str]] = []
         if session_id is not None:
             query.append(("session_id", session_id))
-        query.append(("colormap", cmap or ""))
-        query.append(("reduction", red))
-        query.append(("checkerboard", "true" if checkerboard else "false"))
+        query.extend(look.to_query())
         if bands:
             names = bands.split() if isinstance(bands, str) else list(bands)
             query.extend(("band", b) for b in names)
-        query.append(("scales", json.dumps([list(p) for p in pairs]) if pairs else "null"))
         for name, value in parameters.items():
             query.append((name, json.dumps(encode_parameter(name, value))))
         return self.url_template + "?" + urllib.parse.urlencode(query)
@@ -194,7 +211,7 @@ def tile_layer(
 
     Options are validated here with the same rules the server applies: ``scales`` is
     up to 3 ``[min, max]`` pairs (or one bare pair), a ``colormap`` needs a single band,
-    ``reduction`` is one of :data:`tiles.engine.render.REDUCTIONS`. ``parameter_overrides``
+    ``reduction`` is one of :data:`tiles.display.LAYER_REDUCTIONS`. ``parameter_overrides``
     give values for the object's parameters; parameters without a value must be
     given in each tile URL (see :meth:`TileLayer.url`).
     """
@@ -203,9 +220,7 @@ def tile_layer(
         getattr(obj, "graft", None), dict
     ):
         raise ProxyTypeError(f"tile_layer needs an Image or ImageCollection, not {kind}")
-    if not isinstance(checkerboard, bool):
-        raise ParameterError(f"checkerboard must be True or False, not {checkerboard!r}")
-    pairs, cmap, red = render.check_options(scales, colormap, reduction)
+    display = DisplayOptions(scales, colormap, reduction, checkerboard)
     names = [p._name for p in getattr(obj, "params", ())]
     unknown = sorted(set(parameter_overrides) - set(names))
     if unknown:
@@ -225,10 +240,7 @@ def tile_layer(
     body = {
         "graft": obj.graft,
         "name": name,
-        "scales": [list(p) for p in pairs] or None,
-        "colormap": cmap,
-        "checkerboard": checkerboard,
-        "reduction": red,
+        **display.to_json(),
         "log_level": int(log_level),
         "parameters": parameters,
     }
@@ -240,8 +252,5 @@ def tile_layer(
         tilejson_url=answer["tilejson_url"],
         base_url=base,
         parameters=parameters,
-        scales=[list(p) for p in pairs] or None,
-        colormap=cmap,
-        checkerboard=checkerboard,
-        reduction=red,
+        display=display,
     )

@@ -21,7 +21,7 @@ from typing import Any
 
 import tornado.web
 
-from tiles.engine import render
+from tiles import display
 from tiles.errors import GeoContextError, NotFoundError, ParameterError, ResourceLimitError
 from tiles.geocontext import XYZTile
 from tiles.server.query import ParameterValueError, parse_tile_query
@@ -168,10 +168,7 @@ class LayersHandler(BaseHandler):
             {
                 "id": layer.id,
                 "name": layer.name,
-                "colormap": layer.colormap,
-                "scales": [list(p) for p in layer.scales] or None,
-                "reduction": layer.reduction,
-                "checkerboard": layer.checkerboard,
+                **layer.display.to_json(),
                 "parameters": layer.parameters,
                 "created": layer.created,
                 **self.layer_urls(layer),
@@ -183,23 +180,20 @@ class LayersHandler(BaseHandler):
     def post(self) -> None:
         self.check_token()
         body = self.json_body()
-        allowed = {
-            "graft",
-            "name",
-            "scales",
-            "colormap",
-            "checkerboard",
-            "reduction",
-            "log_level",
-            "parameters",
-        }
+        allowed = {"graft", "name", "log_level", "parameters"} | display.QUERY_KEYS
         unknown = sorted(set(body) - allowed)
         if unknown:
             raise HTTPError(400, f"unknown field(s) {', '.join(unknown)}")
         if "graft" not in body:
             raise HTTPError(400, "missing field 'graft'")
         try:
-            layer = make_layer(**body)
+            layer = make_layer(
+                body["graft"],
+                name=body.get("name"),
+                display=display.DisplayOptions.from_json(body),
+                log_level=body.get("log_level"),
+                parameters=body.get("parameters"),
+            )
         except ParameterError as exc:
             raise HTTPError(400, str(exc)) from None
         known = layer.id in {x.id for x in self.service.registry.list()}
@@ -288,10 +282,10 @@ class TileHandler(BaseHandler):
         data = service.arrays.get(ckey)
         if data is None:
             if service.tile_has_no_data(layer, tile):
-                return service.empty_png(q.checkerboard)
+                return service.empty_png(q.display.checkerboard)
             data = await self.run(("compute", ckey), service.compute_job, layer, q, tile, ckey)
         if data.array is None:
-            return service.empty_png(q.checkerboard)
+            return service.empty_png(q.display.checkerboard)
         # Rendering is admitted even when the queue is full: the pixels are already paid for.
         return await self.run(
             ("render", pkey), service.render_job, layer, q, data, pkey, always=True
@@ -325,7 +319,14 @@ class ValueHandler(BaseHandler):
             q = parse_tile_query(self.request.arguments, layer, frozenset({"x", "y"}))
         except ParameterError as exc:
             raise HTTPError(400, str(exc)) from None
-        key = ("value", layer.graft_hash, q.arguments_key, q.reduction, q.bands, *coords.values())
+        key = (
+            "value",
+            layer.graft_hash,
+            q.arguments_key,
+            q.display.reduction,
+            q.bands,
+            *coords.values(),
+        )
         try:
             values = await self.run(key, self.service.value_job, layer, q, coords["x"], coords["y"])
         except asyncio.CancelledError:
@@ -363,13 +364,13 @@ class ErrorsHandler(BaseHandler):
 
 class ColormapsHandler(BaseHandler):
     def get(self) -> None:
-        self.write_json({"colormaps": render.available_colormaps()})
+        self.write_json({"colormaps": display.available_colormaps()})
 
 
 class ColorbarHandler(BaseHandler):
     def get(self, name: str) -> None:
         try:
-            cmap = render.normalize_colormap(name)
+            cmap = display.normalize_colormap(name)
         except ParameterError as exc:
             raise HTTPError(404, str(exc)) from None
         if cmap is None:

@@ -14,12 +14,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tiles.engine import render
+from tiles.display import DisplayOptions
 from tiles.errors import ParameterError
 from tiles.server.registry import RESERVED_QUERY_KEYS, Layer
-
-_TRUE = {"true", "1", "yes"}
-_FALSE = {"false", "0", "no"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,10 +24,7 @@ class TileQuery:
     """Everything a tile request asks for, validated."""
 
     session_id: str | None
-    scales: list[render.ScalePair]
-    colormap: str | None
-    reduction: str
-    checkerboard: bool
+    display: DisplayOptions
     bands: tuple[str, ...]
     #: Parameter values as Python values, ready for evaluation.
     arguments: dict[str, Any]
@@ -40,7 +34,7 @@ class TileQuery:
     @property
     def render_key(self) -> tuple:
         """What changes pixels without recomputing: the look of the tile."""
-        return (tuple(self.scales), self.colormap, self.checkerboard)
+        return (self.display.scales, self.display.colormap, self.display.checkerboard)
 
 
 def _text(values: Sequence[Any]) -> str:
@@ -121,24 +115,7 @@ def parse_tile_query(
     Keys starting with ``_`` are ignored, so clients may add cache-busting values.
     """
     session_id = _text(args["session_id"]) if "session_id" in args else None
-
-    if "scales" in args:
-        text = _text(args["scales"])
-        scales_value = None if text.strip() in ("", "null") else _parse_json("scales", text)
-    else:
-        scales_value = [list(p) for p in layer.scales]
-    colormap = _text(args["colormap"]) if "colormap" in args else layer.colormap
-    reduction = _text(args["reduction"]) if "reduction" in args else layer.reduction
-    pairs, cmap, red = render.check_options(scales_value, colormap, reduction)
-
-    checkerboard = layer.checkerboard
-    if "checkerboard" in args:
-        text = _text(args["checkerboard"]).strip().lower()
-        if text not in _TRUE | _FALSE:
-            raise ParameterError(
-                f"query parameter 'checkerboard' must be true or false, not {text!r}"
-            )
-        checkerboard = text in _TRUE
+    display = DisplayOptions.from_query(args, defaults=layer.display)
 
     bands: tuple[str, ...] = ()
     if "band" in args:
@@ -171,10 +148,7 @@ def parse_tile_query(
     )
     return TileQuery(
         session_id=session_id,
-        scales=pairs,
-        colormap=cmap,
-        reduction=red,
-        checkerboard=checkerboard,
+        display=display,
         bands=bands,
         arguments=arguments,
         arguments_key=arguments_key,

@@ -1,6 +1,6 @@
 """Registered layers, kept in SQLite so tile URLs keep working after a restart.
 
-A layer is a graft plus its default visualisation options and parameter values.
+A layer is a graft plus its default display options and parameter values.
 Its id is derived from the graft's content hash and those options, so registering
 the same thing twice gives the same id (and the same URLs).
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tiles import settings
-from tiles.engine import render
+from tiles.display import QUERY_KEYS, DisplayOptions
 from tiles.errors import NotFoundError, ParameterError
 
 _SCHEMA = """
@@ -43,10 +43,8 @@ class Layer:
     name: str
     graft: dict
     graft_hash: str
-    scales: list[tuple[float | None, float | None]]
-    colormap: str | None
-    checkerboard: bool
-    reduction: str
+    #: How tiles look when a URL does not say otherwise.
+    display: DisplayOptions
     log_level: int
     #: Parameter name -> default value as JSON (a literal or a graft), None when no default.
     parameters: dict[str, Any]
@@ -58,10 +56,7 @@ class Layer:
             "id": self.id,
             "name": self.name,
             "graft": self.graft,
-            "scales": [list(p) for p in self.scales] or None,
-            "colormap": self.colormap,
-            "checkerboard": self.checkerboard,
-            "reduction": self.reduction,
+            **self.display.to_json(),
             "log_level": self.log_level,
             "parameters": self.parameters,
             "created": self.created,
@@ -125,39 +120,51 @@ def normalize_parameters(parameters: Any) -> dict[str, Any]:
 
 
 #: Query keys of tile URLs; parameters cannot use these names.
-RESERVED_QUERY_KEYS = frozenset(
-    {"session_id", "colormap", "reduction", "checkerboard", "band", "scales", "token"}
-)
+RESERVED_QUERY_KEYS = QUERY_KEYS | {"session_id", "band", "token"}
 
 
 def make_layer(
     graft: Any,
     name: str | None = None,
-    scales: Any = None,
-    colormap: str | None = None,
-    checkerboard: Any = True,
-    reduction: str | None = "mosaic",
+    display: DisplayOptions | None = None,
     log_level: Any = logging.DEBUG,
     parameters: Any = None,
 ) -> Layer:
-    """Validate a layer definition and give it its content-derived id."""
+    """Validate a layer definition and give it its content-derived id.
+
+    Parameters
+    ----------
+    graft : dict
+        What the layer computes.
+    name : str, optional
+        A name to show.
+    display : DisplayOptions, optional
+        The layer's look by default (tile URLs may change it).
+    log_level : int or str
+        The least level of the log records kept for the layer.
+    parameters : dict or list, optional
+        Parameter names, or names and their default values (JSON).
+
+    Returns
+    -------
+    Layer
+    """
     if not (isinstance(graft, dict) and "returns" in graft):
         raise ParameterError("graft must be a JSON object with a 'returns' key")
-    if not isinstance(checkerboard, bool):
-        raise ParameterError(f"checkerboard must be true or false, not {checkerboard!r}")
     if name is not None and not isinstance(name, str):
         raise ParameterError(f"name must be a string, not {name!r}")
-    pairs, cmap, red = render.check_options(scales, colormap, reduction)
+    display = display or DisplayOptions()
     level = normalize_log_level(log_level)
     params = normalize_parameters(parameters)
     graft_hash = _graft_hash(graft)
     identity = {
         "graft": graft_hash,
         "name": name or "",
-        "scales": pairs,
-        "colormap": cmap,
-        "checkerboard": checkerboard,
-        "reduction": red,
+        # A tuple of pairs: serialises exactly as the ids of stored layers were made.
+        "scales": display.scales,
+        "colormap": display.colormap,
+        "checkerboard": display.checkerboard,
+        "reduction": display.reduction,
         "log_level": level,
         "parameters": {k: _value_identity(v) for k, v in sorted(params.items())},
     }
@@ -167,10 +174,7 @@ def make_layer(
         name=name or "",
         graft=graft,
         graft_hash=graft_hash,
-        scales=pairs,
-        colormap=cmap,
-        checkerboard=checkerboard,
-        reduction=red,
+        display=display,
         log_level=level,
         parameters=params,
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -205,10 +209,7 @@ class LayerRegistry:
             name=name,
             graft=json.loads(graft),
             graft_hash=graft_hash,
-            scales=[tuple(p) for p in opts["scales"]],
-            colormap=opts["colormap"],
-            checkerboard=opts["checkerboard"],
-            reduction=opts["reduction"],
+            display=DisplayOptions.from_json(opts),
             log_level=opts["log_level"],
             parameters=json.loads(parameters),
             created=created,
@@ -220,13 +221,7 @@ class LayerRegistry:
             existing = self._layers.get(layer.id)
             if existing is not None:
                 return existing
-            options = {
-                "scales": [list(p) for p in layer.scales],
-                "colormap": layer.colormap,
-                "checkerboard": layer.checkerboard,
-                "reduction": layer.reduction,
-                "log_level": layer.log_level,
-            }
+            options = {**layer.display.to_json(), "log_level": layer.log_level}
             with self._conn:
                 self._conn.execute(
                     "INSERT OR IGNORE INTO layers VALUES (?, ?, ?, ?, ?, ?, ?)",

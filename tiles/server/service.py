@@ -69,7 +69,15 @@ class TileService:
     @staticmethod
     def compute_key(layer: Layer, q: TileQuery, tile: XYZTile) -> tuple:
         """Identity of a tile's pixels: what is computed, never how it is shown."""
-        return (layer.graft_hash, q.arguments_key, tile.z, tile.x, tile.y, q.reduction, q.bands)
+        return (
+            layer.graft_hash,
+            q.arguments_key,
+            tile.z,
+            tile.x,
+            tile.y,
+            q.display.reduction,
+            q.bands,
+        )
 
     @staticmethod
     def png_key(compute_key: tuple, q: TileQuery) -> tuple:
@@ -87,7 +95,9 @@ class TileService:
         with logs.capturing(
             self.logbook, layer.id, q.session_id, layer.log_level, (tile.z, tile.x, tile.y)
         ):
-            data = pipeline.compute_tile(layer.graft, q.arguments, tile, q.reduction, q.bands)
+            data = pipeline.compute_tile(
+                layer.graft, q.arguments, tile, q.display.reduction, q.bands
+            )
         self.arrays.put(key, data)
         return data
 
@@ -96,14 +106,16 @@ class TileService:
     ) -> bytes:
         """Render and encode one tile and cache the PNG (runs on a worker thread)."""
         with logs.capturing(self.logbook, layer.id, q.session_id, layer.log_level):
-            png = render.render_png(data.array, q.scales, q.colormap, q.checkerboard)
+            png = render.render_png(
+                data.array, q.display.scales, q.display.colormap, q.display.checkerboard
+            )
         self.pngs.put(key, png)
         return png
 
     def value_job(self, layer: Layer, q: TileQuery, x: float, y: float) -> dict[str, Any]:
         """Pixel values under an EPSG:3857 point (runs on a worker thread)."""
         with logs.capturing(self.logbook, layer.id, q.session_id, layer.log_level):
-            return pipeline.value_at(layer.graft, q.arguments, x, y, q.reduction, q.bands)
+            return pipeline.value_at(layer.graft, q.arguments, x, y, q.display.reduction, q.bands)
 
     # -- cheap answers on the IOLoop -------------------------------------------------------
 

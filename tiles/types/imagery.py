@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any as _Any
 
+from tiles.display import REDUCTIONS, colormap_names
 from tiles.errors import ProxyTypeError
 from tiles.types.containers import Dict, KnownDict, List, Tuple
 from tiles.types.core import Proxytype, backend
@@ -16,7 +17,6 @@ RESAMPLERS = (
     "near", "bilinear", "cubic", "cubicspline", "lanczos", "average",
     "mode", "max", "min", "med", "q1", "q3",
 )  # fmt: skip
-REDUCTIONS = ("min", "max", "mean", "median", "sum", "std", "count")
 
 ImageProperties = KnownDict[
     {
@@ -265,9 +265,7 @@ class ImageryMixin:
 
     def colormap(self, named_colormap: str = "viridis", vmin=None, vmax=None):
         """A 1-band imagery coloured into bands red, green, blue."""
-        from tiles.display import COLORMAPS
-
-        if isinstance(named_colormap, str) and named_colormap not in COLORMAPS:
+        if isinstance(named_colormap, str) and named_colormap not in colormap_names():
             raise ValueError(f"unknown colormap {named_colormap!r}")
         if (vmin is None) != (vmax is None):
             raise ValueError("colormap takes both vmin and vmax, or neither")
