@@ -1,0 +1,1 @@
+"""Tests of the root modules (display options, errors, settings)."""
