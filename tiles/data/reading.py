@@ -50,7 +50,7 @@ from rasterio.warp import reproject, transform, transform_geom
 
 from tiles import settings
 from tiles.cache import ByteLRU
-from tiles.data.catalog import Band, ImageRecord, Product, footprint_intersects
+from tiles.data.records import Band, ImageRecord, Product, footprint_intersects
 from tiles.errors import DataError, NotFoundError, ParameterError
 
 __all__ = [

@@ -43,7 +43,7 @@ from affine import Affine
 from rasterio.io import MemoryFile
 from rasterio.warp import Resampling, reproject, transform, transform_bounds
 
-from tiles.data.catalog import Catalog
+from tiles.data.store import Catalog
 from tiles.errors import NotFoundError, ParameterError
 
 __all__ = ["ensure_sample_catalog", "sample_data_dir", "LANDCOVER_CLASSES", "SAMPLE_PRODUCTS"]

@@ -56,9 +56,19 @@ import rasterio
 import shapely.geometry
 from rasterio.errors import RasterioIOError
 
-from tiles.data import catalog as _catalog
-from tiles.data.catalog import Band, Catalog, DateLike, ImageRecord, Product, footprint_intersects
+from tiles.data.default_catalog import default_catalog
 from tiles.data.reading import gdal_read_options
+from tiles.data.records import (
+    Band,
+    DateLike,
+    ImageRecord,
+    Product,
+    bbox_geometry,
+    footprint_intersects,
+    lonlat_bounds,
+    to_utc,
+)
+from tiles.data.store import Catalog, register_source_kind
 from tiles.errors import DataError, NotFoundError, ParameterError
 
 __all__ = [
@@ -246,7 +256,7 @@ def _parse_datetime(value: Any, where: str) -> dt.datetime:
     if not isinstance(value, str):
         raise DataError(f"{where}: datetime {value!r} is not a string")
     # fromisoformat takes at most microseconds; some catalogs give nanoseconds.
-    return _catalog.to_utc(_FRACTION.sub(r"\1", value.strip()))
+    return to_utc(_FRACTION.sub(r"\1", value.strip()))
 
 
 def item_datetime(item: Mapping[str, Any]) -> dt.datetime:
@@ -331,7 +341,7 @@ def _footprint(item: Mapping[str, Any]) -> dict[str, Any]:
         if len(bbox) == 6:  # 3D box: w, s, zmin, e, n, zmax
             bbox = [bbox[0], bbox[1], bbox[3], bbox[4]]
         w, s, e, n = (float(v) for v in bbox[:4])
-        return shapely.geometry.mapping(_catalog._bbox_geometry((w, s, e, n)))
+        return shapely.geometry.mapping(bbox_geometry((w, s, e, n)))
     raise DataError(f"STAC item {item.get('id')!r} has neither geometry nor bbox")
 
 
@@ -688,7 +698,7 @@ def item_record(
             f"({', '.join(sorted({s.asset for s in specs}))}); its assets: {', '.join(assets)}"
         )
     footprint = _footprint(item)
-    bounds = _catalog._lonlat_bounds(footprint)
+    bounds = lonlat_bounds(footprint)
     if grids:
         crs, geotrans, shape = min(grids, key=lambda g: abs(g[1][1]))  # the finest band
     else:
@@ -891,15 +901,15 @@ def _cells(bbox: Sequence[float]) -> list[tuple[float, float, float, float]]:
 
 def _dates(start: DateLike | None, end: DateLike | None) -> tuple:
     return (
-        None if start is None else _catalog.to_utc(start),
-        None if end is None else _catalog.to_utc(end),
+        None if start is None else to_utc(start),
+        None if end is None else to_utc(end),
     )
 
 
 class StacSource:
     """The images of one STAC product, found by asking its catalog.
 
-    ``search`` answers like :meth:`tiles.data.catalog.Catalog.search` (dates in [start, end),
+    ``search`` answers like :meth:`tiles.data.store.Catalog.search` (dates in [start, end),
     footprints meeting the lon/lat box, sorted by date, at most ``limit``).
     """
 
@@ -1187,7 +1197,7 @@ def add_stac_product(
     Nothing is stored but the product and where to search: images are found when searched.
     Redefining an existing product differently raises ParameterError.
     """
-    cat = catalog if catalog is not None else _catalog.default_catalog()
+    cat = catalog if catalog is not None else default_catalog()
     if signer is not None and signer not in _SIGNERS:
         raise ParameterError(f"unknown signer {signer!r}; one of {', '.join(_SIGNERS)}")
     location = str(url_or_path)
@@ -1261,5 +1271,8 @@ def _with_absolute_hrefs(item: Mapping[str, Any], base: str) -> dict[str, Any]:
 
 
 def open_source(product: Product, spec: Mapping[str, Any]) -> StacSource:
-    """The source of a stored STAC product (the hook :mod:`tiles.data.catalog` calls)."""
+    """The source of a stored STAC product (what the catalog store asks for kind ``"stac"``)."""
     return StacSource(product, _Spec.from_json(spec))
+
+
+register_source_kind("stac", open_source, resolve_product)

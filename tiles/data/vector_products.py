@@ -2,7 +2,7 @@
 ``wf.FeatureCollection.from_vector_id``.
 
 A vector product is a row of the ``vector_products`` table in the catalog database file
-(:func:`tiles.data.catalog.default_catalog_path`) naming a file and its layer. Reading a product in a
+(``TILES_CATALOG``) naming a file and its layer. Reading a product in a
 GeoContext returns only the features intersecting it, and reads only candidate features:
 
 * GeoPackage: the layer's R*Tree spatial index (``rtree_<table>_<column>``) is queried with
@@ -39,7 +39,7 @@ import shapely.errors
 import shapely.geometry
 from rasterio.crs import CRS
 
-from tiles.data.catalog import default_catalog_path
+from tiles import settings
 from tiles.engine.vector import FeatureCollectionValue, FeatureValue, GeometryValue
 from tiles.errors import DataError, NotFoundError, ParameterError
 
@@ -313,7 +313,7 @@ def _reader(path: str, fmt: str, layer: str | None) -> _Reader:
 
 
 def _connect(catalog_path: str | os.PathLike | None) -> sqlite3.Connection:
-    path = Path(catalog_path or default_catalog_path()).expanduser()
+    path = Path(catalog_path or settings.CATALOG.get()).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=30.0)
     conn.execute(_SCHEMA)
@@ -345,7 +345,7 @@ def create_vector_product(
     The file is read once to check it and to record its feature count and lon/lat bounds; it
     stays where it is. ``layer`` picks a GeoPackage table (needed when it has several).
     Re-registering an id replaces it. The table lives in the catalog database
-    (``catalog_path``, default :func:`tiles.data.catalog.default_catalog_path`).
+    (``catalog_path``, default ``TILES_CATALOG``).
     """
     if not product_id or any(c.isspace() for c in product_id):
         raise ParameterError(f"invalid vector product id {product_id!r}")

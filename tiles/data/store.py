@@ -1,0 +1,697 @@
+"""The catalog store: products, their bands and images (files, dates, footprints) in one
+SQLite file, and the queries that find them.
+
+The store answers "which files, which bands, which dates, where" and nothing else; reading
+pixels lives in :mod:`tiles.data.reading`. Products whose images live in another catalog
+(remote products, say a STAC collection) are answered by a *source kind* registered with
+:func:`register_source_kind`; the store keeps only each such product's ``(kind, spec)``.
+
+Example::
+
+    >>> from tiles.data.store import Catalog
+    >>> cat = Catalog("/tmp/catalog.sqlite")
+    >>> cat.create_product("naip", [
+    ...     {"name": "red", "data_range": (0, 255), "nodata": 0}, ...])
+    >>> cat.add_image("naip", "m_4709963_se_14_1_20090818.tif")
+    >>> [r.id for r in cat.search("naip", start="2009-01-01", end="2010-01-01")]
+    ['naip:m_4709963_se_14_1_20090818']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import rasterio
+import shapely
+import shapely.geometry
+from rasterio.errors import RasterioIOError
+from rasterio.warp import transform_geom
+
+from tiles.data.records import (
+    Band,
+    DateLike,
+    ImageRecord,
+    PathLike,
+    Product,
+    footprint_intersects,
+    lonlat_bounds,
+    to_utc,
+)
+from tiles.errors import DataError, NotFoundError, ParameterError
+
+__all__ = [
+    "Catalog",
+    "ImageSource",
+    "SourceKind",
+    "register_source_kind",
+    "source_kinds",
+]
+
+# Points added along each edge of a raster's outline before reprojecting it to lon/lat, so
+# the footprint follows the curvature a projected rectangle has on the globe.
+_DENSIFY_POINTS_PER_EDGE = 20
+
+
+# --------------------------------------------------------------------------------------
+# Remote products: source kinds
+# --------------------------------------------------------------------------------------
+
+
+class ImageSource(Protocol):
+    """The images of one remote product, found by asking the catalog that holds them.
+
+    Answers like :meth:`Catalog.search` and :meth:`Catalog.image` do for catalogued files.
+    """
+
+    def search(
+        self,
+        start: DateLike | None,
+        end: DateLike | None,
+        bbox_lonlat: Sequence[float] | None,
+        limit: int | None,
+    ) -> list[ImageRecord]:
+        """Images acquired in [start, end) whose footprint meets ``bbox_lonlat``, by date.
+
+        Parameters
+        ----------
+        start, end:
+            The half-open date range; None leaves that end open.
+        bbox_lonlat:
+            (w, s, e, n) in degrees; w > e crosses the antimeridian. None: anywhere.
+        limit:
+            At most this many images (the earliest); None for all.
+
+        Returns
+        -------
+        list of ImageRecord
+            Sorted by acquisition date, then id.
+        """
+        ...
+
+    def image(self, name: str) -> ImageRecord:
+        """The image called ``name`` in the remote catalog; NotFoundError when there is none.
+
+        Parameters
+        ----------
+        name:
+            The image's name in the remote catalog (its id without the product prefix).
+
+        Returns
+        -------
+        ImageRecord
+        """
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceKind:
+    """How products of one source kind (say ``"stac"``) find their images.
+
+    Parameters
+    ----------
+    open_source:
+        ``open_source(product, spec)``: the :class:`ImageSource` of a stored product, from
+        the ``spec`` dict it was created with (``Catalog.create_product(source=(kind,
+        spec))``).
+    resolve_product:
+        ``resolve_product(catalog, product_id)``: define a product on first use of a
+        well-known id (say ``"earth-search:sentinel-2-l2a"``) and return it, or return None
+        when the id is not one of this kind's. None when the kind has no such ids.
+    """
+
+    open_source: Callable[[Product, Mapping[str, Any]], ImageSource]
+    resolve_product: Callable[[Catalog, str], Product | None] | None = None
+
+
+_SOURCE_KINDS: dict[str, SourceKind] = {}
+
+
+def register_source_kind(
+    kind: str,
+    open_source: Callable[[Product, Mapping[str, Any]], ImageSource],
+    resolve_product: Callable[[Catalog, str], Product | None] | None = None,
+) -> None:
+    """Make products stored with ``source=(kind, spec)`` searchable through ``open_source``.
+
+    A module implementing remote products registers itself when imported (the STAC
+    package does, for kind ``"stac"``); registering a kind again replaces it.
+
+    Parameters
+    ----------
+    kind:
+        The name stored with each product of this kind.
+    open_source, resolve_product:
+        See :class:`SourceKind`.
+
+    Example
+    -------
+    >>> register_source_kind("stac", open_source, resolve_product)  # doctest: +SKIP
+    """
+    _SOURCE_KINDS[kind] = SourceKind(open_source, resolve_product)
+
+
+def source_kinds() -> dict[str, SourceKind]:
+    """The registered source kinds by name.
+
+    Returns
+    -------
+    dict of str to SourceKind
+        A copy: changing it registers nothing.
+    """
+    return dict(_SOURCE_KINDS)
+
+
+def _source_kind(kind: str) -> SourceKind:
+    found = _SOURCE_KINDS.get(kind)
+    if found is None:
+        raise DataError(
+            f"no source kind {kind!r} is registered (known: {', '.join(sorted(_SOURCE_KINDS))})"
+        )
+    return found
+
+
+# --------------------------------------------------------------------------------------
+# Reading what a raster file says about itself
+# --------------------------------------------------------------------------------------
+
+_NAME_DATE = re.compile(
+    r"(?<!\d)((?:19|20)\d\d)[-_]?(\d\d)[-_]?(\d\d)(?:T(\d\d)(\d\d)(\d\d))?(?!\d)"
+)
+
+
+def _date_from_name(name: str) -> dt.datetime | None:
+    for m in _NAME_DATE.finditer(name):
+        year, month, day, hh, mm, ss = m.groups()
+        try:
+            return dt.datetime(
+                int(year),
+                int(month),
+                int(day),
+                int(hh or 0),
+                int(mm or 0),
+                int(ss or 0),
+                tzinfo=dt.timezone.utc,
+            )
+        except ValueError:
+            continue
+    return None
+
+
+def _date_from_tag(value: str | None) -> dt.datetime | None:
+    # TIFFTAG_DATETIME is "YYYY:MM:DD HH:MM:SS" by the TIFF specification.
+    if not value:
+        return None
+    try:
+        return dt.datetime.strptime(value.strip(), "%Y:%m:%d %H:%M:%S").replace(
+            tzinfo=dt.timezone.utc
+        )
+    except ValueError:
+        return _date_from_name(value)
+
+
+def _footprint(crs: Any, bounds: Sequence[float]) -> dict[str, Any]:
+    """The raster outline as a densified lon/lat GeoJSON (Multi)Polygon.
+
+    rasterio cuts the geometry at the antimeridian, so a scene across it becomes a
+    MultiPolygon with parts on both sides rather than a polygon spanning the globe.
+    """
+    w, s, e, n = bounds
+    outline = shapely.geometry.box(w, s, e, n)
+    step = max(e - w, n - s) / _DENSIFY_POINTS_PER_EDGE
+    dense = shapely.segmentize(outline, step) if step > 0 else outline
+    geom = transform_geom(crs, "EPSG:4326", shapely.geometry.mapping(dense))
+    return json.loads(json.dumps(geom))  # plain lists, no tuples, for stable storage
+
+
+def _existing(path: PathLike) -> str:
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise DataError(f"raster file not found: {p}")
+    return str(p.resolve())
+
+
+def _raster_info(path: str) -> dict[str, Any]:
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                raise DataError(f"{path} has no coordinate reference system")
+            epsg = src.crs.to_epsg()
+            return {
+                "count": src.count,
+                "crs": src.crs,
+                "crs_string": f"EPSG:{epsg}" if epsg else src.crs.to_wkt(),
+                "transform": src.transform,
+                "width": src.width,
+                "height": src.height,
+                "bounds": tuple(src.bounds),
+                "datetime_tag": src.tags().get("TIFFTAG_DATETIME"),
+            }
+    except RasterioIOError as e:
+        raise DataError(f"cannot read raster {path}: {e}") from e
+
+
+# --------------------------------------------------------------------------------------
+# The store
+# --------------------------------------------------------------------------------------
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS products (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    bands TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS images (
+    id TEXT PRIMARY KEY,
+    product TEXT NOT NULL REFERENCES products(id),
+    acquired TEXT NOT NULL,
+    crs TEXT NOT NULL,
+    geotrans TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    cols INTEGER NOT NULL,
+    footprint TEXT NOT NULL,
+    west REAL NOT NULL,
+    south REAL NOT NULL,
+    east REAL NOT NULL,
+    north REAL NOT NULL,
+    files TEXT NOT NULL,
+    properties TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS images_by_product_date ON images (product, acquired, id);
+CREATE TABLE IF NOT EXISTS sources (
+    product TEXT PRIMARY KEY REFERENCES products(id),
+    kind TEXT NOT NULL,
+    spec TEXT NOT NULL
+);
+"""
+
+_IMAGE_COLUMNS = (
+    "id, product, acquired, crs, geotrans, rows, cols, footprint, "
+    "west, south, east, north, files, properties"
+)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"property value {value!r} is not JSON serialisable")
+
+
+class Catalog:
+    """An image catalog stored in one SQLite file.
+
+    Safe to share between threads: each thread gets its own connection, and writes run in
+    transactions (SQLite in WAL mode lets readers proceed while one writer works).
+    """
+
+    def __init__(self, path: PathLike) -> None:
+        self.path = Path(path).expanduser().resolve()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        # executescript commits on its own, so the schema runs outside our transactions.
+        self._conn().executescript(_SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"Catalog({str(self.path)!r})"
+
+    # -- connections ---------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves so a transaction
+            # covers exactly one public call.
+            conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    class _Tx:
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn = conn
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return self.conn
+
+        def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+    def _transaction(self) -> Catalog._Tx:
+        return Catalog._Tx(self._conn())
+
+    # -- products ------------------------------------------------------------------------
+
+    def create_product(
+        self,
+        product_id: str,
+        bands: Sequence[Mapping[str, Any]],
+        title: str = "",
+        source: tuple[str, Mapping[str, Any]] | None = None,
+    ) -> Product:
+        """Define a product from band dicts in file band order.
+
+        Each dict has ``name`` and ``data_range`` and optionally ``physical_range``,
+        ``nodata`` and ``description``. Re-creating an identical product does nothing;
+        redefining an existing product differently raises ParameterError. ``source`` is
+        ``(kind, spec)`` for a remote product (see :func:`register_source_kind`).
+        """
+        if source is not None and source[0] not in _SOURCE_KINDS:
+            raise ParameterError(f"unknown product source kind {source[0]!r}")
+        source_json = None if source is None else json.dumps(dict(source[1]), sort_keys=True)
+        if not product_id or any(c.isspace() for c in product_id):
+            raise ParameterError(f"invalid product id {product_id!r}")
+        parsed = [b if isinstance(b, Band) else Band.from_dict(b) for b in bands]
+        if not parsed:
+            raise ParameterError(f"product {product_id!r} needs at least one band")
+        names = [b.name for b in parsed]
+        if len(set(names)) != len(names):
+            raise ParameterError(f"duplicate band names in product {product_id!r}: {names}")
+        new = Product(id=product_id, title=title or product_id, bands=parsed)
+        payload = json.dumps([b.to_dict() for b in parsed])
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT title, bands FROM products WHERE id = ?", (product_id,)
+            ).fetchone()
+            if row is not None:
+                existing = self._product_from_row(product_id, *row)
+                old_source = conn.execute(
+                    "SELECT kind, spec FROM sources WHERE product = ?", (product_id,)
+                ).fetchone()
+                same_source = (old_source is None and source is None) or (
+                    old_source is not None
+                    and source is not None
+                    and old_source[0] == source[0]
+                    and json.loads(old_source[1]) == json.loads(source_json)
+                )
+                if (
+                    existing.bands == new.bands
+                    and (not title or existing.title == title)
+                    and same_source
+                ):
+                    return existing
+                raise ParameterError(
+                    f"product {product_id!r} already exists with a different definition; "
+                    "remove it first to redefine it"
+                )
+            conn.execute(
+                "INSERT INTO products (id, title, bands) VALUES (?, ?, ?)",
+                (product_id, new.title, payload),
+            )
+            if source is not None:
+                conn.execute(
+                    "INSERT INTO sources (product, kind, spec) VALUES (?, ?, ?)",
+                    (product_id, source[0], source_json),
+                )
+        return new
+
+    @staticmethod
+    def _product_from_row(product_id: str, title: str, bands: str) -> Product:
+        return Product(
+            id=product_id, title=title, bands=[Band.from_dict(b) for b in json.loads(bands)]
+        )
+
+    def products(self) -> list[Product]:
+        """All products, sorted by id."""
+        rows = self._conn().execute("SELECT id, title, bands FROM products ORDER BY id")
+        return [self._product_from_row(*r) for r in rows]
+
+    def product(self, product_id: str) -> Product:
+        """The product ``product_id``; NotFoundError when there is none."""
+        row = (
+            self._conn()
+            .execute("SELECT id, title, bands FROM products WHERE id = ?", (product_id,))
+            .fetchone()
+        )
+        if row is None:
+            # Well-known remote ids (say "earth-search:sentinel-2-l2a") define themselves.
+            for kind in list(_SOURCE_KINDS.values()):
+                if kind.resolve_product is None:
+                    continue
+                resolved = kind.resolve_product(self, product_id)
+                if resolved is not None:
+                    return resolved
+            raise NotFoundError(f"product {product_id!r} not found in catalog {self.path}")
+        return self._product_from_row(*row)
+
+    def product_source(self, product_id: str) -> tuple[str, dict[str, Any]] | None:
+        """``(kind, spec)`` of a remote product, None for a product of catalogued files."""
+        row = (
+            self._conn()
+            .execute("SELECT kind, spec FROM sources WHERE product = ?", (product_id,))
+            .fetchone()
+        )
+        return None if row is None else (row[0], json.loads(row[1]))
+
+    def _remote(self, product: Product) -> ImageSource | None:
+        """The open source of a remote product, None for a product of catalogued files."""
+        found = self.product_source(product.id)
+        if found is None:
+            return None
+        kind, spec = found
+        return _source_kind(kind).open_source(product, spec)
+
+    def remove_product(self, product_id: str) -> None:
+        """Remove a product and all its images from the catalog (files are left alone)."""
+        with self._transaction() as conn:
+            if (
+                conn.execute("SELECT 1 FROM products WHERE id = ?", (product_id,)).fetchone()
+                is None
+            ):
+                raise NotFoundError(f"product {product_id!r} not found in catalog {self.path}")
+            conn.execute("DELETE FROM images WHERE product = ?", (product_id,))
+            conn.execute("DELETE FROM sources WHERE product = ?", (product_id,))
+            conn.execute("DELETE FROM products WHERE id = ?", (product_id,))
+
+    # -- images --------------------------------------------------------------------------
+
+    def add_image(
+        self,
+        product_id: str,
+        path: PathLike | Mapping[str, PathLike | tuple[PathLike, int]],
+        image_id: str | None = None,
+        acquired: DateLike | None = None,
+        properties: Mapping[str, Any] | None = None,
+    ) -> ImageRecord:
+        """Register an image of ``product_id`` and return its record.
+
+        ``path`` is one raster holding all the product's bands in order, or a mapping
+        ``{band_name: path}`` (or ``{band_name: (path, band_index)}``) for products stored one
+        file per band. Geometry is read from the file(s); ``acquired`` defaults to the
+        file's TIFFTAG_DATETIME or a date in its name. ``image_id`` defaults to the file
+        stem (or the folder name for per-band files) and is prefixed with the product id.
+        Adding an id that exists replaces that image.
+        """
+        prod = self.product(product_id)
+        files = self._resolve_files(prod, path)
+        # The finest-resolution file defines the image's grid (per-band products such as
+        # Sentinel-2 mix 10, 20 and 60 m files).
+        infos = {p: _raster_info(p) for p in {f for f, _ in files.values()}}
+        for band_name, (fpath, bidx) in files.items():
+            if bidx > infos[fpath]["count"]:
+                raise ParameterError(
+                    f"band {band_name!r} of product {product_id!r} maps to band {bidx} of "
+                    f"{fpath}, which has only {infos[fpath]['count']} band(s)"
+                )
+        grid_path = min(infos, key=lambda p: (abs(infos[p]["transform"].a), p))
+        info = infos[grid_path]
+
+        if acquired is None:
+            acquired_dt = self._default_acquired(infos, files)
+        else:
+            acquired_dt = to_utc(acquired)
+
+        if image_id is None:
+            if isinstance(path, Mapping):
+                folders = {Path(f).parent for f, _ in files.values()}
+                name = folders.pop().name if len(folders) == 1 else Path(grid_path).stem
+            else:
+                name = Path(grid_path).stem
+            image_id = f"{product_id}:{name}"
+        elif not image_id.startswith(product_id + ":"):
+            image_id = f"{product_id}:{image_id}"
+
+        footprint = _footprint(info["crs"], info["bounds"])
+        bounds_ll = lonlat_bounds(footprint)
+        t = info["transform"]
+        record = ImageRecord(
+            id=image_id,
+            product=product_id,
+            acquired=acquired_dt,
+            crs=info["crs_string"],
+            geotrans=(t.c, t.a, t.b, t.f, t.d, t.e),
+            shape=(info["height"], info["width"]),
+            footprint=footprint,
+            bounds_lonlat=bounds_ll,
+            files=files,
+            properties=dict(properties or {}),
+        )
+        with self._transaction() as conn:
+            conn.execute(
+                f"INSERT OR REPLACE INTO images ({_IMAGE_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.product,
+                    record.acquired.isoformat(),
+                    record.crs,
+                    json.dumps(record.geotrans),
+                    record.shape[0],
+                    record.shape[1],
+                    json.dumps(record.footprint),
+                    *record.bounds_lonlat,
+                    json.dumps({k: list(v) for k, v in record.files.items()}),
+                    json.dumps(record.properties, default=_json_default),
+                ),
+            )
+        # Round-trip through storage so the returned record equals what readers will get.
+        return self.image(record.id)
+
+    @staticmethod
+    def _resolve_files(
+        prod: Product, path: PathLike | Mapping[str, PathLike | tuple[PathLike, int]]
+    ) -> dict[str, tuple[str, int]]:
+        if isinstance(path, Mapping):
+            files: dict[str, tuple[str, int]] = {}
+            for band_name, value in path.items():
+                prod.band(band_name)  # NotFoundError for an unknown band
+                if isinstance(value, (tuple, list)):
+                    fpath, bidx = value
+                else:
+                    fpath, bidx = value, 1
+                files[band_name] = (_existing(fpath), int(bidx))
+            missing = [n for n in prod.band_names if n not in files]
+            if missing:
+                raise ParameterError(f"no file given for band(s) {missing} of product {prod.id!r}")
+            return {n: files[n] for n in prod.band_names}
+        fpath = _existing(path)
+        count = _raster_info(fpath)["count"]
+        if count != len(prod.bands):
+            raise ParameterError(
+                f"{fpath} has {count} band(s) but product {prod.id!r} has "
+                f"{len(prod.bands)} ({', '.join(prod.band_names)}); pass a mapping "
+                "{band: path} for one file per band"
+            )
+        return {b.name: (fpath, i + 1) for i, b in enumerate(prod.bands)}
+
+    @staticmethod
+    def _default_acquired(infos: Mapping[str, Any], files: Mapping[str, tuple[str, int]]):
+        for p in sorted(infos):
+            d = _date_from_tag(infos[p]["datetime_tag"])
+            if d is not None:
+                return d
+        for p in sorted(infos):
+            for name in (Path(p).name, Path(p).parent.name):
+                d = _date_from_name(name)
+                if d is not None:
+                    return d
+        raise ParameterError(
+            f"cannot tell when {', '.join(sorted(infos))} was acquired (no TIFFTAG_DATETIME "
+            "and no date in the file name); pass acquired="
+        )
+
+    def _record_from_row(self, row: Sequence[Any]) -> ImageRecord:
+        (iid, prod, acquired, crs, geotrans, rows, cols, footprint, w, s, e, n, files, props) = row
+        return ImageRecord(
+            id=iid,
+            product=prod,
+            acquired=dt.datetime.fromisoformat(acquired),
+            crs=crs,
+            geotrans=tuple(float(v) for v in json.loads(geotrans)),  # type: ignore[arg-type]
+            shape=(int(rows), int(cols)),
+            footprint=json.loads(footprint),
+            bounds_lonlat=(w, s, e, n),
+            files={k: (v[0], int(v[1])) for k, v in json.loads(files).items()},
+            properties=json.loads(props),
+        )
+
+    def images(self, product_id: str) -> list[ImageRecord]:
+        """All images of a product, sorted by acquisition date (at most 10000 if remote)."""
+        remote = self._remote(self.product(product_id))
+        if remote is not None:
+            return remote.search(None, None, None, 10000)
+        rows = self._conn().execute(
+            f"SELECT {_IMAGE_COLUMNS} FROM images WHERE product = ? ORDER BY acquired, id",
+            (product_id,),
+        )
+        return [self._record_from_row(r) for r in rows]
+
+    def image(self, image_id: str) -> ImageRecord:
+        """The image ``image_id`` ("product:name"); NotFoundError when there is none."""
+        row = (
+            self._conn()
+            .execute(f"SELECT {_IMAGE_COLUMNS} FROM images WHERE id = ?", (image_id,))
+            .fetchone()
+        )
+        if row is None:
+            # An image of a remote product: "<product id>:<name in the remote catalog>".
+            rows = self._conn().execute("SELECT product FROM sources").fetchall()
+            for (pid,) in sorted(rows, key=lambda r: -len(r[0])):
+                if image_id.startswith(pid + ":"):
+                    remote = self._remote(self.product(pid))
+                    return remote.image(image_id[len(pid) + 1 :])
+            raise NotFoundError(f"image {image_id!r} not found in catalog {self.path}")
+        return self._record_from_row(row)
+
+    def remove_image(self, image_id: str) -> None:
+        """Remove one image from the catalog (its files are left alone)."""
+        with self._transaction() as conn:
+            cur = conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
+            if cur.rowcount == 0:
+                raise NotFoundError(f"image {image_id!r} not found in catalog {self.path}")
+
+    def search(
+        self,
+        product_id: str,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        bbox_lonlat: Sequence[float] | None = None,
+        limit: int | None = 10000,
+    ) -> list[ImageRecord]:
+        """Images of a product acquired in [start, end) whose footprint meets a lon/lat box.
+
+        Results are sorted by date ascending. ``bbox_lonlat`` is (w, s, e, n); w > e means
+        the box crosses the antimeridian. Remote products ask their catalog.
+        """
+        remote = self._remote(self.product(product_id))
+        if remote is not None:
+            return remote.search(start, end, bbox_lonlat, limit)
+        clauses = ["product = ?"]
+        args: list[Any] = [product_id]
+        # Dates are stored as UTC ISO strings of one fixed format, so they sort as text.
+        if start is not None:
+            clauses.append("acquired >= ?")
+            args.append(to_utc(start).isoformat())
+        if end is not None:
+            clauses.append("acquired < ?")
+            args.append(to_utc(end).isoformat())
+        if bbox_lonlat is not None:
+            # Latitude prefilter in SQL; longitude (antimeridian aware) in shapely below.
+            clauses.append("north >= ? AND south <= ?")
+            args.extend([float(bbox_lonlat[1]), float(bbox_lonlat[3])])
+        sql = (
+            f"SELECT {_IMAGE_COLUMNS} FROM images WHERE {' AND '.join(clauses)} "
+            "ORDER BY acquired, id"
+        )
+        out: list[ImageRecord] = []
+        for row in self._conn().execute(sql, args):
+            rec = self._record_from_row(row)
+            if bbox_lonlat is not None and not footprint_intersects(rec.footprint, bbox_lonlat):
+                continue
+            out.append(rec)
+            if limit is not None and len(out) >= limit:
+                break
+        return out
