@@ -33,6 +33,9 @@ import tiles as wf
 from tiles.data import catalog, stac
 from tiles.data.catalog import Catalog
 from tiles.data.catalog_cli import main as catalog_main
+from tiles.data.stac.fetch import SIGNERS
+from tiles.data.stac.products import _with_absolute_hrefs
+from tiles.data.stac.search import SourceSpec, _cells
 from tiles.errors import DataError, NotFoundError, ParameterError
 from tiles.geocontext import AOI
 
@@ -459,7 +462,7 @@ def test_searches_are_cached_for_neighbouring_tiles(site):
     for t in tiles_:
         b = mercantile.bounds(t)
         box = (b.west, b.south, b.east, b.north)
-        assert stac._cells(box) == [cell]
+        assert _cells(box) == [cell]
         assert len(catalog.search("stac-pc-cache", *JUNE, box)) == 6
     assert pc.calls["search"] - before == 1  # one query, answered from the cache after
     stac.clear_cache()
@@ -469,7 +472,7 @@ def test_searches_are_cached_for_neighbouring_tiles(site):
 
 def test_search_grid_cells_cover_the_request():
     for box in [(27.2, -8.0, 27.3, -7.9), (-0.01, -0.01, 0.01, 0.01), (170.0, 60.0, 179.9, 70.0)]:
-        cells = stac._cells(box)
+        cells = _cells(box)
         assert 1 <= len(cells) <= 4
         union = shapely.union_all([shapely.geometry.box(*c) for c in cells])
         assert union.contains(shapely.geometry.box(*box))
@@ -480,7 +483,7 @@ def test_search_grid_cells_cover_the_request():
 
 def _load(shared_data: Path, rel: str) -> list[dict]:
     items = stac.load_static(str(shared_data / rel))[0]
-    return [stac._with_absolute_hrefs(i, b) for i, b in items]
+    return [_with_absolute_hrefs(i, b) for i, b in items]
 
 
 def _product(specs, bands, pid="p") -> catalog.Product:
@@ -703,7 +706,7 @@ def test_missing_assets_and_404_hrefs(site, tmp_path: Path):
     product = cat.product("s2")
     spec = cat.product_source("s2")[1]
     partial = stac.StacSource(
-        product, stac._Spec.from_json({**spec, "url": str(tmp_path / "item.json")})
+        product, SourceSpec.from_json({**spec, "url": str(tmp_path / "item.json")})
     )
     (rec,) = partial.search()
     assert set(rec.files) == {"red"}
@@ -746,7 +749,7 @@ def test_preset_expansion():
     with pytest.raises(ParameterError, match="unknown signer"):
         stac.register_preset("x", "http://127.0.0.1:1/", signer="nope")
     # Only Azure blob URLs are signed; nothing else is touched (no token is fetched).
-    sign = stac._SIGNERS["planetary-computer"]("sentinel-2-l2a", 1.0)
+    sign = SIGNERS["planetary-computer"]("sentinel-2-l2a", 1.0)
     assert sign("http://127.0.0.1:1/B04.tif") == "http://127.0.0.1:1/B04.tif"
 
 
