@@ -89,6 +89,38 @@ def test_geotiff_of_a_collection_stacks_images(tmp_path):
     assert_masked_equal(got, expected.reshape(3, *expected.shape[2:]))
 
 
+def test_cog_validates_with_values_mask_overviews_and_band_names(tmp_path):
+    cog_validate = pytest.importorskip("rio_cogeo.cogeo").cog_validate
+    img = s2().median(axis="images").pick_bands("red nir")
+    img = img.mask(img.pick_bands("red") > 0.12)  # one mask shared by both bands
+    ctx = AOI(bounds=CTX.bounds, crs=CTX.crs, resolution=30)  # 376 x 308: one overview
+    expected = img.compute(ctx).ndarray
+    assert np.ma.getmaskarray(expected).any() and not np.ma.getmaskarray(expected).all()
+
+    cog, plain = tmp_path / "cog.tif", tmp_path / "plain.tif"
+    img.compute(ctx, format={"type": "geotiff", "cog": True, "compression": "deflate"}, file=cog)
+    img.compute(ctx, format="geotiff", file=plain)
+    assert cog_validate(str(cog)) == (True, [], [])
+    assert not cog_validate(str(plain))[0]  # the check can tell the difference
+
+    with rasterio.open(cog) as src:
+        assert src.crs == rasterio.crs.CRS.from_string("EPSG:32613")
+        assert src.transform == ctx.transform
+        assert src.descriptions == ("red", "nir")
+        assert src.compression.value == "DEFLATE"
+        assert src.block_shapes[0] == (256, 256)
+        assert src.overviews(1)
+        got = src.read(masked=True)
+    assert got.dtype == expected.dtype
+    assert_masked_equal(got, expected)
+
+    bare = img.compute(SMALL, format={"type": "geotiff", "cog": True, "overviews": False})
+    with rasterio.MemoryFile(bare) as mem, mem.open() as src:
+        assert src.overviews(1) == []
+    with pytest.raises(ParameterError, match="'cog' must be True or False"):
+        normalize_format({"type": "geotiff", "cog": "yes"})
+
+
 def test_format_options_are_checked_by_name():
     with pytest.raises(ParameterError, match="'bogus'"):
         normalize_format({"type": "geotiff", "bogus": 1})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -144,6 +145,11 @@ def test_remote_compute_gives_local_results(server):
 
     with rasterio.MemoryFile(tif) as mem, mem.open() as src:
         np.testing.assert_array_equal(src.read(masked=True), dem().compute(CTX).ndarray)
+    if importlib.util.find_spec("rioxarray") is not None:
+        # xarray is made here from the server's result: the same as from the local one.
+        da = obj.compute(CTX, t=2100.0, format="xarray", cache=False)
+        np.testing.assert_array_equal(da.values, local.to_xarray().values)
+        assert da.rio.crs == local.to_xarray().rio.crs
 
 
 def test_remote_jobs_poll_cancel_and_fail(server):

@@ -315,23 +315,45 @@ def compute(
     Runs as a :class:`~tiles.compute.jobs.Job`. With ``block=False`` the Job is returned at once;
     otherwise this waits (at most ``timeout`` seconds, then cancels and raises
     :class:`~tiles.errors.JobTimeoutError`) and returns the Python result for the default
-    ``"pyarrow"`` format, bytes for other formats, or None when ``file`` is given (the
-    output is written there). ``arguments`` give values for the object's parameters (or a
+    ``"pyarrow"`` format, an ``xarray.DataArray`` for ``"xarray"`` (see
+    :mod:`tiles.engine.xarray_results`), bytes for other formats, or None when ``file`` is
+    given (the output is written there). ``arguments`` give values for the object's parameters (or a
     Function's arguments). Failures from reading data are retried ``num_retries`` times.
     """
     from tiles.compute import jobs, remote
     from tiles.compute.formats import normalize_destination
 
     file = normalize_destination(destination, file)
+    format, convert = _in_process_conversion(format, file)
     request = Request.from_proxy(obj, geoctx, format, arguments)
     connection = remote.current()
     if connection is not None:
         job = connection.submit(request, cache=cache, num_retries=num_retries, file=file)
     else:
         job = jobs.submit(request, cache=cache, num_retries=num_retries, file=file)
+    job.convert = convert
     if not block:
         return job
     return job.result(timeout=timeout, progress_bar=progress_bar, cancel_on_timeout=True)
+
+
+def _in_process_conversion(fmt: Any, file: Any) -> tuple[Any, Callable[[Any], Any] | None]:
+    """The format to compute, and what turns its output into the asked format (or None).
+
+    ``"xarray"`` is computed as ``"pyarrow"`` (in-process or on a server) and converted here.
+    """
+    from tiles.compute.formats import normalize_format, to_xarray
+    from tiles.engine.xarray_results import require_xarray
+
+    fmt = normalize_format(fmt)
+    if fmt.type != "xarray":
+        return fmt, None
+    if file is not None:
+        raise ParameterError(
+            "format 'xarray' gives a DataArray, not a file; use 'geotiff' or 'npy' with file="
+        )
+    require_xarray()
+    return "pyarrow", to_xarray
 
 
 _inspect_lock = threading.Lock()
@@ -365,12 +387,13 @@ def inspect(
     from tiles.compute import remote
     from tiles.compute.formats import encode_result, write_output
 
+    format, convert = _in_process_conversion(format, file)
     request = Request.from_proxy(obj, geoctx, format, arguments)
     connection = remote.current()
     if connection is not None:
-        return connection.submit(request, cache=cache, num_retries=0, file=file).result(
-            timeout=timeout, progress_bar=False, cancel_on_timeout=True
-        )
+        job = connection.submit(request, cache=cache, num_retries=0, file=file)
+        job.convert = convert
+        return job.result(timeout=timeout, progress_bar=False, cancel_on_timeout=True)
     future = _inspector().submit(execute_cached, request, cache)
     try:
         output = future.result(timeout=timeout)
@@ -378,6 +401,6 @@ def inspect(
         future.cancel()
         raise JobTimeoutError(f"inspect did not finish within {timeout} s") from None
     if file is None:
-        return output
+        return output if convert is None else convert(output)
     write_output(encode_result(output) if request.format.type == "pyarrow" else output, file)
     return None

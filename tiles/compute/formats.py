@@ -6,18 +6,24 @@ Formats are given as a name (``"geotiff"``) or a dict with a ``"type"`` and opti
 
 ``pyarrow`` (the default)
     The Python result object itself (``ImageResult``, numbers, lists...). No pyarrow needed.
+``xarray``
+    An Image or ImageCollection result as an ``xarray.DataArray`` with rioxarray's CRS and
+    transform (see :mod:`tiles.engine.xarray_results`): computed as ``pyarrow`` and
+    converted in the calling process, so it cannot be written to a file.
 ``json``
     UTF-8 JSON. Arrays become nested lists with ``null`` where masked; datetimes ISO strings.
 ``msgpack``
-    MessagePack (see :mod:`tiles.compute.msgpack_codec`): arrays as msgpack-numpy style maps,
-    masked arrays with a ``"mask"`` entry.
+    MessagePack (see :mod:`tiles.compute.msgpack_codec`): arrays in msgpack-numpy's layout,
+    masked arrays with a ``b"mask"`` entry; ``msgpack.unpackb`` reads it.
 ``geotiff``
     An Image (or ImageCollection, images stacked band-wise) as a georeferenced GeoTIFF in the
     GeoContext's CRS and grid. Band descriptions are the band names. Where every band shares
     one mask it is written as an internal mask band (dtype kept); otherwise masked pixels are
     NaN nodata in a float64 file. Options: ``compression`` (lzw (default), deflate, zstd,
     jpeg, packbits, none), ``tiled`` (True), ``overviews`` (True), ``overview_resampler``
-    (nearest (default), average, bilinear, cubic, mode).
+    (nearest (default), average, bilinear, cubic, mode), ``cog`` (False): True writes a
+    Cloud-Optimized GeoTIFF with GDAL's COG driver (always tiled, overviews unless
+    ``overviews`` is False, laid out for HTTP range reads).
 ``png``
     An Image of 1 (grey) or 3 (RGB) bands whose values are whole numbers within 0-255
     (or one band within 0-65535 with nothing masked); masked pixels are transparent.
@@ -53,9 +59,11 @@ FORMAT_OPTIONS: dict[str, dict[str, Any]] = {
         "overviews": True,
         "not_overviews": False,
         "overview_resampler": "nearest",
+        "cog": False,
     },
     "png": {},
     "npy": {},
+    "xarray": {},
 }
 
 MIMETYPES = {
@@ -131,7 +139,7 @@ def _geotiff_options(options: dict[str, Any]) -> dict[str, Any]:
             f"geotiff overview_resampler {resampler!r} unknown; one of "
             f"{', '.join(OVERVIEW_RESAMPLERS)}"
         )
-    for flag in ("tiled", "overviews", "not_overviews"):
+    for flag in ("tiled", "overviews", "not_overviews", "cog"):
         if not isinstance(options[flag], bool):
             raise ParameterError(f"geotiff option {flag!r} must be True or False")
     return {**options, "compression": compression, "overview_resampler": resampler}
@@ -177,7 +185,34 @@ def encode(result: Any, fmt: Any) -> bytes:
         return encode_npy(result)
     if fmt.type == "pyarrow":
         return encode_result(result)
+    if fmt.type == "xarray":
+        raise ParameterError(
+            "format 'xarray' is made in the calling process from a 'pyarrow' result; "
+            "it has no bytes (use 'geotiff' or 'npy' for a file)"
+        )
     raise AssertionError(fmt.type)
+
+
+def to_xarray(result: Any) -> Any:
+    """An Image or ImageCollection result as an ``xarray.DataArray`` (format ``"xarray"``).
+
+    Parameters
+    ----------
+    result:
+        The Python result of a computation.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``result.to_xarray()``.
+
+    Raises
+    ------
+    ParameterError
+        When the result is not imagery or has no pixels.
+    """
+    result = _require_imagery(result, "xarray")
+    return result.to_xarray()
 
 
 def write_output(data: bytes, file: str | os.PathLike | BinaryIO) -> None:
@@ -344,9 +379,24 @@ def encode_geotiff(
     overviews: bool = True,
     not_overviews: bool = False,
     overview_resampler: str = "nearest",
+    cog: bool = False,
 ) -> bytes:
-    """A GeoTIFF of an Image/ImageCollection result in its GeoContext's CRS and grid."""
+    """A GeoTIFF of an Image/ImageCollection result in its GeoContext's CRS and grid.
+
+    Parameters
+    ----------
+    result:
+        An ``ImageResult`` or ``ImageCollectionResult`` (images stacked band-wise).
+    compression, tiled, overviews, not_overviews, overview_resampler, cog:
+        The format's options (see the module docstring).
+
+    Returns
+    -------
+    bytes
+        The GeoTIFF file; with ``cog`` a Cloud-Optimized GeoTIFF.
+    """
     import rasterio
+    import rasterio.shutil
     from affine import Affine
     from rasterio.enums import Resampling
     from rasterio.io import MemoryFile
@@ -377,9 +427,10 @@ def encode_geotiff(
         "transform": Affine.from_gdal(*context["gdal_geotrans"]),
         "nodata": nodata,
     }
-    if compression != "none":
+    with_overviews = overviews and not not_overviews
+    if compression != "none" and not cog:
         profile["compress"] = compression
-    if tiled and rows >= 16 and cols >= 16:
+    if tiled and rows >= 16 and cols >= 16 and not cog:
         profile.update(tiled=True, blockxsize=_block(cols), blockysize=_block(rows))
     with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), MemoryFile() as memfile:
         with memfile.open(**profile) as dst:
@@ -391,9 +442,22 @@ def encode_geotiff(
                 if band_tags:
                     dst.update_tags(i, **band_tags)
             factors = _overview_factors(rows, cols)
-            if overviews and not not_overviews and factors:
+            if with_overviews and factors and not cog:
                 dst.build_overviews(factors, getattr(Resampling, overview_resampler))
-        return memfile.read()
+        if not cog:
+            return memfile.read()
+        # The COG driver lays out tiles, overviews and the mask from the plain file.
+        with memfile.open() as src, MemoryFile() as cogfile:
+            rasterio.shutil.copy(
+                src,
+                cogfile.name,
+                driver="COG",
+                compress=compression.upper(),
+                overviews="AUTO" if with_overviews else "NONE",
+                overview_resampling=overview_resampler.upper(),
+                blocksize=256,
+            )
+            return cogfile.read()
 
 
 def _block(size: int) -> int:

@@ -63,6 +63,8 @@ class Job:
 
     id: str
     file: Any = None
+    #: Applied to the output by :meth:`result` (e.g. to give an xarray DataArray).
+    convert: Callable[[Any], Any] | None = None
 
     @property
     def stage(self) -> str:
@@ -156,7 +158,8 @@ class Job:
         if self.file is not None:
             self.result_to_file(self.file)
             return None
-        return self._output()
+        output = self._output()
+        return output if self.convert is None else self.convert(output)
 
     def result_to_file(self, file: Any) -> None:
         """Write the output of a finished job to a path or binary file object."""

@@ -38,6 +38,28 @@ class ImageResult:
     def __len__(self) -> int:
         return len(self.bandinfo)
 
+    def to_xarray(self) -> Any:
+        """This result as an ``xarray.DataArray`` with dims ``(band, y, x)``.
+
+        Needs ``pip install 'tiles-workflows[xarray]'``. Coordinates are the band names and
+        the pixel centres in the GeoContext's CRS; masked pixels are NaN; the properties are
+        the attrs; ``.rio.crs`` and ``.rio.transform()`` give the grid (see
+        :mod:`tiles.engine.xarray_results`).
+
+        Returns
+        -------
+        xarray.DataArray
+            The pixels, floating point.
+
+        Example
+        -------
+        >>> da = img.compute(ctx).to_xarray()  # doctest: +SKIP
+        >>> da.sel(band="red").mean().item()  # doctest: +SKIP
+        """
+        from tiles.engine.xarray_results import to_dataarray
+
+        return to_dataarray(self, collection=False)
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}:\n"
@@ -53,6 +75,21 @@ class ImageCollectionResult(ImageResult):
 
     def __len__(self) -> int:
         return len(self.properties)
+
+    def to_xarray(self) -> Any:
+        """This result as an ``xarray.DataArray`` with dims ``(image, band, y, x)``.
+
+        As :meth:`ImageResult.to_xarray`, plus ``date`` and ``id`` coordinates along
+        ``image``; ``attrs["properties"]`` lists each image's properties.
+
+        Returns
+        -------
+        xarray.DataArray
+            The pixels, floating point.
+        """
+        from tiles.engine.xarray_results import to_dataarray
+
+        return to_dataarray(self, collection=True)
 
     def __repr__(self) -> str:
         props = self.properties[0] if self.properties else {}
