@@ -188,6 +188,25 @@ def test_remote_publish_and_use(server):
     np.testing.assert_array_equal(got.ndarray, (dem() > 2100.0).compute(CTX).ndarray)
 
 
+def test_client_keyword_sends_one_call_to_that_server(server):
+    """compute/inspect/publish(client=...) use that connection; nothing else changes."""
+    client = remote.Connection(server.url)
+    assert remote.current() is None
+    job = (wf.Int(20) * 2 + 2).compute(client=client, block=False, cache=False)
+    assert isinstance(job, remote.RemoteJob)
+    assert job.result(timeout=WAIT) == 42
+    assert client.job(job.id).result(timeout=WAIT) == 42  # the server knows that job
+    local = dem().compute(CTX)
+    via_server = dem().inspect(CTX, client=client, cache=False, _ruster=True)
+    np.testing.assert_array_equal(via_server.ndarray, local.ndarray)
+    wf.Int(7).publish("me@example.com:seven", "1.0.0", client=client)
+    assert client.get_workflow("me@example.com:seven")["id"] == "me@example.com:seven"
+    with pytest.raises(NotFoundError):
+        Workflow.get("me@example.com:seven")  # not in the local registry
+    with pytest.raises(TypeError, match="wf.connect"):
+        wf.Int(1).compute(client=server.url)
+
+
 def test_killed_server_keeps_workflows_and_fails_unfinished_jobs(server):
     connection = remote.connect(server.url)
     wf.Int(42).publish("me@example.com:answer", "1.0.0")

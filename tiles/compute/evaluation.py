@@ -307,6 +307,9 @@ def compute(
     block: bool = True,
     progress_bar: bool | None = None,
     cache: bool = True,
+    _ruster: Any = None,
+    _trace: bool = False,
+    client: Any = None,
     num_retries: int | None = None,
     **arguments: Any,
 ) -> Any:
@@ -319,6 +322,9 @@ def compute(
     :mod:`tiles.engine.xarray_results`), bytes for other formats, or None when ``file`` is
     given (the output is written there). ``arguments`` give values for the object's parameters (or a
     Function's arguments). Failures from reading data are retried ``num_retries`` times.
+    ``client`` is a :class:`~tiles.compute.remote.Connection` to compute on (default: the
+    one :func:`~tiles.compute.remote.connect` made, else this process). ``_ruster`` and
+    ``_trace``, options of the original service, are accepted and have no effect.
     """
     from tiles.compute import jobs, remote
     from tiles.compute.formats import normalize_destination
@@ -326,7 +332,7 @@ def compute(
     file = normalize_destination(destination, file)
     format, convert = _in_process_conversion(format, file)
     request = Request.from_proxy(obj, geoctx, format, arguments)
-    connection = remote.current()
+    connection = remote.connection_for(client)
     if connection is not None:
         job = connection.submit(request, cache=cache, num_retries=num_retries, file=file)
     else:
@@ -376,20 +382,23 @@ def inspect(
     format: Any = "pyarrow",  # noqa: A002 - the documented name
     file: Any = None,
     cache: bool = True,
+    _ruster: Any = None,
     timeout: float | None = 60,
+    client: Any = None,
     **arguments: Any,
 ) -> Any:
     """Compute ``obj`` right away with no job bookkeeping (same result as :func:`compute`).
 
     Raises :class:`~tiles.errors.JobTimeoutError` when the result takes longer than
-    ``timeout`` seconds (the computation is abandoned). Nothing is retried.
+    ``timeout`` seconds (the computation is abandoned). Nothing is retried. ``client`` and
+    ``_ruster`` are as for :func:`compute`.
     """
     from tiles.compute import remote
     from tiles.compute.formats import encode_result, write_output
 
     format, convert = _in_process_conversion(format, file)
     request = Request.from_proxy(obj, geoctx, format, arguments)
-    connection = remote.current()
+    connection = remote.connection_for(client)
     if connection is not None:
         job = connection.submit(request, cache=cache, num_retries=0, file=file)
         job.convert = convert

@@ -183,3 +183,25 @@ def connect(url: str | None, token: str | None = None) -> Connection | None:
 def current() -> Connection | None:
     """The connected server, or None when computing in-process."""
     return _current
+
+
+def connection_for(client: Any) -> Connection | None:
+    """``client`` when it is a :class:`Connection`, else the connected server (None: none).
+
+    Parameters
+    ----------
+    client : Connection or None
+        What a caller passed as ``client=`` to ``compute``, ``inspect`` or ``publish``.
+
+    Returns
+    -------
+    Connection or None
+        Where to send the work; None means this process.
+    """
+    if client is None:
+        return current()
+    if not isinstance(client, Connection):
+        raise TypeError(
+            f"client must be a connection from wf.connect(url), not {type(client).__name__}"
+        )
+    return client

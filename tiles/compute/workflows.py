@@ -341,11 +341,11 @@ def default_registry() -> WorkflowRegistry:
         return registry
 
 
-def _backend() -> Any:
-    """Where workflows live: the connected server, else the local registry."""
+def _backend(client: Any = None) -> Any:
+    """Where workflows live: ``client`` or the connected server, else the local registry."""
     from tiles.compute import remote
 
-    connection = remote.current()
+    connection = remote.connection_for(client)
     return connection if connection is not None else default_registry()
 
 
@@ -489,6 +489,7 @@ def publish(
     docstring: str = "",
     version_labels: dict | None = None,
     viz_options: Any = None,
+    client: Any = None,
 ) -> Any:
     """Publish ``obj`` as version ``version`` of workflow ``id`` and return the Workflow.
 
@@ -499,6 +500,9 @@ def publish(
         @wf.publish("me@example.com:add_n", "1.0.0")
         def add_n(img: wf.Image, n: wf.Float) -> wf.Image:
             return img + n
+
+    ``client`` is a :class:`~tiles.compute.remote.Connection` to publish on (default: the
+    connected server, else the local registry).
     """
     options = dict(
         title=title,
@@ -514,7 +518,11 @@ def publish(
         def decorate(function: Callable) -> Any:
             fn = function_from_annotations(function)
             publish(
-                id, version, fn, **{**options, "docstring": docstring or function.__doc__ or ""}
+                id,
+                version,
+                fn,
+                **{**options, "docstring": docstring or function.__doc__ or ""},
+                client=client,
             )
             return fn
 
@@ -522,7 +530,7 @@ def publish(
     if callable(obj) and not hasattr(obj, "graft"):
         obj = function_from_annotations(obj)
     record = make_record(id, version, obj, **options)
-    return Workflow.from_json(_backend().publish_record(record))
+    return Workflow.from_json(_backend(client).publish_record(record))
 
 
 def function_from_annotations(function: Callable) -> Any:

@@ -119,12 +119,59 @@ class Proxytype:
         block: bool = True,
         progress_bar: bool | None = None,
         cache: bool = True,
+        _ruster: Any = None,
+        _trace: bool = False,
+        client: Any = None,
         num_retries: int | None = None,
         **arguments: Any,
     ) -> Any:
-        """Compute this value (in a GeoContext for geospatial work) and return its result.
+        """Compute this value as a job and wait for its result.
 
-        See :func:`tiles.compute.evaluation.compute` for formats, destinations, jobs and timeouts.
+        Parameters
+        ----------
+        geoctx : GeoContext, scenes GeoContext or None
+            Where and at what resolution geospatial data is loaded. Values that touch no
+            imagery or vectors need none.
+        format : str or dict, default "pyarrow"
+            ``"pyarrow"`` gives Python result objects; ``"geotiff"``, ``"png"``, ``"npy"``,
+            ``"json"``, ``"msgpack"`` (or a dict with ``"type"`` and options) give bytes.
+        destination : str or dict, default "download"
+            Where the result goes; ``"download"`` returns it.
+        file : path or file-like, optional
+            Write the output there instead of returning it.
+        timeout : int, optional
+            Seconds to wait when ``block`` is True; then the job is cancelled and
+            ``JobTimeoutError`` raised.
+        block : bool, default True
+            Wait for the result; False returns the running ``Job`` at once.
+        progress_bar : bool, optional
+            Draw a progress bar (default: only in Jupyter). Ignored when not blocking.
+        cache : bool, default True
+            Reuse the output of an identical earlier computation.
+        _ruster : optional
+            Accepted for code written for the original client; it has no effect here.
+        _trace : bool, default False
+            Accepted for code written for the original client; it has no effect here.
+        client : Connection, optional
+            A server connection from ``wf.connect(...)`` to compute on; by default the
+            connected server, or this process when there is none.
+        num_retries : int, optional
+            How often a failed read of imagery is retried.
+        **arguments
+            Values for the parameters this value depends on (or, for a Function, its
+            arguments), as proxies or Python values.
+
+        Returns
+        -------
+        object, bytes, Job or None
+            The result (a Python value or a result type such as ``ImageResult``), bytes for
+            other formats, the ``Job`` when ``block`` is False, None when ``file`` is given.
+
+        Example
+        -------
+        >>> import tiles as wf
+        >>> (wf.Int(1) + 1).compute()
+        2
         """
         return backend("compute")(
             self,
@@ -136,6 +183,9 @@ class Proxytype:
             block=block,
             progress_bar=progress_bar,
             cache=cache,
+            _ruster=_ruster,
+            _trace=_trace,
+            client=client,
             num_retries=num_retries,
             **arguments,
         )
@@ -146,12 +196,55 @@ class Proxytype:
         format: Any = "pyarrow",  # noqa: A002 - the documented name
         file: Any = None,
         cache: bool = True,
+        _ruster: Any = None,
         timeout: float | None = 60,
+        client: Any = None,
         **arguments: Any,
     ) -> Any:
-        """Compute in-process with low latency (same result as :meth:`compute`)."""
+        """Compute this value right away, without job bookkeeping, for interactive use.
+
+        Gives the same result as :meth:`compute`; nothing is retried and no progress shown.
+
+        Parameters
+        ----------
+        geoctx : GeoContext, scenes GeoContext or None
+            Where and at what resolution geospatial data is loaded.
+        format : str or dict, default "pyarrow"
+            As for :meth:`compute`.
+        file : path or file-like, optional
+            Write the output there instead of returning it.
+        cache : bool, default True
+            Reuse the output of an identical earlier computation.
+        _ruster : optional
+            Accepted for code written for the original client; it has no effect here.
+        timeout : int, optional, default 60
+            Seconds to wait before raising ``JobTimeoutError``.
+        client : Connection, optional
+            A server connection from ``wf.connect(...)`` to compute on.
+        **arguments
+            Values for the parameters this value depends on.
+
+        Returns
+        -------
+        object or bytes
+            The result, or bytes for formats other than ``"pyarrow"`` (None with ``file``).
+
+        Example
+        -------
+        >>> import tiles as wf
+        >>> wf.Str("a").upper().inspect()
+        'A'
+        """
         return backend("inspect")(
-            self, geoctx, format=format, file=file, cache=cache, timeout=timeout, **arguments
+            self,
+            geoctx,
+            format=format,
+            file=file,
+            cache=cache,
+            _ruster=_ruster,
+            timeout=timeout,
+            client=client,
+            **arguments,
         )
 
     def publish(
@@ -165,8 +258,47 @@ class Proxytype:
         docstring: str = "",
         version_labels: dict | None = None,
         viz_options: Any = None,
+        client: Any = None,
     ) -> Any:
-        """Publish this value as version ``version`` of the Workflow ``id``; see :func:`tiles.publish`."""
+        """Store this value as version ``version`` of the Workflow ``id``.
+
+        A value that depends on parameters is stored as a Function of those parameters.
+        ``wf.use(id, version)`` brings it back.
+
+        Parameters
+        ----------
+        id : str
+            ``"email:name"``, unique among workflows.
+        version : str
+            A semantic version such as ``"1.0.0"``; a version cannot be changed once stored.
+        title : str, default ""
+            A short, readable title.
+        description : str, default ""
+            A longer description (Markdown).
+        labels : dict, optional
+            Key-value labels of the workflow.
+        tags : list of str, optional
+            Tags of the workflow.
+        docstring : str, default ""
+            The documentation of this version.
+        version_labels : dict, optional
+            Key-value labels of this version.
+        viz_options : list, optional
+            How maps show the value by default (scales, colormap, ...).
+        client : Connection, optional
+            A server connection from ``wf.connect(...)`` to publish on; by default the
+            connected server, or the local registry.
+
+        Returns
+        -------
+        Workflow
+            The stored workflow.
+
+        Example
+        -------
+        >>> import tiles as wf
+        >>> wf.Int(42).publish("me@example.com:answer", "1.0.0")  # doctest: +SKIP
+        """
         return backend("publish")(
             self,
             id,
@@ -178,6 +310,7 @@ class Proxytype:
             docstring=docstring,
             version_labels=version_labels,
             viz_options=viz_options,
+            client=client,
         )
 
 
