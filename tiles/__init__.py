@@ -43,6 +43,7 @@ from tiles.types import (
     Kernel,
     KnownDict,
     List,
+    MaskedArray,
     NoneType,
     Number,
     Proxytype,
@@ -123,8 +124,8 @@ def __getattr__(name: str):
 __all__ = [
     "Any", "Bool", "Datetime", "Dict", "Float", "Function", "GeoContext", "GeoContextError",
     "GraftError", "Image", "ImageCollection", "ImageCollectionGroupby", "Int", "JobTimeoutError",
-    "Kernel", "KnownDict", "List", "NoneType", "NotFoundError", "Number", "ParameterError",
-    "ProxyTypeError", "Proxytype", "Str", "Timedelta", "Tuple", "WorkflowsError", "catalog",
+    "Kernel", "KnownDict", "List", "MaskedArray", "NoneType", "NotFoundError", "Number",
+    "ParameterError", "ProxyTypeError", "Proxytype", "Str", "Timedelta", "Tuple", "WorkflowsError", "catalog",
     "concat", "conv2d", "ifelse", "parameter", "proxify", "scenes", "where",
     "Feature", "FeatureCollection", "Geometry", "GeometryCollection", "load_geojson",
     "load_geojson_file",

@@ -397,6 +397,10 @@ def test_tile_layer_is_not_added_anywhere():
     assert isinstance(col, WorkflowsLayer) and query(col.url)["reduction"] == "max"
     png = fetch_png(tile_url(col))
     assert png.shape == (256, 256, 4)
+    # the reference's order: name, scales, colormap, reduction, checkerboard
+    positional = s2().pick_bands("red").tile_layer("red", [[0, 0.3]], None, "min", False)
+    assert positional.reduction == "min" and positional.checkerboard is False
+    assert query(positional.url)["reduction"] == "min"
     with pytest.raises(wf.ProxyTypeError):
         mapwidget.tile_layer(wf.Int(1))
 

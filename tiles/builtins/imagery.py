@@ -240,7 +240,11 @@ class KernelValue:
     data: tuple[float, ...]
 
 
-register_attributes(KernelValue, frozenset({"dims", "data"}))
+register_attributes(
+    KernelValue,
+    frozenset({"dims", "data"}),
+    lambda kernel, name: list(kernel.data) if name == "data" else kernel.dims,
+)
 
 
 @builtin("wf.Kernel.load")

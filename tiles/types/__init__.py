@@ -1,5 +1,6 @@
 """Proxy types: lazy values that build grafts and know their result types."""
 
+from tiles.types.arrays import MaskedArray
 from tiles.types.containers import Dict, KnownDict, List, Tuple, range_, zip_
 from tiles.types.core import GenericProxytype, Proxytype, identifier, merge_params, parameter
 from tiles.types.datetimes import Datetime, Timedelta
@@ -43,8 +44,8 @@ from tiles.types.vector import (
 __all__ = [
     "Any", "Bool", "Datetime", "Dict", "Float", "Function", "GenericProxytype", "GeoContext",
     "Image", "ImageCollection", "ImageCollectionGroupby", "Int", "Kernel", "KnownDict", "List",
-    "NoneType", "Number", "Primitive", "Proxytype", "Str", "Timedelta", "Tuple", "concat",
-    "conv2d", "identifier", "ifelse", "merge_params", "parameter", "proxify", "where",
+    "MaskedArray", "NoneType", "Number", "Primitive", "Proxytype", "Str", "Timedelta", "Tuple",
+    "concat", "conv2d", "identifier", "ifelse", "merge_params", "parameter", "proxify", "where",
     "Feature", "FeatureCollection", "Geometry", "GeometryCollection", "load_geojson",
     "load_geojson_file",
     "arccos", "arcsin", "arctan", "arctan2", "cos", "e", "exp", "inf", "log", "log10", "log1p",

@@ -9,6 +9,39 @@ from tiles.types.core import GenericProxytype, Proxytype
 from tiles.types.function import as_function
 from tiles.types.primitives import Any, Bool, Int
 
+#: ``reduce``'s default ``initial``: start from the first item. A string, as the API reference
+#: documents it, so that None can be an initial value like any other.
+NO_INITIAL = "__NO_INITIAL_REDUCE_VALUE__"
+
+
+def reduce_items(collection: Proxytype, item_type: type, func: _Any, initial: _Any) -> Proxytype:
+    """``collection`` folded with ``func(accumulated, item)``, from ``initial`` if given.
+
+    Parameters
+    ----------
+    collection : Proxytype
+        A List, ImageCollection, FeatureCollection or GeometryCollection.
+    item_type : type
+        The proxy type of its items.
+    func : callable or Function
+        Takes the accumulated value and the next item, returns the new accumulated value.
+    initial : object
+        The first accumulated value, or :data:`NO_INITIAL` to start from the first item.
+
+    Returns
+    -------
+    Proxytype
+        Of ``func``'s return type.
+    """
+    from tiles.types.proxify import proxify
+
+    if isinstance(initial, str) and initial == NO_INITIAL:
+        fn = as_function(func, item_type, item_type)
+        return fn.return_type._from_apply("wf.reduce", collection, fn)
+    start = proxify(initial)
+    fn = as_function(func, type(start), item_type)
+    return fn.return_type._from_apply("wf.reduce", collection, fn, initial=start)
+
 
 def _promote_to(type_: type, value: _Any) -> Proxytype:
     from tiles.types.proxify import proxify
@@ -82,16 +115,8 @@ class List(GenericProxytype):
             raise ProxyTypeError(f"filter function must return Bool, not {fn.return_type.__name__}")
         return type(self)._from_apply("wf.filter", self, fn)
 
-    def reduce(self, func, initial: _Any = None):
-        item = self._item_type
-        if initial is None:
-            fn = as_function(func, item, item)
-            return fn.return_type._from_apply("wf.reduce", self, fn)
-        from tiles.types.proxify import proxify
-
-        initial = proxify(initial)
-        fn = as_function(func, type(initial), item)
-        return fn.return_type._from_apply("wf.reduce", self, fn, initial=initial)
+    def reduce(self, func, initial: _Any = NO_INITIAL):
+        return reduce_items(self, self._item_type, func, initial)
 
     def sorted(self, key=None, reverse: bool = False) -> List:
         if key is None:
@@ -276,4 +301,4 @@ def zip_(*sequences) -> List:
     return List[Tuple[item_types]]._from_apply("wf.zip", *lists)
 
 
-__all__ = ["Dict", "KnownDict", "List", "Tuple", "range_", "zip_"]
+__all__ = ["NO_INITIAL", "Dict", "KnownDict", "List", "Tuple", "range_", "zip_"]

@@ -105,14 +105,63 @@ class GeoContext(Proxytype):
 
     @property
     def geometry(self):
+        """The Geometry data is clipped to (like a cutline), in lon/lat."""
         from tiles.types.vector import Geometry
 
         return Geometry._from_apply("wf.getattr", self, "geometry")
 
-    def __getattr__(self, name: str):
-        if name in _FIELD_TYPES:
-            return _FIELD_TYPES[name]._from_apply("wf.getattr", self, name)
-        raise AttributeError(f"GeoContext has no attribute {name!r}")
+    def _field(self, name: str) -> _Any:
+        return _FIELD_TYPES[name]._from_apply("wf.getattr", self, name)
+
+    @property
+    def resolution(self) -> Float:
+        """The size of one pixel's edge, in units of ``crs``."""
+        return self._field("resolution")
+
+    @property
+    def crs(self) -> Str:
+        """The coordinate reference system data is projected into (EPSG code or PROJ string)."""
+        return self._field("crs")
+
+    @property
+    def align_pixels(self) -> Bool:
+        """Whether the bounds are snapped outward to whole multiples of ``resolution``."""
+        return self._field("align_pixels")
+
+    @property
+    def bounds(self) -> Tuple:
+        """(min_x, min_y, max_x, max_y) to clip data to, in ``bounds_crs``."""
+        return self._field("bounds")
+
+    @property
+    def bounds_crs(self) -> Str:
+        """The coordinate reference system of ``bounds``."""
+        return self._field("bounds_crs")
+
+    @property
+    def shape(self) -> Tuple:
+        """(rows, cols) the output must fit within, when given instead of a resolution."""
+        return self._field("shape")
+
+    @property
+    def arr_shape(self) -> Tuple:
+        """(rows, cols) of the arrays this GeoContext produces."""
+        return self._field("arr_shape")
+
+    @property
+    def gdal_geotrans(self) -> Tuple:
+        """The 6-element GDAL geotransform of the output grid."""
+        return self._field("gdal_geotrans")
+
+    @property
+    def projected_bounds(self) -> Tuple:
+        """The bounds of the output grid in units of ``crs``."""
+        return self._field("projected_bounds")
+
+    @property
+    def all_touched(self) -> Bool:
+        """Whether every source pixel touching the area contributes to the result."""
+        return self._field("all_touched")
 
 
 def _geometry_arg(geometry: _Any) -> _Any:

@@ -29,6 +29,13 @@ class ImageCollectionGroupby(GenericProxytype):
     def _needs_params(cls) -> bool:
         return False
 
+    def compute(self, *args, **kwargs):
+        """Compute the groups: a dict of group key to ImageCollectionResult, in key order.
+
+        Takes the same arguments as :meth:`Proxytype.compute`.
+        """
+        return super().compute(*args, **kwargs)
+
     @property
     def key_type(self) -> type:
         """The type of the group keys (the key function's return type)."""

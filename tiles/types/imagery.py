@@ -7,7 +7,8 @@ from typing import Any as _Any
 
 from tiles.display import REDUCTIONS, colormap_names
 from tiles.errors import ProxyTypeError
-from tiles.types.containers import Dict, KnownDict, List, Tuple
+from tiles.types.arrays import MaskedArray
+from tiles.types.containers import NO_INITIAL, Dict, KnownDict, List, Tuple, reduce_items
 from tiles.types.core import Proxytype, backend
 from tiles.types.datetimes import Datetime
 from tiles.types.function import as_function
@@ -175,6 +176,12 @@ class ImageryMixin:
     def nbands(self) -> Int:
         """The number of bands."""
         return Int._from_apply("wf.nbands", self)
+
+    @property
+    def ndarray(self) -> MaskedArray:
+        """The pixel values as a MaskedArray: (bands, rows, cols) for an Image,
+        (images, bands, rows, cols) for an ImageCollection; masked where data is missing."""
+        return MaskedArray._from_apply("wf.getattr", self, "ndarray")
 
     # -- bands --
     def pick_bands(self, bands, allow_missing: bool = False):
@@ -391,6 +398,15 @@ class Image(ImageryMixin, Proxytype):
             processing_level=processing_level,
         )
 
+    @classmethod
+    def from_scene(cls, scene) -> Image:
+        """The proxy Image of a catalog image record (anything with an ``id``).
+
+        ``wf.catalog.image(...)`` and ``wf.catalog.search(...)`` give such records; objects
+        whose ``properties`` hold the ``id`` (like the original client's scenes) work too.
+        """
+        return cls.from_id(_scene_id(scene))
+
     @property
     def properties(self) -> ImageProperties:
         """Metadata of the Image (id, date, product, crs, geotrans and any others)."""
@@ -475,6 +491,10 @@ class ImageCollection(ImageryMixin, Proxytype):
     def value_at(self, x, y):
         return List[Dict[Str, Float]]._from_apply("wf.value_at", self, x, y)
 
+    def concat_bands(self, other):
+        """Bands of ``other`` appended to every image; overlapping names get the suffix ``_1``."""
+        return ImageryMixin.concat_bands(self, other)
+
     def __getitem__(self, index):
         if isinstance(index, slice):
             from tiles.types.containers import _slice
@@ -520,15 +540,8 @@ class ImageCollection(ImageryMixin, Proxytype):
         fn = as_function(key, Image)
         return ImageCollection._from_apply("wf.sorted", self, fn, reverse=reverse)
 
-    def reduce(self, func, initial=None):
-        if initial is None:
-            fn = as_function(func, Image, Image)
-            return fn.return_type._from_apply("wf.reduce", self, fn)
-        from tiles.types.proxify import proxify
-
-        initial = proxify(initial)
-        fn = as_function(func, type(initial), Image)
-        return fn.return_type._from_apply("wf.reduce", self, fn, initial=initial)
+    def reduce(self, func, initial=NO_INITIAL):
+        return reduce_items(self, Image, func, initial)
 
     def mosaic(self, reverse: bool = False) -> Image:
         """One Image: the first unmasked pixel from the last image down (first, if reverse)."""
@@ -557,8 +570,16 @@ class ImageCollection(ImageryMixin, Proxytype):
 
         return ImageCollectionGroupby._create(self, func, dates)
 
-    def tile_layer(self, name=None, scales=None, colormap=None, checkerboard=True,
-                   reduction="mosaic", log_level=logging.DEBUG, **parameter_overrides):  # fmt: skip
+    def tile_layer(
+        self,
+        name=None,
+        scales=None,
+        colormap=None,
+        reduction="mosaic",
+        checkerboard=True,
+        log_level=logging.DEBUG,
+        **parameter_overrides,
+    ):
         """A map layer (``WorkflowsLayer``) for this collection reduced with ``reduction``.
 
         It is not added to any map; its ``registration`` is the tile server's record.
@@ -568,27 +589,46 @@ class ImageCollection(ImageryMixin, Proxytype):
             name=name,
             scales=scales,
             colormap=colormap,
-            checkerboard=checkerboard,
             reduction=reduction,
+            checkerboard=checkerboard,
             log_level=log_level,
             **parameter_overrides,
         )
 
-    def visualize(self, name, scales=None, colormap=None, checkerboard=True,
-                  reduction="mosaic", log_level=logging.DEBUG, map=None,  # noqa: A002
-                  **parameter_overrides):  # fmt: skip
+    def visualize(
+        self,
+        name,
+        scales=None,
+        colormap=None,
+        reduction="mosaic",
+        checkerboard=True,
+        log_level=logging.DEBUG,
+        map=None,  # noqa: A002 - the documented name
+        **parameter_overrides,
+    ):
         """Add this collection to ``wf.map`` (or ``map``), reduced with ``reduction``."""
         return backend("visualize")(
             self,
             name,
             scales=scales,
             colormap=colormap,
-            checkerboard=checkerboard,
             reduction=reduction,
+            checkerboard=checkerboard,
             log_level=log_level,
             map=map,
             **parameter_overrides,
         )
+
+
+def _scene_id(scene: _Any) -> str:
+    properties = getattr(scene, "properties", None)
+    for holder in (properties, scene):
+        found = holder.get("id") if isinstance(holder, dict) else getattr(holder, "id", None)
+        if isinstance(found, str):
+            return found
+    raise ProxyTypeError(
+        f"Image.from_scene needs a catalog image record with an id, not {type(scene).__name__}"
+    )
 
 
 def _require_image(obj: _Any) -> Image:

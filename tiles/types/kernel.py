@@ -27,6 +27,16 @@ class Kernel(Proxytype):
         )  # fmt: skip
         self.graft, self.params = obj.graft, obj.params
 
+    @property
+    def dims(self) -> Tuple:
+        """The kernel's (rows, cols), a ``Tuple[Int, Int]``."""
+        return Tuple[Int, Int]._from_apply("wf.getattr", self, "dims")
+
+    @property
+    def data(self) -> List:
+        """The kernel's values in row-major order, a ``List[Float]``."""
+        return List[Float]._from_apply("wf.getattr", self, "data")
+
 
 def concat(*imgs) -> ImageCollection:
     """ImageCollection of ``imgs`` (Images or ImageCollections) concatenated in order."""

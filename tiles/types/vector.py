@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any as _Any
 
 from tiles.errors import ProxyTypeError
-from tiles.types.containers import Dict, List
+from tiles.types.containers import NO_INITIAL, Dict, List, reduce_items
 from tiles.types.core import Proxytype
 from tiles.types.function import as_function
 from tiles.types.geojson import (
@@ -235,17 +235,9 @@ class _CollectionMixin:
             items = List[self._item_type]._from_apply("wf.sorted", self, fn, reverse=reverse)
         return self._rebuild(items)
 
-    def reduce(self, func: _Any, initial: _Any = None) -> _Any:
+    def reduce(self, func: _Any, initial: _Any = NO_INITIAL) -> _Any:
         """Fold the items with ``func(accumulated, item)`` (starting from ``initial`` if given)."""
-        item = self._item_type
-        if initial is None:
-            fn = as_function(func, item, item)
-            return fn.return_type._from_apply("wf.reduce", self, fn)
-        from tiles.types.proxify import proxify
-
-        initial = proxify(initial)
-        fn = as_function(func, builtins.type(initial), item)
-        return fn.return_type._from_apply("wf.reduce", self, fn, initial=initial)
+        return reduce_items(self, self._item_type, func, initial)
 
 
 class GeometryCollection(_CollectionMixin, _Vector):
@@ -313,7 +305,7 @@ class Feature(_Vector):
 
     _geojson_types = ("Feature",)
 
-    def __init__(self, geometry: _Any, properties: _Any = None) -> None:
+    def __init__(self, geometry: _Any, properties: _Any) -> None:
         if isinstance(geometry, Any):
             geometry = Geometry._promote(geometry)
         elif not isinstance(geometry, (Geometry, GeometryCollection)):
@@ -401,6 +393,10 @@ class FeatureCollection(_CollectionMixin, _Vector):
         Register products with :func:`tiles.data.vector_products.create_vector_product`.
         """
         return cls._from_apply("wf.FeatureCollection.from_vector", Str._promote(id))
+
+    def sorted(self, key: _Any, reverse: bool = False) -> FeatureCollection:
+        """A copy sorted by ``key(feature)`` (ascending unless ``reverse``)."""
+        return _CollectionMixin.sorted(self, key, reverse)
 
     @property
     def features(self) -> List:
