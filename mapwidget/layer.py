@@ -282,6 +282,21 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
         url = self.make_url()
         if url != self.url:
             self.url = url
+            if url:
+                self._drop_old_tiles()
+
+    def _drop_old_tiles(self) -> None:
+        """Make the front end replace every tile it has, so none of an older URL stays.
+
+        ipyleaflet answers a new URL by re-fetching only the tiles already shown, each
+        swapped in when its image arrives: tiles still loading keep the old URL, and a
+        slow answer for an older URL can land after a newer one. A redraw removes every
+        tile (cancelling its request) and requests the visible ones from the new URL.
+        """
+        if self._holding_sync:
+            # Inside a front-end update the URL would be sent after the redraw; send it first.
+            self.send_state("url")
+        self.redraw()
 
     def _parameter_values(self) -> dict[str, Any]:
         types = self.parameters.types

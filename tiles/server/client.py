@@ -21,6 +21,7 @@ from typing import Any
 from tiles import settings
 from tiles.display import DisplayOptions
 from tiles.errors import ParameterError, ProxyTypeError, WorkflowsError
+from tiles.graft import canonicalize
 
 #: Seconds to wait for the tile server to answer a registration or a query.
 HTTP_TIMEOUT = 30
@@ -96,7 +97,8 @@ def encode_parameter(name: str, value: Any) -> Any:
                 f"the value for parameter {name!r} depends on parameters itself; "
                 "parameter values cannot depend on parameters"
             )
-        return graft
+        # Canonical keys: the same value always gives the same URL.
+        return canonicalize(graft)
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, tuple):
