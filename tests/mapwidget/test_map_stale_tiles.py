@@ -16,10 +16,11 @@ import urllib.request
 
 import nbformat
 import numpy as np
-from browser_support import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from PIL import Image as PILImage
-from test_jupyter_browser import WAIT_MS, JupyterLab, is_tile
-from test_notebooks import kernel_env
+
+from tests.mapwidget.browser_support import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from tests.mapwidget.test_jupyter_browser import WAIT_MS, JupyterLab, is_tile
+from tests.mapwidget.test_notebooks import kernel_env
 
 pytestmark = needs_chromium
 
