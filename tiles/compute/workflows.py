@@ -19,9 +19,7 @@ import dataclasses
 import datetime as dt
 import functools
 import json
-import os
 import re
-import sqlite3
 import threading
 import typing
 from collections.abc import Callable
@@ -32,6 +30,7 @@ from tiles import graft as g
 from tiles import settings
 from tiles.display import QUERY_KEYS, DisplayOptions
 from tiles.errors import NotFoundError, ParameterError, ProxyTypeError, WorkflowsError
+from tiles.sqlite_store import SQLiteStore
 
 ID_PATTERN = re.compile(r"^[^\s:]+:[A-Za-z0-9_.\-]+$")
 SEMVER = re.compile(
@@ -184,26 +183,21 @@ CREATE TABLE IF NOT EXISTS versions (
 """
 
 
-def default_db_path() -> Path:
-    """``$TILES_WORKFLOWS_DB``, else ``workflows.sqlite`` beside the catalog database."""
-    return settings.WORKFLOWS_DB.get()
-
-
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-class WorkflowRegistry:
-    """Workflows and their versions in one SQLite file (JSON records in and out)."""
+class WorkflowRegistry(SQLiteStore):
+    """Workflows and their versions in one SQLite file (JSON records in and out).
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
-        self.path = Path(path) if path is not None else default_db_path()
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
-        with self._conn:
-            self._conn.executescript(_SCHEMA)
+    Parameters
+    ----------
+    path:
+        The database file, ``":memory:"``, or None for ``TILES_WORKFLOWS_DB``.
+    """
+
+    MIGRATIONS = (_SCHEMA,)
+    PATH_SETTING = settings.WORKFLOWS_DB
 
     def publish(self, record: dict[str, Any]) -> dict[str, Any]:
         """Store a version (see :func:`make_record`); returns the workflow as :meth:`get`."""
@@ -212,8 +206,8 @@ class WorkflowRegistry:
         graft_hash = g.content_hash(record["graft"])
         spec_json = json.dumps(record["typespec"], sort_keys=True)
         now = _now()
-        with self._lock, self._conn:
-            existing = self._conn.execute(
+        with self.transaction() as conn:
+            existing = conn.execute(
                 "SELECT graft_hash, typespec FROM versions WHERE workflow_id = ? AND version = ?",
                 (wid, version),
             ).fetchone()
@@ -222,7 +216,7 @@ class WorkflowRegistry:
                     f"version {version} of workflow {wid!r} already exists with a different "
                     "graph; published versions cannot change: publish a new version"
                 )
-            self._conn.execute(
+            conn.execute(
                 "INSERT INTO workflows VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
                 "title = excluded.title, description = excluded.description, "
                 "labels = excluded.labels, tags = excluded.tags, updated = excluded.updated",
@@ -237,7 +231,7 @@ class WorkflowRegistry:
                 ),
             )
             if existing is None:
-                self._conn.execute(
+                conn.execute(
                     "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         wid,
@@ -256,15 +250,15 @@ class WorkflowRegistry:
 
     def get(self, workflow_id: str) -> dict[str, Any]:
         """The workflow with its versions (oldest semantic version first)."""
-        with self._lock:
-            row = self._conn.execute(
+        with self.reading() as conn:
+            row = conn.execute(
                 "SELECT id, title, description, labels, tags, created, updated FROM workflows "
                 "WHERE id = ?",
                 (workflow_id,),
             ).fetchone()
             if row is None:
                 raise NotFoundError(f"no workflow {workflow_id!r}")
-            versions = self._conn.execute(
+            versions = conn.execute(
                 "SELECT version, graft, typespec, channel, docstring, labels, viz_options, created "
                 "FROM versions WHERE workflow_id = ?",
                 (workflow_id,),
@@ -294,19 +288,14 @@ class WorkflowRegistry:
 
     def list(self) -> list[dict[str, Any]]:
         """Every workflow (without version grafts), by id."""
-        with self._lock:
-            ids = [r[0] for r in self._conn.execute("SELECT id FROM workflows ORDER BY id")]
+        with self.reading() as conn:
+            ids = [r[0] for r in conn.execute("SELECT id FROM workflows ORDER BY id")]
         out = []
         for wid in ids:
             wf = self.get(wid)
             wf["versions"] = [v["version"] for v in wf["versions"]]
             out.append(wf)
         return out
-
-    def close(self) -> None:
-        """Close the database."""
-        with self._lock:
-            self._conn.close()
 
     # The same names as a server connection (tiles.compute.remote.Connection) answers to.
     get_workflow = get
@@ -332,8 +321,8 @@ _registries: dict[Path, WorkflowRegistry] = {}
 
 
 def default_registry() -> WorkflowRegistry:
-    """The registry at :func:`default_db_path` (one per path per process)."""
-    path = default_db_path().resolve()
+    """The registry at ``TILES_WORKFLOWS_DB`` (one per path per process)."""
+    path = settings.WORKFLOWS_DB.get().resolve()
     with _registry_lock:
         registry = _registries.get(path)
         if registry is None:

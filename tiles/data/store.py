@@ -23,8 +23,6 @@ import dataclasses
 import datetime as dt
 import json
 import re
-import sqlite3
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,6 +44,7 @@ from tiles.data.records import (
     to_utc,
 )
 from tiles.errors import DataError, NotFoundError, ParameterError
+from tiles.sqlite_store import SQLiteStore
 
 __all__ = [
     "Catalog",
@@ -308,50 +307,23 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"property value {value!r} is not JSON serialisable")
 
 
-class Catalog:
+class Catalog(SQLiteStore):
     """An image catalog stored in one SQLite file.
 
     Safe to share between threads: each thread gets its own connection, and writes run in
     transactions (SQLite in WAL mode lets readers proceed while one writer works).
+
+    Parameters
+    ----------
+    path:
+        The catalog file; created (with its folder) when missing.
     """
 
+    MIGRATIONS = (_SCHEMA,)
+    CONNECTION_PER_THREAD = True
+
     def __init__(self, path: PathLike) -> None:
-        self.path = Path(path).expanduser().resolve()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        # executescript commits on its own, so the schema runs outside our transactions.
-        self._conn().executescript(_SCHEMA)
-
-    def __repr__(self) -> str:
-        return f"Catalog({str(self.path)!r})"
-
-    # -- connections ---------------------------------------------------------------------
-
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves so a transaction
-            # covers exactly one public call.
-            conn = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
-        return conn
-
-    class _Tx:
-        def __init__(self, conn: sqlite3.Connection) -> None:
-            self.conn = conn
-
-        def __enter__(self) -> sqlite3.Connection:
-            self.conn.execute("BEGIN IMMEDIATE")
-            return self.conn
-
-        def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
-
-    def _transaction(self) -> Catalog._Tx:
-        return Catalog._Tx(self._conn())
+        super().__init__(Path(path).expanduser().resolve())
 
     # -- products ------------------------------------------------------------------------
 
@@ -382,7 +354,7 @@ class Catalog:
             raise ParameterError(f"duplicate band names in product {product_id!r}: {names}")
         new = Product(id=product_id, title=title or product_id, bands=parsed)
         payload = json.dumps([b.to_dict() for b in parsed])
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             row = conn.execute(
                 "SELECT title, bands FROM products WHERE id = ?", (product_id,)
             ).fetchone()
@@ -426,16 +398,16 @@ class Catalog:
 
     def products(self) -> list[Product]:
         """All products, sorted by id."""
-        rows = self._conn().execute("SELECT id, title, bands FROM products ORDER BY id")
+        with self.reading() as conn:
+            rows = conn.execute("SELECT id, title, bands FROM products ORDER BY id").fetchall()
         return [self._product_from_row(*r) for r in rows]
 
     def product(self, product_id: str) -> Product:
         """The product ``product_id``; NotFoundError when there is none."""
-        row = (
-            self._conn()
-            .execute("SELECT id, title, bands FROM products WHERE id = ?", (product_id,))
-            .fetchone()
-        )
+        with self.reading() as conn:
+            row = conn.execute(
+                "SELECT id, title, bands FROM products WHERE id = ?", (product_id,)
+            ).fetchone()
         if row is None:
             # Well-known remote ids (say "earth-search:sentinel-2-l2a") define themselves.
             for kind in list(_SOURCE_KINDS.values()):
@@ -449,11 +421,10 @@ class Catalog:
 
     def product_source(self, product_id: str) -> tuple[str, dict[str, Any]] | None:
         """``(kind, spec)`` of a remote product, None for a product of catalogued files."""
-        row = (
-            self._conn()
-            .execute("SELECT kind, spec FROM sources WHERE product = ?", (product_id,))
-            .fetchone()
-        )
+        with self.reading() as conn:
+            row = conn.execute(
+                "SELECT kind, spec FROM sources WHERE product = ?", (product_id,)
+            ).fetchone()
         return None if row is None else (row[0], json.loads(row[1]))
 
     def _remote(self, product: Product) -> ImageSource | None:
@@ -466,7 +437,7 @@ class Catalog:
 
     def remove_product(self, product_id: str) -> None:
         """Remove a product and all its images from the catalog (files are left alone)."""
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             if (
                 conn.execute("SELECT 1 FROM products WHERE id = ?", (product_id,)).fetchone()
                 is None
@@ -539,7 +510,7 @@ class Catalog:
             files=files,
             properties=dict(properties or {}),
         )
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 f"INSERT OR REPLACE INTO images ({_IMAGE_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -623,32 +594,32 @@ class Catalog:
         remote = self._remote(self.product(product_id))
         if remote is not None:
             return remote.search(None, None, None, 10000)
-        rows = self._conn().execute(
-            f"SELECT {_IMAGE_COLUMNS} FROM images WHERE product = ? ORDER BY acquired, id",
-            (product_id,),
-        )
+        with self.reading() as conn:
+            rows = conn.execute(
+                f"SELECT {_IMAGE_COLUMNS} FROM images WHERE product = ? ORDER BY acquired, id",
+                (product_id,),
+            ).fetchall()
         return [self._record_from_row(r) for r in rows]
 
     def image(self, image_id: str) -> ImageRecord:
         """The image ``image_id`` ("product:name"); NotFoundError when there is none."""
-        row = (
-            self._conn()
-            .execute(f"SELECT {_IMAGE_COLUMNS} FROM images WHERE id = ?", (image_id,))
-            .fetchone()
-        )
-        if row is None:
-            # An image of a remote product: "<product id>:<name in the remote catalog>".
-            rows = self._conn().execute("SELECT product FROM sources").fetchall()
-            for (pid,) in sorted(rows, key=lambda r: -len(r[0])):
-                if image_id.startswith(pid + ":"):
-                    remote = self._remote(self.product(pid))
-                    return remote.image(image_id[len(pid) + 1 :])
-            raise NotFoundError(f"image {image_id!r} not found in catalog {self.path}")
-        return self._record_from_row(row)
+        with self.reading() as conn:
+            row = conn.execute(
+                f"SELECT {_IMAGE_COLUMNS} FROM images WHERE id = ?", (image_id,)
+            ).fetchone()
+            if row is not None:
+                return self._record_from_row(row)
+            remote_products = [r[0] for r in conn.execute("SELECT product FROM sources")]
+        # An image of a remote product: "<product id>:<name in the remote catalog>".
+        for pid in sorted(remote_products, key=len, reverse=True):
+            if image_id.startswith(pid + ":"):
+                remote = self._remote(self.product(pid))
+                return remote.image(image_id[len(pid) + 1 :])
+        raise NotFoundError(f"image {image_id!r} not found in catalog {self.path}")
 
     def remove_image(self, image_id: str) -> None:
         """Remove one image from the catalog (its files are left alone)."""
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             cur = conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
             if cur.rowcount == 0:
                 raise NotFoundError(f"image {image_id!r} not found in catalog {self.path}")
@@ -687,11 +658,12 @@ class Catalog:
             "ORDER BY acquired, id"
         )
         out: list[ImageRecord] = []
-        for row in self._conn().execute(sql, args):
-            rec = self._record_from_row(row)
-            if bbox_lonlat is not None and not footprint_intersects(rec.footprint, bbox_lonlat):
-                continue
-            out.append(rec)
-            if limit is not None and len(out) >= limit:
-                break
+        with self.reading() as conn:
+            for row in conn.execute(sql, args):
+                rec = self._record_from_row(row)
+                if bbox_lonlat is not None and not footprint_intersects(rec.footprint, bbox_lonlat):
+                    continue
+                out.append(rec)
+                if limit is not None and len(out) >= limit:
+                    break
         return out

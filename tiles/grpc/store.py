@@ -12,13 +12,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from tiles import settings
 from tiles.errors import NotFoundError
+from tiles.sqlite_store import SQLiteStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS xyz (
@@ -110,18 +111,21 @@ def _unpack(blob: bytes) -> list[bytes]:
     return out
 
 
-class XYZStore:
-    """XYZ records in one SQLite file, with parsed grafts cached in memory."""
+class XYZStore(SQLiteStore):
+    """XYZ records in one SQLite file, with parsed grafts cached in memory.
+
+    One connection is shared under a lock: writes are rare and small.
+
+    Parameters
+    ----------
+    path:
+        The database file, or ``":memory:"``.
+    """
+
+    MIGRATIONS = (_SCHEMA,)
 
     def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path) if str(path) != ":memory:" else Path(":memory:")
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        # One shared connection under a lock: writes are rare and small.
-        self._conn = sqlite3.connect(str(self.path), check_same_thread=False)
-        with self._conn:
-            self._conn.executescript(_SCHEMA)
+        super().__init__(path)
         self._grafts: dict[str, dict] = {}
 
     def put(self, record: XYZRecord) -> XYZRecord:
@@ -130,14 +134,14 @@ class XYZStore:
         row["parameters"] = _pack(record.parameters)
         row["viz_options"] = _pack(record.viz_options)
         row["public"] = int(record.public)
-        with self._lock, self._conn:
-            existing = self._conn.execute(
+        with self.transaction() as conn:
+            existing = conn.execute(
                 "SELECT created_ms FROM xyz WHERE id = ?", (record.id,)
             ).fetchone()
             if existing is not None:
                 # Keep the first creation time; everything else is the latest publish.
                 row["created_ms"] = existing[0]
-            self._conn.execute(
+            conn.execute(
                 f"INSERT OR REPLACE INTO xyz ({', '.join(_COLUMNS)}) "
                 f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
                 [row[c] for c in _COLUMNS],
@@ -156,8 +160,8 @@ class XYZStore:
 
     def get(self, xyz_id: str, include_expired: bool = False) -> XYZRecord:
         """The record ``xyz_id``; NotFoundError when unknown or expired."""
-        with self._lock:
-            row = self._conn.execute(
+        with self.reading() as conn:
+            row = conn.execute(
                 f"SELECT {', '.join(_COLUMNS)} FROM xyz WHERE id = ?", (xyz_id,)
             ).fetchone()
         if row is None:
@@ -169,8 +173,8 @@ class XYZStore:
 
     def list(self) -> list[XYZRecord]:
         """Every unexpired record, oldest first."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self.reading() as conn:
+            rows = conn.execute(
                 f"SELECT {', '.join(_COLUMNS)} FROM xyz WHERE expires_ms > ? "
                 "ORDER BY created_ms, id",
                 (now_ms(),),
@@ -179,16 +183,16 @@ class XYZStore:
 
     def delete(self, xyz_id: str) -> None:
         """Forget a record (NotFoundError when unknown)."""
-        with self._lock, self._conn:
-            cur = self._conn.execute("DELETE FROM xyz WHERE id = ?", (xyz_id,))
+        with self.transaction() as conn:
+            cur = conn.execute("DELETE FROM xyz WHERE id = ?", (xyz_id,))
             self._grafts.pop(xyz_id, None)
         if cur.rowcount == 0:
             raise NotFoundError(f"XYZ {xyz_id!r} not found")
 
     def expired(self) -> list[XYZRecord]:
         """Records whose lifetime is over (to be purged with their layers)."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self.reading() as conn:
+            rows = conn.execute(
                 f"SELECT {', '.join(_COLUMNS)} FROM xyz WHERE expires_ms <= ?", (now_ms(),)
             ).fetchall()
         return [self._from_row(r) for r in rows]
@@ -202,11 +206,6 @@ class XYZStore:
         self._grafts[xyz_id] = graft
         return graft
 
-    def close(self) -> None:
-        """Close the database connection."""
-        with self._lock:
-            self._conn.close()
-
 
 # -- stores visible to the XYZ.use builtin --------------------------------------------------
 
@@ -215,10 +214,8 @@ _stores_lock = threading.Lock()
 
 
 def default_store_path() -> Path:
-    """``xyz.sqlite`` beside the tile server's layer database."""
-    from tiles.server.registry import default_db_path
-
-    return default_db_path().with_name("xyz.sqlite")
+    """``xyz.sqlite`` beside the tile server's layer database (``TILES_SERVER_DB``)."""
+    return settings.SERVER_DB.get().with_name("xyz.sqlite")
 
 
 def store_beside(layers_db: str | os.PathLike) -> XYZStore:

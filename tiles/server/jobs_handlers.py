@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from tiles.compute import formats, jobs
 from tiles.compute.workflows import WorkflowRegistry, WorkflowVersionError
 from tiles.errors import GeoContextError, NotFoundError, ParameterError, WorkflowsError
 from tiles.server.handlers import BaseHandler, HTTPError, short
+from tiles.sqlite_store import SQLiteStore
 
 #: Days a job's record and output are kept.
 JOB_RETENTION_DAYS = 10
@@ -56,35 +56,34 @@ CREATE TABLE IF NOT EXISTS jobs (
 """
 
 
-def default_jobs_path() -> Path:
-    """``$TILES_JOBS_DB``, else ``jobs.sqlite`` beside the catalog database."""
-    return settings.JOBS_DB.get()
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-class JobRecords:
-    """Job records in SQLite and job outputs as files in ``<db>.results/``."""
+class JobRecords(SQLiteStore):
+    """Job records in SQLite and job outputs as files in ``<db>.results/``.
+
+    Parameters
+    ----------
+    path:
+        The database file, or None for ``TILES_JOBS_DB``.
+    """
+
+    MIGRATIONS = (_SCHEMA,)
+    PATH_SETTING = settings.JOBS_DB
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
-        self.path = Path(path) if path is not None else default_jobs_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(path)
         self.results_dir = self.path.with_name(self.path.name + ".results")
         self.results_dir.mkdir(exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
-        with self._conn:
-            self._conn.executescript(_SCHEMA)
         self._recover()
 
     def _recover(self) -> None:
         """Fail jobs a stopped server left unfinished; forget expired ones."""
         now = _now()
         cutoff = (now - dt.timedelta(days=JOB_RETENTION_DAYS)).isoformat()
-        with self._lock, self._conn:
-            self._conn.execute(
+        with self.transaction() as conn:
+            conn.execute(
                 "UPDATE jobs SET stage = ?, error = ?, error_type = ?, updated = ? "
                 "WHERE stage IN (?, ?)",
                 (
@@ -97,9 +96,9 @@ class JobRecords:
                 ),
             )
             expired = [
-                r[0] for r in self._conn.execute("SELECT id FROM jobs WHERE updated < ?", (cutoff,))
+                r[0] for r in conn.execute("SELECT id FROM jobs WHERE updated < ?", (cutoff,))
             ]
-            self._conn.execute("DELETE FROM jobs WHERE updated < ?", (cutoff,))
+            conn.execute("DELETE FROM jobs WHERE updated < ?", (cutoff,))
         for job_id in expired:
             self.result_path(job_id).unlink(missing_ok=True)
 
@@ -110,8 +109,8 @@ class JobRecords:
     def create(self, job_id: str, fmt: str, type_name: str) -> None:
         """Record a new queued job."""
         now = _now().isoformat()
-        with self._lock, self._conn:
-            self._conn.execute(
+        with self.transaction() as conn:
+            conn.execute(
                 "INSERT INTO jobs VALUES (?, ?, 0, ?, ?, NULL, NULL, ?, ?)",
                 (job_id, jobs.QUEUED, fmt, type_name, now, now),
             )
@@ -119,8 +118,8 @@ class JobRecords:
     def update(self, job: jobs.Job) -> None:
         """Store a job's stage, progress and error."""
         error = job.error
-        with self._lock, self._conn:
-            self._conn.execute(
+        with self.transaction() as conn:
+            conn.execute(
                 "UPDATE jobs SET stage = ?, progress = ?, error = ?, error_type = ?, updated = ? "
                 "WHERE id = ?",
                 (
@@ -135,8 +134,8 @@ class JobRecords:
 
     def get(self, job_id: str) -> dict[str, Any]:
         """A job's record as JSON; NotFoundError when unknown."""
-        with self._lock:
-            row = self._conn.execute(
+        with self.reading() as conn:
+            row = conn.execute(
                 "SELECT id, stage, progress, format, type, error, error_type, created, updated "
                 "FROM jobs WHERE id = ?",
                 (job_id,),
@@ -147,11 +146,6 @@ class JobRecords:
         record = dict(zip(keys, row[:7], strict=True))
         record.update(created=row[7], updated=row[8], done=record["stage"] in jobs.FINISHED)
         return record
-
-    def close(self) -> None:
-        """Close the database."""
-        with self._lock:
-            self._conn.close()
 
 
 class JobsState:

@@ -13,14 +13,12 @@ import hashlib
 import json
 import logging
 import os
-import sqlite3
-import threading
-from pathlib import Path
 from typing import Any
 
 from tiles import settings
 from tiles.display import QUERY_KEYS, DisplayOptions
 from tiles.errors import NotFoundError, ParameterError
+from tiles.sqlite_store import SQLiteStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS layers (
@@ -61,11 +59,6 @@ class Layer:
             "parameters": self.parameters,
             "created": self.created,
         }
-
-
-def default_db_path() -> Path:
-    """``$TILES_SERVER_DB``, else ``layers.sqlite`` beside the catalog database."""
-    return settings.SERVER_DB.get()
 
 
 def _graft_hash(graft: dict) -> str:
@@ -181,22 +174,28 @@ def make_layer(
     )
 
 
-class LayerRegistry:
-    """Layers stored in one SQLite file, with an in-memory index for fast tile lookups."""
+class LayerRegistry(SQLiteStore):
+    """Layers stored in one SQLite file, with an in-memory index for fast tile lookups.
+
+    One connection is shared under a lock: writes are rare and reads are served from memory.
+
+    Parameters
+    ----------
+    path:
+        The database file, ``":memory:"``, or None for ``TILES_SERVER_DB``.
+    """
+
+    MIGRATIONS = (_SCHEMA,)
+    PATH_SETTING = settings.SERVER_DB
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
-        self.path = Path(path) if path is not None else default_db_path()
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        # One connection shared under a lock: writes are rare and reads are served from memory.
-        self._conn = sqlite3.connect(str(self.path), check_same_thread=False)
-        with self._conn:
-            self._conn.executescript(_SCHEMA)
+        super().__init__(path)
+        with self.reading() as conn:
+            rows = conn.execute(
+                "SELECT id, name, graft, graft_hash, options, parameters, created FROM layers"
+            ).fetchall()
         self._layers: dict[str, Layer] = {}
-        for row in self._conn.execute(
-            "SELECT id, name, graft, graft_hash, options, parameters, created FROM layers"
-        ):
+        for row in rows:
             layer = self._from_row(row)
             self._layers[layer.id] = layer
 
@@ -217,24 +216,23 @@ class LayerRegistry:
 
     def add(self, layer: Layer) -> Layer:
         """Store ``layer``; registering an existing id returns the stored layer unchanged."""
-        with self._lock:
+        with self.transaction() as conn:
             existing = self._layers.get(layer.id)
             if existing is not None:
                 return existing
             options = {**layer.display.to_json(), "log_level": layer.log_level}
-            with self._conn:
-                self._conn.execute(
-                    "INSERT OR IGNORE INTO layers VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        layer.id,
-                        layer.name,
-                        json.dumps(layer.graft),
-                        layer.graft_hash,
-                        json.dumps(options),
-                        json.dumps(layer.parameters),
-                        layer.created,
-                    ),
-                )
+            conn.execute(
+                "INSERT OR IGNORE INTO layers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    layer.id,
+                    layer.name,
+                    json.dumps(layer.graft),
+                    layer.graft_hash,
+                    json.dumps(options),
+                    json.dumps(layer.parameters),
+                    layer.created,
+                ),
+            )
             self._layers[layer.id] = layer
             return layer
 
@@ -251,13 +249,7 @@ class LayerRegistry:
 
     def delete(self, layer_id: str) -> None:
         """Forget a layer (its URLs answer 404 afterwards)."""
-        with self._lock:
+        with self.transaction() as conn:
             self.get(layer_id)
-            with self._conn:
-                self._conn.execute("DELETE FROM layers WHERE id = ?", (layer_id,))
+            conn.execute("DELETE FROM layers WHERE id = ?", (layer_id,))
             del self._layers[layer_id]
-
-    def close(self) -> None:
-        """Close the database connection."""
-        with self._lock:
-            self._conn.close()
