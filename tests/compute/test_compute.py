@@ -13,6 +13,7 @@ import rasterio.features
 from rasterio.warp import Resampling, reproject, transform_bounds, transform_geom
 
 import tiles as wf
+from tests.support import NAIP, NAIP_BANDS
 from tiles.data import catalog
 from tiles.data.reading import CatalogSource, clear_read_cache
 from tiles.errors import (
@@ -26,7 +27,6 @@ from tiles.geocontext import AOI
 from tiles.graft import interpret
 from tiles.graft.analysis import HALO_PIXELS
 
-NAIP = "optical/naip_timeseries_m_4709963_se_14"
 PRODUCT = "acc_naip"
 BANDS = ("red", "green", "blue", "nir")
 UTC = dt.timezone.utc
@@ -40,7 +40,7 @@ def naip(shared_data: Path) -> dict[str, Path]:
     """Register the ten NAIP dates in the default catalog; map image id -> file."""
     catalog.create_product(
         PRODUCT,
-        [{"name": n, "data_range": (0, 255), "nodata": 0} for n in BANDS],
+        NAIP_BANDS,
         title="NAIP 4-band, North Dakota",
     )
     files = {}

@@ -11,6 +11,7 @@ import rasterio
 from PIL import Image as PILImage
 
 import tiles as wf
+from tests.compute.support import dem
 from tiles.compute import chunks, msgpack_codec
 from tiles.compute.evaluation import compute, inspect
 from tiles.compute.formats import decode_result, encode_result, normalize_format
@@ -29,10 +30,6 @@ def s2():
 def s2_zone13():
     # Images on the output grid's own CRS: no reprojection, so pixel choice is exact.
     return s2().filter(lambda img: img.properties["id"].contains("z13"))
-
-
-def dem():
-    return wf.ImageCollection.from_id("sample:dem").mosaic()
 
 
 def assert_masked_equal(a: np.ma.MaskedArray, b: np.ma.MaskedArray) -> None:

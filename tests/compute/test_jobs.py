@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 import tiles as wf
+from tests.compute.support import dem, slow
 from tiles.compute import jobs
 from tiles.data import catalog
 from tiles.errors import DataError, JobTimeoutError, ParameterError, WorkflowsError
@@ -15,12 +16,6 @@ from tiles.geocontext import AOI
 CTX = AOI(bounds=(-105.99, 35.64, -105.89, 35.74), crs="EPSG:32613", resolution=60)
 #: Generous bound so a broken job fails the test instead of hanging it.
 WAIT = 120
-
-
-def slow(value, seconds: float):
-    """A proxy computing ``value`` after sleeping ``seconds`` (per evaluation)."""
-    proxy = wf.proxify(value)
-    return type(proxy)._from_apply("wf.debugging.sleep", proxy, seconds)
 
 
 def test_job_runs_and_is_polled():
@@ -36,7 +31,7 @@ def test_job_runs_and_is_polled():
 
 def test_chunked_job_reports_progress_and_can_be_cancelled(monkeypatch):
     monkeypatch.setenv("TILES_CHUNK_SIDE", "20")  # 10 x 8 windows, each sleeping
-    img = slow(wf.ImageCollection.from_id("sample:dem").mosaic(), 0.2)
+    img = slow(dem(), 0.2)
     job = img.compute(CTX, block=False, cache=False)
     while job.progress == 0 and not job.done:
         job._wait_step(0.05)

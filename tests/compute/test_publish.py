@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tiles as wf
+from tests.compute.support import dem
 from tiles.compute.workflows import (
     Workflow,
     WorkflowRegistry,
@@ -27,10 +28,6 @@ def registry_file(tmp_path, monkeypatch):
     path = tmp_path / "workflows.sqlite"
     monkeypatch.setenv("TILES_WORKFLOWS_DB", str(path))
     return path
-
-
-def dem():
-    return wf.ImageCollection.from_id("sample:dem").mosaic()
 
 
 def test_publish_and_use_a_value():

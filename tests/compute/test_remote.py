@@ -6,7 +6,6 @@ import importlib.util
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ import numpy as np
 import pytest
 
 import tiles as wf
+from tests.compute.support import dem, slow
+from tests.support import free_port
 from tiles.compute import jobs, remote
 from tiles.compute.workflows import Workflow, WorkflowVersionError, use
 from tiles.errors import NotFoundError, WorkflowsError
@@ -57,18 +58,12 @@ def _serve_has_jobs() -> bool:
     return any(len(r) > 1 and r[1] is JobsHandler for r in table)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class ServerProcess:
     """A tile server subprocess with its databases in ``folder``."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
@@ -114,15 +109,6 @@ def server(tmp_path):
 @pytest.fixture(autouse=True)
 def local_registry(tmp_path, monkeypatch):
     monkeypatch.setenv("TILES_WORKFLOWS_DB", str(tmp_path / "local-workflows.sqlite"))
-
-
-def dem():
-    return wf.ImageCollection.from_id("sample:dem").mosaic()
-
-
-def slow(value, seconds: float):
-    proxy = wf.proxify(value)
-    return type(proxy)._from_apply("wf.debugging.sleep", proxy, seconds)
 
 
 def test_remote_compute_gives_local_results(server):

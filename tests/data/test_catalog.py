@@ -12,17 +12,13 @@ import rasterio
 import shapely.geometry
 from rasterio.warp import transform_bounds
 
+from tests.support import NAIP, NAIP_BANDS, S2
 from tiles.data import catalog as module
 from tiles.data.catalog import Catalog
 from tiles.data.catalog_cli import main as cli_main
 from tiles.data.catalog_cli import parse_band_spec
 from tiles.errors import DataError, NotFoundError, ParameterError
 
-NAIP = "optical/naip_timeseries_m_4709963_se_14"
-S2 = "optical/sentinel2_l2a_29RKH_20200219"
-NAIP_BANDS = [
-    {"name": n, "data_range": (0, 255), "nodata": 0} for n in ("red", "green", "blue", "nir")
-]
 S2_BANDS = [
     {"name": n, "data_range": (0, 10000), "physical_range": (0, 1), "nodata": 0}
     for n in ("blue", "red", "nir", "coastal")

@@ -12,6 +12,7 @@ import rasterio.features
 from rasterio.enums import Resampling
 from rasterio.warp import reproject, transform_geom
 
+from tests.support import NAIP, NAIP_BANDS, S2
 from tiles.data.catalog import Catalog
 from tiles.data.reading import (
     RESAMPLERS,
@@ -23,11 +24,6 @@ from tiles.data.reading import (
 from tiles.errors import DataError, NotFoundError, ParameterError
 from tiles.geocontext import AOI
 
-NAIP = "optical/naip_timeseries_m_4709963_se_14"
-S2 = "optical/sentinel2_l2a_29RKH_20200219"
-NAIP_BANDS = [
-    {"name": n, "data_range": (0, 255), "nodata": 0} for n in ("red", "green", "blue", "nir")
-]
 S2_BANDS = [
     {"name": n, "data_range": (0, 10000), "physical_range": (0, 1), "nodata": 0}
     for n in ("red", "nir", "coastal")

@@ -30,6 +30,7 @@ from rasterio.enums import Resampling
 from rasterio.warp import reproject
 
 import tiles as wf
+from tests.support import S2
 from tiles.data import catalog, stac
 from tiles.data.catalog import Catalog
 from tiles.data.catalog_cli import main as catalog_main
@@ -39,7 +40,6 @@ from tiles.data.stac.search import SourceSpec, _cells
 from tiles.errors import DataError, NotFoundError, ParameterError
 from tiles.geocontext import AOI
 
-S2 = "optical/sentinel2_l2a_29RKH_20200219"
 S2_ITEM = "S2A_29RKH_20200219_0_L2A"
 STAC = "stac"
 PC = "stac/planetary_computer"

@@ -16,9 +16,9 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
+from tests.support import NAIP
 from tiles.engine import CollectionValue, ImageValue
 
-NAIP_DIR = "optical/naip_timeseries_m_4709963_se_14"
 NAIP_DATES = ["20090818", "20100629", "20120731", "20140720", "20150926"]
 BANDS = ["red", "green", "blue", "nir"]
 WINDOW = Window(col_off=300, row_off=200, width=48, height=40)
@@ -26,7 +26,7 @@ WINDOW = Window(col_off=300, row_off=200, width=48, height=40)
 
 @cache
 def _read_naip(root: str, date: str) -> tuple[np.ma.MaskedArray, tuple]:
-    path = Path(root) / NAIP_DIR / f"m_4709963_se_14_1_{date}.tif"
+    path = Path(root) / NAIP / f"m_4709963_se_14_1_{date}.tif"
     with rasterio.open(path) as ds:
         arr = ds.read(window=WINDOW, masked=True).astype(np.float64)
         t = ds.transform

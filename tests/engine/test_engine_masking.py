@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.engine.support import assert_ma_equal, naip_collection, naip_image, naip_stack
+from tests.engine.support import assert_ma_equal, naip_collection, naip_stack
 from tiles.engine import (
     CollectionValue,
     ImageryError,
@@ -15,16 +15,6 @@ from tiles.engine import (
     mask,
     pick_bands,
 )
-
-
-@pytest.fixture
-def img(shared_data):
-    return naip_image(shared_data)
-
-
-@pytest.fixture
-def ic(shared_data):
-    return naip_collection(shared_data)
 
 
 def _dark_red(x):

@@ -6,7 +6,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from tests.engine.support import BANDS, assert_ma_equal, naip_collection, naip_image, naip_stack
+from tests.engine.support import BANDS, assert_ma_equal, naip_stack
 from tiles.engine import (
     CollectionValue,
     ImageryError,
@@ -23,16 +23,6 @@ from tiles.engine.raster import (
     where,
 )
 from tiles.errors import NotFoundError
-
-
-@pytest.fixture
-def img(shared_data):
-    return naip_image(shared_data)
-
-
-@pytest.fixture
-def ic(shared_data):
-    return naip_collection(shared_data)
 
 
 def test_where_one_band(img):

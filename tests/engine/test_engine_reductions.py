@@ -10,8 +10,6 @@ from tests.engine.support import (
     CountingSource,
     assert_ma_equal,
     lazy_naip,
-    naip_collection,
-    naip_image,
     naip_stack,
 )
 from tiles.engine import (
@@ -25,16 +23,6 @@ from tiles.engine import (
     sortby_composite,
     with_properties,
 )
-
-
-@pytest.fixture
-def img(shared_data):
-    return naip_image(shared_data)
-
-
-@pytest.fixture
-def ic(shared_data):
-    return naip_collection(shared_data)
 
 
 def np_reduce(op, arr, axis):

@@ -8,7 +8,6 @@ import pytest
 from tests.engine.support import (
     NAIP_DATES,
     assert_ma_equal,
-    naip_collection,
     naip_image,
     naip_stack,
 )
@@ -31,11 +30,6 @@ from tiles.engine import (
     with_properties,
     without_properties,
 )
-
-
-@pytest.fixture
-def ic(shared_data):
-    return naip_collection(shared_data)
 
 
 def test_from_images_aligns_bands_and_drops_empties(shared_data):

@@ -12,7 +12,6 @@ INVALID_ARGUMENT while the server keeps serving. Only a missing Python 3.9 skips
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import glob
 import hashlib
 import json
@@ -33,6 +32,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 import tiles as wf
+from tests.support import catalog_beside_sample, exclusive_lock, free_port
 from tiles.grpc.auth import make_token
 from tiles.grpc.protos import types_pb2, typespec_pb2, widgets_pb2, xyz_pb2, xyz_pb2_grpc
 from tiles.server import tile_layer
@@ -92,8 +92,7 @@ def py39_env() -> Path:
     target = root / f"py39-descarteslabs-{key}"
     ready = target / ".complete"
     # Parallel test workers build the environment once, one at a time.
-    with open(root / f"py39-descarteslabs-{key}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive_lock(root / f"py39-descarteslabs-{key}.lock"):
         if not ready.exists():
             shutil.rmtree(target, ignore_errors=True)
             subprocess.run([python, "-m", "venv", str(target)], check=True)
@@ -161,12 +160,6 @@ def _run_client(py39_env: Path, job: dict, env: dict[str, str], broken_tile: boo
 # -- the server ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(url: str) -> tuple[int, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=120) as resp:
@@ -190,10 +183,10 @@ class Served:
 
 
 @contextlib.contextmanager
-def _serve(tmp: Path, *extra: str) -> Iterator[Served]:
-    http_port, grpc_port = _free_port(), _free_port()
+def _serve(tmp: Path, sample_folder: Path, *extra: str) -> Iterator[Served]:
+    http_port, grpc_port = free_port(), free_port()
     env = dict(os.environ)
-    env["TILES_CATALOG"] = str(tmp / "catalog.sqlite")
+    env["TILES_CATALOG"] = str(catalog_beside_sample(tmp, sample_folder))
     env["TILES_SERVER_DB"] = str(tmp / "layers.sqlite")
     log = tmp / "server.log"
     with open(log, "w") as out:
@@ -230,14 +223,16 @@ def _serve(tmp: Path, *extra: str) -> Iterator[Served]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def server(tmp_path_factory: pytest.TempPathFactory, sample_folder: Path) -> Iterator[Served]:
     """A plain-text loopback server without a token (the local notebook setup)."""
-    with _serve(tmp_path_factory.mktemp("plain")) as served:
+    with _serve(tmp_path_factory.mktemp("plain"), sample_folder) as served:
         yield served
 
 
 @pytest.fixture(scope="module")
-def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, Path]]:
+def tls_server(
+    tmp_path_factory: pytest.TempPathFactory, sample_folder: Path
+) -> Iterator[tuple[Served, Path]]:
     """A TLS server with a token and a self-signed certificate for localhost."""
     tmp = tmp_path_factory.mktemp("tls")
     cert, key = tmp / "cert.pem", tmp / "key.pem"
@@ -250,7 +245,9 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serve
         check=True,
         capture_output=True,
     )
-    with _serve(tmp, "--token", SECRET, "--grpc-cert", str(cert), "--grpc-key", str(key)) as served:
+    with _serve(
+        tmp, sample_folder, "--token", SECRET, "--grpc-cert", str(cert), "--grpc-key", str(key)
+    ) as served:
         yield served, cert
 
 
@@ -599,8 +596,10 @@ def test_network_addresses_need_a_token_and_tls() -> None:
         service.close()
 
 
-def test_published_layers_survive_a_restart_and_compose(tmp_path: Path) -> None:
-    with _serve(tmp_path) as first:
+def test_published_layers_survive_a_restart_and_compose(
+    tmp_path: Path, sample_folder: Path
+) -> None:
+    with _serve(tmp_path, sample_folder) as first:
         with grpc.insecure_channel(f"127.0.0.1:{first.grpc_port}") as channel:
             stub = xyz_pb2_grpc.XYZAPIStub(channel)
             base = stub.CreateXYZ(_request(_load(IMAGE), name="red"), timeout=30)
@@ -616,7 +615,7 @@ def test_published_layers_survive_a_restart_and_compose(tmp_path: Path) -> None:
     assert all(status == 200 for status, _ in before.values())
     assert before[base.id][1] != before[doubled.id][1]
 
-    with _serve(tmp_path) as second:
+    with _serve(tmp_path, sample_folder) as second:
         with grpc.insecure_channel(f"127.0.0.1:{second.grpc_port}") as channel:
             stub = xyz_pb2_grpc.XYZAPIStub(channel)
             for old in (base, doubled):

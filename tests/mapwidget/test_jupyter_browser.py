@@ -14,7 +14,6 @@ import io
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -27,8 +26,9 @@ import pytest
 from PIL import Image as PILImage
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.mapwidget.browser_support import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from tests.mapwidget.support import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from tests.mapwidget.test_notebooks import kernel_env
+from tests.support import free_port
 
 pytestmark = needs_chromium
 #: Milliseconds to wait for JupyterLab, the kernel and tiles (they compute on first use).
@@ -45,12 +45,6 @@ wf.map.center = (35.687, -105.94)
 wf.map.zoom = 10
 wf.map""",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_notebook(folder: Path) -> Path:

@@ -18,15 +18,8 @@ from PIL import Image as PILImage
 
 import mapwidget
 import tiles as wf
+from tests.mapwidget.support import TILE, ndvi_image
 from tiles.server import RunningServer
-
-TILE = (10, 210, 403)  # over Santa Fe, inside the sample scenes
-
-
-def ndvi_image():
-    s2 = wf.ImageCollection.from_id("sample:s2", "2023-01-01", "2024-01-01")
-    red, nir = s2.unpack_bands("red nir")
-    return ((nir - red) / (nir + red)).median(axis="images")
 
 
 def fetch(url: str) -> bytes:

@@ -25,20 +25,14 @@ import mapwidget
 import tiles as wf
 from mapwidget import MapApp, WorkflowsLayer, inspector, routing, visualize
 from mapwidget import widgets as wfw
+from tests.mapwidget.support import TILE, ndvi_image
 from tiles.geocontext import XYZTile
 
-# A zoom-10 tile over Santa Fe, inside the sample scenes.
-TILE = (10, 210, 403)
 START, END = "2023-01-01", "2024-01-01"
 
 
 def s2():
     return wf.ImageCollection.from_id("sample:s2", START, END)
-
-
-def ndvi_image():
-    red, nir = s2().unpack_bands("red nir")
-    return ((nir - red) / (nir + red)).median(axis="images")
 
 
 def tile_url(layer: WorkflowsLayer, tile: tuple[int, int, int] = TILE) -> str:

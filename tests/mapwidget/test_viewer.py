@@ -9,18 +9,10 @@ import pytest
 from PIL import Image as PILImage
 
 import tiles as wf
-from tests.mapwidget.browser_support import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from tests.mapwidget.support import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from tests.server.support import register
-from tiles.server import RunningServer
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = RunningServer("127.0.0.1", 0, db_path=tmp_path_factory.mktemp("viewer") / "layers.sqlite")
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture(scope="module")

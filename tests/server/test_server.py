@@ -35,17 +35,10 @@ from tests.server.support import (
 )
 from tiles.data import catalog
 from tiles.errors import ParameterError, ProxyTypeError
-from tiles.server import RunningServer, tile_layer
+from tiles.server import tile_layer
 
 IMAGE = "sample:s2:20230115_z12"
 ZOOM = 12  # finer than the 60 m sample pixels, so reads use full resolution like the reference
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = RunningServer("127.0.0.1", 0, db_path=tmp_path_factory.mktemp("srv") / "layers.sqlite")
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture(scope="module")

@@ -11,17 +11,10 @@ import pytest
 
 import tiles as wf
 from tests.server.support import decode_png, http
-from tiles.server import RunningServer, tile_layer
+from tiles.server import tile_layer
 
 DEM = "sample:dem:santa_fe"
 TILE = "9/105/201"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = RunningServer("127.0.0.1", 0, db_path=tmp_path_factory.mktemp("bad") / "layers.sqlite")
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture(scope="module")
