@@ -18,7 +18,7 @@ import nbformat
 import numpy as np
 from PIL import Image as PILImage
 
-from tests.mapwidget.browser_support import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from tests.mapwidget.support import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from tests.mapwidget.test_jupyter_browser import WAIT_MS, JupyterLab, is_tile
 from tests.mapwidget.test_notebooks import kernel_env
 
