@@ -9,11 +9,11 @@ short message that is also recorded for ``GET /layers/{id}/errors``.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import json
 import logging
 import math
+import urllib.parse
 from collections.abc import Hashable
 from concurrent.futures import Future
 from pathlib import Path
@@ -24,6 +24,7 @@ import tornado.web
 from tiles import display
 from tiles.errors import GeoContextError, NotFoundError, ParameterError, ResourceLimitError
 from tiles.geocontext import XYZTile
+from tiles.server import caching
 from tiles.server.query import ParameterValueError, parse_tile_query
 from tiles.server.registry import Layer, make_layer
 from tiles.server.service import TileService
@@ -31,8 +32,6 @@ from tiles.server.workqueue import QueueFull
 
 logger = logging.getLogger(__name__)
 
-#: Browsers may reuse a tile this long before revalidating it with its ETag.
-TILE_MAX_AGE = 600
 #: Longest error message returned in a 500 body (the full text is in the server log).
 MAX_ERROR_CHARS = 500
 
@@ -113,11 +112,19 @@ class BaseHandler(tornado.web.RequestHandler):
         if not (self.token and given and hmac.compare_digest(given, self.token)):
             raise HTTPError(401, "this server needs a token: send 'Authorization: Bearer <token>'")
 
+    def display_options(self, layer: Layer) -> display.DisplayOptions:
+        """The look the query asks for, on top of the layer's; 400 naming a bad option."""
+        try:
+            return display.DisplayOptions.from_query(self.request.arguments, layer.display)
+        except ParameterError as exc:
+            raise HTTPError(400, str(exc)) from None
+
     def layer_urls(self, layer: Layer) -> dict[str, str]:
         base = f"{self.base_url()}/layers/{layer.id}"
         return {
             "url_template": f"{base}/{{z}}/{{x}}/{{y}}.png",
             "tilejson_url": f"{base}/tilejson.json",
+            "colorbar_url": f"{base}/colorbar.png",
             "errors_url": f"{base}/errors",
             "value_url": f"{base}/value",
         }
@@ -241,6 +248,9 @@ class TileHandler(BaseHandler):
             q = parse_tile_query(self.request.arguments, layer)
         except ParameterError as exc:
             raise HTTPError(400, str(exc)) from None
+        fixed = caching.is_fixed(layer, q)
+        if fixed and self._not_modified(caching.request_etag(layer, q, tile), fixed):
+            return
         service = self.service
         ckey = service.compute_key(layer, q, tile)
         pkey = service.png_key(ckey, q)
@@ -267,15 +277,19 @@ class TileHandler(BaseHandler):
                 else:
                     status = 500
                 raise HTTPError(status, message) from None
-        etag = '"' + hashlib.sha1(png).hexdigest()[:20] + '"'
-        self.set_header("Content-Type", "image/png")
-        self.set_header("Cache-Control", f"public, max-age={TILE_MAX_AGE}")
+        if fixed or not self._not_modified(caching.content_etag(png), fixed):
+            self.set_header("Content-Type", "image/png")
+            self.finish(png)
+
+    def _not_modified(self, etag: str, fixed: bool) -> bool:
+        """Set the caching headers; answer 304 when the client holds ``etag``."""
         self.set_header("ETag", etag)
-        if etag in self.request.headers.get("If-None-Match", ""):
-            self.set_status(304)
-            self.finish()
-            return
-        self.finish(png)
+        self.set_header("Cache-Control", caching.cache_control(fixed))
+        if not self.check_etag_header():
+            return False
+        self.set_status(304)
+        self.finish()
+        return True
 
     async def _png(self, layer: Layer, q: Any, tile: XYZTile, ckey: tuple, pkey: tuple) -> bytes:
         service = self.service
@@ -293,12 +307,56 @@ class TileHandler(BaseHandler):
 
 
 class TileJSONHandler(BaseHandler):
-    def get(self, layer_id: str) -> None:
+    async def get(self, layer_id: str) -> None:
         layer = self.layer(layer_id)
-        template = self.layer_urls(layer)["url_template"]
+        display = self.display_options(layer)
+        urls = self.layer_urls(layer)
+        template = urls["url_template"]
         if self.request.query:
             template += "?" + self.request.query
-        self.write_json(self.service.tilejson(layer, template))
+        bands = await self._band_names(layer)
+        colorbar = None
+        if display.colormap is not None:
+            query = [("colormap", display.colormap), ("scales", json.dumps(display.json_scales))]
+            if bands and len(bands) == 1:
+                query.append(("label", bands[0]))
+            colorbar = urls["colorbar_url"] + "?" + urllib.parse.urlencode(query)
+        legend = self.service.legend(display, bands, colorbar)
+        self.write_json(self.service.tilejson(layer, template, legend))
+
+    async def _band_names(self, layer: Layer) -> list[str] | None:
+        """The band names tiles of this query show; None when they cannot be found."""
+        try:
+            q = parse_tile_query(self.request.arguments, layer)
+        except ParameterError:
+            return None  # e.g. a parameter with no value: tiles need one too
+        key = ("bands", layer.graft_hash, q.arguments_key, q.display.reduction, q.bands)
+        cached = self.service.band_names.get(key)
+        if cached is not None:
+            return cached
+        try:
+            return await self.run(key, self.service.band_names_job, layer, q, key)
+        except Exception as exc:  # the legend goes without names; tiles will show the error
+            logger.info("band names of layer %s unknown: %s", layer.id, short(exc))
+            return None
+
+
+class LayerColorbarHandler(BaseHandler):
+    async def get(self, layer_id: str) -> None:
+        layer = self.layer(layer_id)
+        display = self.display_options(layer)
+        if display.colormap is None:
+            raise HTTPError(404, f"layer {layer.id} draws no colormap here: it has no colorbar")
+        label = self.get_query_argument("label", None)
+        if label is not None and len(label) > 100:
+            raise HTTPError(400, "query parameter 'label' is longer than 100 characters")
+        png = await self.run(
+            ("legend", display, label), self.service.legend_png, display, label, always=True
+        )
+        self.set_header("Content-Type", "image/png")
+        # The image follows from the URL alone; tornado adds an ETag and answers 304.
+        self.set_header("Cache-Control", caching.IMMUTABLE)
+        self.finish(png)
 
 
 class ValueHandler(BaseHandler):
@@ -393,6 +451,7 @@ def routes(service: TileService, token: str | None, require_token: bool, static_
         (layer + r"/?", LayerHandler, kw),
         (layer + r"/([^/]+)/([^/]+)/([^/]+)\.png", TileHandler, kw),
         (layer + r"/tilejson\.json", TileJSONHandler, kw),
+        (layer + r"/colorbar\.png", LayerColorbarHandler, kw),
         (layer + r"/value", ValueHandler, kw),
         (layer + r"/errors", ErrorsHandler, kw),
         (r"/colormaps/?", ColormapsHandler, kw),

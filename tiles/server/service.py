@@ -14,10 +14,12 @@ from collections.abc import Hashable
 from typing import Any
 
 from rasterio.crs import CRS
+from rasterio.warp import transform as transform_points
 
 from tiles import settings
 from tiles.cache import ByteLRU
-from tiles.engine import render
+from tiles.display import DisplayOptions
+from tiles.engine import legend, render
 from tiles.geocontext import XYZTile
 from tiles.server import logs, pipeline
 from tiles.server.query import TileQuery
@@ -62,6 +64,10 @@ class TileService:
         self.computed = 0  # tile computations actually run (not cache hits or joins)
         self._count_lock = threading.Lock()
         self._footprints: dict[str, tuple[float, Any]] = {}
+        #: Band names of layers (with their arguments), found once for TileJSON legends.
+        self.band_names: ByteLRU[list[str] | None] = ByteLRU(
+            256 * 1024, sizeof=lambda names: 64 + sum(len(n) for n in names or ())
+        )
         logs.install_capture()
 
     # -- keys ------------------------------------------------------------------------------
@@ -117,6 +123,32 @@ class TileService:
         with logs.capturing(self.logbook, layer.id, q.session_id, layer.log_level):
             return pipeline.value_at(layer.graft, q.arguments, x, y, q.display.reduction, q.bands)
 
+    def band_names_job(self, layer: Layer, q: TileQuery, key: Hashable) -> list[str] | None:
+        """Names of the bands the layer's tiles show, from one pixel inside its sources.
+
+        Runs on a worker thread; the answer is cached under ``key``. None when the sources'
+        footprint is unknown or the layer computes an empty image there.
+        """
+        shape = self.footprint(layer)
+        names = None
+        if shape is not None and not shape.is_empty:
+            point = shape.representative_point()
+            (x,), (y,) = transform_points("EPSG:4326", "EPSG:3857", [point.x], [point.y])
+            with logs.capturing(self.logbook, layer.id, q.session_id, layer.log_level):
+                values = pipeline.value_at(
+                    layer.graft, q.arguments, x, y, q.display.reduction, q.bands
+                )
+            names = list(values) or None
+        self.band_names.put(key, names)
+        return names
+
+    @staticmethod
+    def legend_png(display: DisplayOptions, label: str | None) -> bytes:
+        """The colorbar legend of a 1-band colormapped look (runs on a worker thread)."""
+        pair = display.scales[0] if display.scales else None
+        scale = None if pair is None or None in pair else (float(pair[0]), float(pair[1]))
+        return legend.colorbar_legend_png(display.colormap, scale, label)
+
     # -- cheap answers on the IOLoop -------------------------------------------------------
 
     @staticmethod
@@ -148,7 +180,36 @@ class TileService:
         self._footprints[layer.graft_hash] = (now, shape)
         return shape
 
-    def tilejson(self, layer: Layer, tile_url: str) -> dict[str, Any]:
+    @staticmethod
+    def legend(
+        display: DisplayOptions, bands: list[str] | None, colorbar_url: str | None
+    ) -> dict[str, Any]:
+        """The ``legend`` member of TileJSON (its fields are documented in README).
+
+        Parameters
+        ----------
+        display:
+            The look tiles are drawn with.
+        bands:
+            Names of the bands tiles show, None when unknown.
+        colorbar_url:
+            Where the colorbar PNG of this look is served.
+
+        Returns
+        -------
+        dict
+            ``colormap``, ``scales``, ``bands`` and ``colorbar`` (None without a colormap).
+        """
+        return {
+            "colormap": display.colormap,
+            "scales": display.json_scales,
+            "bands": bands,
+            "colorbar": colorbar_url if display.colormap else None,
+        }
+
+    def tilejson(
+        self, layer: Layer, tile_url: str, legend: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """TileJSON 3.0.0 for a layer, with bounds from its sources when known."""
         shape = self.footprint(layer)
         bounds = [-180.0, -85.0511287798066, 180.0, 85.0511287798066]
@@ -171,6 +232,7 @@ class TileService:
             "maxzoom": maxzoom,
             "bounds": bounds,
             "center": [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, center_zoom],
+            **({"legend": legend} if legend is not None else {}),
         }
 
     def _maxzoom(self, layer: Layer) -> int:
