@@ -1,6 +1,6 @@
 """The graft: the JSON graph language proxies build and the engine evaluates.
 
-Build (:mod:`.client`), canonicalise and hash (:mod:`.canonical`), evaluate
+Build (:mod:`.build`), canonicalise and hash (:mod:`.canonical`), evaluate
 (:mod:`.interpreter`). :func:`interpret` evaluates any graft with this package's builtins.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tiles.graft.canonical import canonicalize, content_hash
-from tiles.graft.client import (
+from tiles.graft.build import (
     apply_graft,
     function_graft,
     guid,

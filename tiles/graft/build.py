@@ -77,8 +77,8 @@ def apply_graft(function: str | dict, *args: Any, **kwargs: Any) -> dict:
 
     Arguments are grafts (merged in) or Python literals (inserted under fresh keys).
 
-    >>> from tiles.graft import client
-    >>> g = client.apply_graft("wf.numpy.add", client.value_graft(1), 1)
+    >>> from tiles.graft import build
+    >>> g = build.apply_graft("wf.numpy.add", build.value_graft(1), 1)
     >>> sorted(g) == sorted(set(g))
     True
     """
