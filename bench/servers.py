@@ -143,9 +143,9 @@ class TilesServer(_Process):
 
     def register(self, obj, name: str, **options):
         """Register ``obj`` as a layer; ``.url(**look)`` gives its tile URL template."""
-        from tiles.server import tile_layer
+        from tiles.server import register_layer
 
-        return tile_layer(obj, name, server=self.base_url, **options)
+        return register_layer(obj, name, server=self.base_url, **options)
 
 
 class TiTiler(_Process):

@@ -180,7 +180,7 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
         They become the layer's defaults on the server, so its bare ``url_template`` and
         TileJSON (in the viewer or any web map) show what this map shows.
         """
-        from tiles.server import tile_layer
+        from tiles.server import register_layer
         from tiles.server.client import encode_parameter
 
         names = {p._name for p in imagery.params}
@@ -193,7 +193,7 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
             except ParameterError:
                 continue  # no default: the tile URL carries the value, or reports it
             values[name] = value
-        return tile_layer(
+        return register_layer(
             imagery,
             name=self.name or None,
             scales=self.scales,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tiles as wf
 from tiles.display import DisplayOptions
-from tiles.server.registry import Layer, LayerRegistry, make_layer
+from tiles.server.layers import Layer, LayerStore, make_layer
 
 START, END = "2023-01-01", "2024-01-01"
 
@@ -39,10 +39,10 @@ def example_layers() -> list[Layer]:
     ]
 
 
-def register_examples(registry: LayerRegistry | None = None) -> list[Layer]:
-    """Store the example layers in the server's layer registry (idempotent)."""
-    registry = registry or LayerRegistry()
+def register_examples(store: LayerStore | None = None) -> list[Layer]:
+    """Store the example layers in the server's layer store (idempotent)."""
+    store = store or LayerStore()
     try:
-        return [registry.add(layer) for layer in example_layers()]
+        return [store.add(layer) for layer in example_layers()]
     finally:
-        registry.close()
+        store.close()

@@ -9,7 +9,7 @@ import tiles as wf
 from tests.compute.support import dem
 from tiles.compute.workflows import (
     Workflow,
-    WorkflowRegistry,
+    WorkflowStore,
     WorkflowVersionError,
     from_typespec,
     publish,
@@ -99,7 +99,7 @@ def test_versions_are_immutable_and_checked():
 
 def test_registry_survives_reopening(registry_file):
     (dem() * 2).publish("me@example.com:double", "1.0.0", tags=["dem"])
-    reopened = WorkflowRegistry(registry_file)
+    reopened = WorkflowStore(registry_file)
     record = reopened.get("me@example.com:double")
     assert record["tags"] == ["dem"]
     assert [v["version"] for v in record["versions"]] == ["1.0.0"]

@@ -33,11 +33,11 @@ import asyncio, sys
 import tornado.httpserver
 from tiles.server.app import make_app
 from tiles.server.jobs_handlers import jobs_routes
-from tiles.server.registry import LayerRegistry
+from tiles.server.layers import LayerStore
 from tiles.server.service import TileService
 
 async def main():
-    app = make_app(TileService(LayerRegistry()))
+    app = make_app(TileService(LayerStore()))
     app.add_handlers(r".*", jobs_routes(None, False))
     server = tornado.httpserver.HTTPServer(app)
     server.listen(int(sys.argv[1]), "127.0.0.1")

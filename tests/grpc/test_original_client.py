@@ -35,7 +35,7 @@ import tiles as wf
 from tests.support import catalog_beside_sample, exclusive_lock, free_port
 from tiles.grpc.auth import make_token
 from tiles.grpc.protos import types_pb2, typespec_pb2, widgets_pb2, xyz_pb2, xyz_pb2_grpc
-from tiles.server import tile_layer
+from tiles.server import register_layer
 
 HERE = Path(__file__).resolve().parent / "original_client"
 REQUIREMENTS = HERE / "requirements-py39.txt"
@@ -266,7 +266,7 @@ def own_tiles(base_url: str) -> list[bytes]:
     nir, red = img.unpack_bands("nir red")
     ndvi = (nir - red) / (nir + red)
     thresh = wf.parameter("thresh", wf.Float)
-    layer = tile_layer(
+    layer = register_layer(
         ndvi.mask(ndvi < thresh), name="NDVI", scales=SCALES, colormap=COLORMAP, server=base_url
     )
     pngs = []
@@ -583,10 +583,10 @@ def test_tokens_on_a_server_with_a_key(tls_server: tuple[Served, Path]) -> None:
 
 def test_network_addresses_need_a_token_and_tls() -> None:
     from tiles.grpc.server import GrpcServer
-    from tiles.server.registry import LayerRegistry
+    from tiles.server.layers import LayerStore
     from tiles.server.service import TileService
 
-    service = TileService(LayerRegistry(":memory:"))
+    service = TileService(LayerStore(":memory:"))
     try:
         with pytest.raises(ValueError, match="token"):
             GrpcServer(service, "http://example.org", host="0.0.0.0", token=None)

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tiles.compute.workflows import WorkflowRegistry
+from tiles.compute.workflows import WorkflowStore
 from tiles.data.store import Catalog
 from tiles.errors import DataError, ParameterError
 from tiles.grpc.store import XYZStore
 from tiles.server.jobs_handlers import JobRecords
-from tiles.server.registry import LayerRegistry
+from tiles.server.layers import LayerStore
 from tiles.sqlite_store import BUSY_TIMEOUT_SECONDS, SQLiteStore, sql_statements
 
 NOTES_V1 = """
@@ -127,9 +127,9 @@ def test_an_old_file_without_a_version_is_brought_up_to_date(tmp_path: Path):
     "make, table",
     [
         (lambda p: Catalog(p), "products"),
-        (lambda p: LayerRegistry(p), "layers"),
+        (lambda p: LayerStore(p), "layers"),
         (lambda p: JobRecords(p), "jobs"),
-        (lambda p: WorkflowRegistry(p), "workflows"),
+        (lambda p: WorkflowStore(p), "workflows"),
         (lambda p: XYZStore(p), "xyz"),
     ],
 )

@@ -35,7 +35,7 @@ from tests.server.support import (
 )
 from tiles.data import catalog
 from tiles.errors import ParameterError, ProxyTypeError
-from tiles.server import tile_layer
+from tiles.server import register_layer
 
 IMAGE = "sample:s2:20230115_z12"
 ZOOM = 12  # finer than the 60 m sample pixels, so reads use full resolution like the reference
@@ -431,7 +431,7 @@ def test_warnings_reach_the_layer_log(base):
 def test_tile_layer_from_python(base, monkeypatch):
     monkeypatch.setenv("TILES_SERVER_URL", base)
     mask = ndvi_image() > wf.parameter("threshold", wf.Float)
-    layer = tile_layer(mask, "mask", scales=[0, 1], threshold=0.3)
+    layer = register_layer(mask, "mask", scales=[0, 1], threshold=0.3)
     assert layer.url_template.startswith(base + "/layers/")
     tile = tile_over(IMAGE, ZOOM)
     url = layer.url(session_id="py", threshold=0.1).format(z=tile.z, x=tile.x, y=tile.y)
@@ -459,19 +459,19 @@ def test_tile_layer_validates_options_before_registering(base, monkeypatch):
     monkeypatch.setenv("TILES_SERVER_URL", base)
     rgb = wf.Image.from_id(IMAGE).pick_bands("red green blue")
     with pytest.raises(ParameterError, match="colormap"):
-        tile_layer(rgb, colormap="not-a-map")
+        register_layer(rgb, colormap="not-a-map")
     with pytest.raises(ParameterError, match="single band"):
-        tile_layer(rgb, colormap="viridis", scales=[[0, 1], [0, 1], [0, 1]])
+        register_layer(rgb, colormap="viridis", scales=[[0, 1], [0, 1], [0, 1]])
     with pytest.raises(ParameterError, match="at most 3"):
-        tile_layer(rgb, scales=[[0, 1]] * 4)
+        register_layer(rgb, scales=[[0, 1]] * 4)
     with pytest.raises(ParameterError, match="unexpected parameter"):
-        tile_layer(rgb, threshold=1)
+        register_layer(rgb, threshold=1)
     with pytest.raises(ProxyTypeError):
-        tile_layer(wf.Int(1))
+        register_layer(wf.Int(1))
     ic = wf.ImageCollection.from_id("sample:s2").pick_bands("red")
     with pytest.raises(ParameterError, match="reduction"):
-        tile_layer(ic, reduction="first")
-    layer = tile_layer(ic, reduction="max", colormap="viridis")
+        register_layer(ic, reduction="first")
+    layer = register_layer(ic, reduction="max", colormap="viridis")
     assert layer.reduction == "max" and "reduction=max" in layer.url()
 
 

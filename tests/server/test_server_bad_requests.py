@@ -11,7 +11,7 @@ import pytest
 
 import tiles as wf
 from tests.server.support import decode_png, http
-from tiles.server import tile_layer
+from tiles.server import register_layer
 
 DEM = "sample:dem:santa_fe"
 TILE = "9/105/201"
@@ -20,7 +20,7 @@ TILE = "9/105/201"
 @pytest.fixture(scope="module")
 def layer(server):
     above = wf.Image.from_id(DEM) > wf.parameter("t", wf.Float)
-    return tile_layer(above, "above", scales=[[0, 1]], t=2000.0, server=server.base_url)
+    return register_layer(above, "above", scales=[[0, 1]], t=2000.0, server=server.base_url)
 
 
 def quoted(value) -> str:

@@ -98,7 +98,7 @@ class Connection:
         record = self.json("GET", f"/jobs/{urllib.parse.quote(job_id)}")
         return RemoteJob(self, record, record["format"])
 
-    # -- workflows (the same names as tiles.compute.workflows.WorkflowRegistry) --
+    # -- workflows (the same names as tiles.compute.workflows.WorkflowStore) --
 
     def publish_record(self, record: dict[str, Any]) -> dict[str, Any]:
         return self.json("POST", "/workflows", record)

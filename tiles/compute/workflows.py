@@ -1,14 +1,14 @@
 """Published Workflows: proxy objects stored under an id and semantic versions, and ``use``.
 
 ``obj.publish("me@example.com:ndvi", "1.0.0")`` stores ``obj``'s graft and type in a
-registry; ``wf.use("me@example.com:ndvi", "1.0.0")`` gives back a proxy of the same type,
+store; ``wf.use("me@example.com:ndvi", "1.0.0")`` gives back a proxy of the same type,
 anywhere, to compute or visualize. Objects that depend on parameters are stored as a
 Function of those parameters (``wf.use(...)(threshold=0.4)``, or compute the Function with
 the arguments). Versions are immutable: publishing a version again with the same graph is a
 no-op, with a different graph an error. Workflow-level metadata (title, description,
 labels, tags) is replaced on each publish.
 
-The registry is a SQLite file, ``$TILES_WORKFLOWS_DB`` or ``workflows.sqlite`` beside the
+The store is a SQLite file, ``$TILES_WORKFLOWS_DB`` or ``workflows.sqlite`` beside the
 catalog, written in transactions; after :func:`tiles.compute.remote.connect` it is the tile
 server's.
 """
@@ -155,7 +155,7 @@ def from_typespec(spec: Any) -> Any:
     raise ProxyTypeError(f"malformed type description {spec!r}")
 
 
-# -- the registry --------------------------------------------------------------------------
+# -- the store -----------------------------------------------------------------------------
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS workflows (
@@ -187,7 +187,7 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-class WorkflowRegistry(SQLiteStore):
+class WorkflowStore(SQLiteStore):
     """Workflows and their versions in one SQLite file (JSON records in and out).
 
     Parameters
@@ -316,26 +316,26 @@ def _version_json(row: tuple) -> dict[str, Any]:
     }
 
 
-_registry_lock = threading.Lock()
-_registries: dict[Path, WorkflowRegistry] = {}
+_store_lock = threading.Lock()
+_stores: dict[Path, WorkflowStore] = {}
 
 
-def default_registry() -> WorkflowRegistry:
-    """The registry at ``TILES_WORKFLOWS_DB`` (one per path per process)."""
+def default_store() -> WorkflowStore:
+    """The workflow store at ``TILES_WORKFLOWS_DB`` (one per path per process)."""
     path = settings.WORKFLOWS_DB.get().resolve()
-    with _registry_lock:
-        registry = _registries.get(path)
-        if registry is None:
-            registry = _registries[path] = WorkflowRegistry(path)
-        return registry
+    with _store_lock:
+        store = _stores.get(path)
+        if store is None:
+            store = _stores[path] = WorkflowStore(path)
+        return store
 
 
 def _backend(client: Any = None) -> Any:
-    """Where workflows live: ``client`` or the connected server, else the local registry."""
+    """Where workflows live: ``client`` or the connected server, else the local workflow store."""
     from tiles.compute import remote
 
     connection = remote.connection_for(client)
-    return connection if connection is not None else default_registry()
+    return connection if connection is not None else default_store()
 
 
 # -- the client side -----------------------------------------------------------------------
@@ -437,7 +437,7 @@ def make_record(
     version_labels: dict | None = None,
     viz_options: Any = None,
 ) -> dict[str, Any]:
-    """Validate a publication and give the JSON record the registry stores."""
+    """Validate a publication and give the JSON record the workflow store keeps."""
     from tiles.types import Function, Proxytype, proxify
 
     check_id(workflow_id)
@@ -491,7 +491,7 @@ def publish(
             return img + n
 
     ``client`` is a :class:`~tiles.compute.remote.Connection` to publish on (default: the
-    connected server, else the local registry).
+    connected server, else the local workflow store).
     """
     options = dict(
         title=title,

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tiles.graft.canonical import canonicalize, content_hash
 from tiles.graft.build import (
     apply_graft,
     function_graft,
@@ -19,6 +18,7 @@ from tiles.graft.build import (
     keyref_graft,
     value_graft,
 )
+from tiles.graft.canonical import canonicalize, content_hash
 from tiles.graft.interpreter import Closure, evaluate_graft
 from tiles.graft.syntax import is_function_graft, is_graft
 

@@ -29,7 +29,7 @@ from tiles.grpc.auth import TokenCheck, Unauthenticated
 from tiles.grpc.protos import logging_pb2, xyz_pb2, xyz_pb2_grpc
 from tiles.grpc.store import XYZRecord, XYZStore, now_ms
 from tiles.grpc.validation import InvalidGraft, check_graft, parse_graft
-from tiles.server.registry import RESERVED_QUERY_KEYS, Layer, make_layer
+from tiles.server.layers import RESERVED_QUERY_KEYS, Layer, make_layer
 from tiles.server.service import TileService
 
 logger = logging.getLogger(__name__)
@@ -146,11 +146,11 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
     def _ensure_layer(self, record: XYZRecord) -> None:
         """Re-register a record's layer if the layer database lost it (e.g. was reset)."""
         try:
-            self.tiles.registry.get(record.layer_id)
+            self.tiles.layers.get(record.layer_id)
         except NotFoundError:
             request = self._request_of(record)
             layer = self._layer_for(record.id, request)
-            self.tiles.registry.add(layer)
+            self.tiles.layers.add(layer)
 
     @staticmethod
     def _request_of(record: XYZRecord) -> xyz_pb2.CreateXYZRequest:
@@ -165,7 +165,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
         for record in self.store.expired():
             try:
                 self.store.delete(record.id)
-                self.tiles.registry.delete(record.layer_id)
+                self.tiles.layers.delete(record.layer_id)
             except NotFoundError:
                 pass
 
@@ -229,7 +229,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
         )
         # The record first: a layer whose XYZ is missing would render errors.
         record = self.store.put(record)
-        self.tiles.registry.add(layer)
+        self.tiles.layers.add(layer)
         return record
 
     @staticmethod
@@ -316,7 +316,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
             )
         try:
             self.store.delete(record.id)
-            self.tiles.registry.delete(record.layer_id)
+            self.tiles.layers.delete(record.layer_id)
         except NotFoundError:
             pass  # deleted concurrently: the outcome is the same
         return empty_pb2.Empty()

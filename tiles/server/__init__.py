@@ -1,6 +1,6 @@
 """The XYZ tile server (Tornado) and registering layers on it from Python.
 
-- :func:`tile_layer` registers an Image/ImageCollection and returns a :class:`TileLayer`
+- :func:`register_layer` registers an Image/ImageCollection and returns a :class:`TileLayer`
   with its URL template; the server starts on first use (:func:`ensure_server`).
 - :func:`serve` runs the server in the foreground (``python -m tiles serve``).
 
@@ -12,7 +12,7 @@ Endpoints: ``POST/GET /layers``, ``GET /layers/{id}``, ``GET /layers/{id}/{z}/{x
 from __future__ import annotations
 
 from tiles.server.app import RunningServer, ServerInfo, ensure_server, serve, stop_server
-from tiles.server.client import TileLayer, tile_layer
+from tiles.server.client import TileLayer, register_layer
 
 __all__ = [
     "RunningServer",
@@ -20,6 +20,6 @@ __all__ = [
     "TileLayer",
     "ensure_server",
     "serve",
+    "register_layer",
     "stop_server",
-    "tile_layer",
 ]

@@ -25,7 +25,7 @@ import tornado.web
 
 from tiles import settings
 from tiles.server.handlers import routes
-from tiles.server.registry import LayerRegistry
+from tiles.server.layers import LayerStore
 from tiles.server.service import TileService
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ class RunningServer:
     ) -> None:
         token = _check_token(host, token)
         self.service = TileService(
-            LayerRegistry(db_path),
+            LayerStore(db_path),
             workers=workers,
             max_pending=max_pending,
             array_cache_bytes=array_cache_bytes,
@@ -229,14 +229,12 @@ def serve(
     token = _check_token(host, token)
 
     async def run() -> None:
-        service = TileService(LayerRegistry())
+        service = TileService(LayerStore())
         app = make_app(service, token, require_token=not is_loopback(host))
         server = tornado.httpserver.HTTPServer(app)
         server.listen(port, host)
         shown = f"[{host}]" if ":" in host else host
-        logger.info(
-            "tile server on http://%s:%d (layers in %s)", shown, port, service.registry.path
-        )
+        logger.info("tile server on http://%s:%d (layers in %s)", shown, port, service.layers.path)
         wildcard = host in ("0.0.0.0", "::", "")
         base = public_url or f"http://{socket.getfqdn() if wildcard else shown}:{port}"
         started = [start(service, base, token) for start in companions]

@@ -20,9 +20,9 @@ import json
 
 from tiles.geocontext import XYZTile
 from tiles.graft.analysis import COLLECTION_SOURCES
+from tiles.server.layers import Layer
 from tiles.server.pipeline import graft_facts
 from tiles.server.query import TileQuery
-from tiles.server.registry import Layer
 
 #: Seconds a browser or CDN may reuse a tile of a layer whose data can change.
 CHANGING_MAX_AGE = 60

@@ -198,7 +198,7 @@ class TileLayer:
         return _request("GET", url)["records"]
 
 
-def tile_layer(
+def register_layer(
     obj: Any,
     name: str | None = None,
     scales: Any = None,
@@ -221,7 +221,7 @@ def tile_layer(
     if kind not in ("Image", "ImageCollection") or not isinstance(
         getattr(obj, "graft", None), dict
     ):
-        raise ProxyTypeError(f"tile_layer needs an Image or ImageCollection, not {kind}")
+        raise ProxyTypeError(f"register_layer needs an Image or ImageCollection, not {kind}")
     display = DisplayOptions(scales, colormap, reduction, checkerboard)
     names = [p._name for p in getattr(obj, "params", ())]
     unknown = sorted(set(parameter_overrides) - set(names))

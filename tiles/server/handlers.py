@@ -25,8 +25,8 @@ from tiles import display
 from tiles.errors import GeoContextError, NotFoundError, ParameterError, ResourceLimitError
 from tiles.geocontext import XYZTile
 from tiles.server import caching
+from tiles.server.layers import Layer, make_layer
 from tiles.server.query import ParameterValueError, parse_tile_query
-from tiles.server.registry import Layer, make_layer
 from tiles.server.service import TileService
 from tiles.server.workqueue import QueueFull
 
@@ -96,7 +96,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def layer(self, layer_id: str) -> Layer:
         try:
-            return self.service.registry.get(layer_id)
+            return self.service.layers.get(layer_id)
         except NotFoundError as exc:
             raise HTTPError(404, str(exc)) from None
 
@@ -180,7 +180,7 @@ class LayersHandler(BaseHandler):
                 "created": layer.created,
                 **self.layer_urls(layer),
             }
-            for layer in self.service.registry.list()
+            for layer in self.service.layers.list()
         ]
         self.write_json({"layers": layers})
 
@@ -203,8 +203,8 @@ class LayersHandler(BaseHandler):
             )
         except ParameterError as exc:
             raise HTTPError(400, str(exc)) from None
-        known = layer.id in {x.id for x in self.service.registry.list()}
-        layer = self.service.registry.add(layer)
+        known = layer.id in {x.id for x in self.service.layers.list()}
+        layer = self.service.layers.add(layer)
         self.write_json(
             {"id": layer.id, "name": layer.name, **self.layer_urls(layer)},
             status=200 if known else 201,
@@ -219,7 +219,7 @@ class LayerHandler(BaseHandler):
     def delete(self, layer_id: str) -> None:
         self.check_token()
         self.layer(layer_id)
-        self.service.registry.delete(layer_id)
+        self.service.layers.delete(layer_id)
         self.set_status(204)
         self.finish()
 
@@ -405,7 +405,7 @@ class ErrorsHandler(BaseHandler):
         level = layer.log_level
         if level_text is not None:
             try:
-                from tiles.server.registry import normalize_log_level
+                from tiles.server.layers import normalize_log_level
 
                 level = normalize_log_level(int(level_text) if level_text.isdigit() else level_text)
             except ParameterError as exc:

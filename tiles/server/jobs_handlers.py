@@ -33,7 +33,7 @@ from typing import Any
 
 from tiles import settings
 from tiles.compute import formats, jobs
-from tiles.compute.workflows import WorkflowRegistry, WorkflowVersionError
+from tiles.compute.workflows import WorkflowStore, WorkflowVersionError
 from tiles.errors import GeoContextError, NotFoundError, ParameterError, WorkflowsError
 from tiles.server.handlers import BaseHandler, HTTPError, short
 from tiles.sqlite_store import SQLiteStore
@@ -157,7 +157,7 @@ class JobsState:
         workflows_path: str | os.PathLike | None = None,
     ) -> None:
         self.records = JobRecords(jobs_path)
-        self.workflows = WorkflowRegistry(workflows_path)
+        self.workflows = WorkflowStore(workflows_path)
         self.live: dict[str, jobs.LocalJob] = {}
         self._lock = threading.Lock()
 

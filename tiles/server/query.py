@@ -16,7 +16,7 @@ from typing import Any
 
 from tiles.display import DisplayOptions
 from tiles.errors import ParameterError
-from tiles.server.registry import RESERVED_QUERY_KEYS, Layer
+from tiles.server.layers import RESERVED_QUERY_KEYS, Layer
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The tile service: registry, caches, work queue and logs, wired together without HTTP.
+"""The tile service: layer store, caches, work queue and logs, wired together without HTTP.
 
 Handlers parse requests and call :class:`TileService`; the service decides what to
 compute, where results are cached, and what runs on the worker pool.
@@ -22,8 +22,8 @@ from tiles.display import DisplayOptions
 from tiles.engine import legend, render
 from tiles.geocontext import XYZTile
 from tiles.server import logs, pipeline
+from tiles.server.layers import Layer, LayerStore
 from tiles.server.query import TileQuery
-from tiles.server.registry import Layer, LayerRegistry
 from tiles.server.workqueue import WorkQueue
 
 _MB = 1024 * 1024
@@ -38,14 +38,14 @@ class TileService:
 
     def __init__(
         self,
-        registry: LayerRegistry,
+        layers: LayerStore,
         workers: int | None = None,
         max_pending: int | None = None,
         array_cache_bytes: int | None = None,
         png_cache_bytes: int | None = None,
         tile_timeout: float | None = None,
     ) -> None:
-        self.registry = registry
+        self.layers = layers
         #: Seconds a request waits for its computation before answering 504; the work goes
         #: on and its result is cached for the next request.
         self.tile_timeout = (
@@ -266,7 +266,7 @@ class TileService:
     def stats(self) -> dict[str, Any]:
         """Counters for /health."""
         return {
-            "layers": len(self.registry.list()),
+            "layers": len(self.layers.list()),
             "computed": self.computed,
             "queue": self.queue.stats(),
             "array_cache": self.arrays.stats(),
@@ -274,9 +274,9 @@ class TileService:
         }
 
     def close(self) -> None:
-        """Stop the pool and close the registry."""
+        """Stop the pool and close the layer store."""
         self.queue.shutdown(wait=False)
-        self.registry.close()
+        self.layers.close()
 
 
 def _zoom_for_span(degrees: float) -> int:

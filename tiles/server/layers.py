@@ -174,7 +174,7 @@ def make_layer(
     )
 
 
-class LayerRegistry(SQLiteStore):
+class LayerStore(SQLiteStore):
     """Layers stored in one SQLite file, with an in-memory index for fast tile lookups.
 
     One connection is shared under a lock: writes are rare and reads are served from memory.
