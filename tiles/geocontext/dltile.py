@@ -323,6 +323,8 @@ class DLTile(GeoContext):
         Each covers ``1/subdivide`` of the tile's width; ``new_resolution`` (default the
         tile's) must give a whole number of pixels. ``new_pad`` defaults to the tile's pad.
 
+        Examples
+        --------
         >>> from tiles.geocontext import DLTile
         >>> [t.key for t in DLTile.from_key("512:0:10.0:36:-65:216").subtile(2)][:2]
         ['256:0:10.0:36:-130:433', '256:0:10.0:36:-129:433']
