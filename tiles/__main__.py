@@ -35,6 +35,23 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``python -m tiles serve|demo|catalog ...``.
+
+    Parameters
+    ----------
+    argv:
+        The arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The process exit status.
+
+    Example
+    -------
+    >>> main(["catalog", "products"])  # doctest: +SKIP
+    0
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:2] == ["catalog", "create-vector-product"]:
         from tiles.data.vector_products import main_create_vector_product

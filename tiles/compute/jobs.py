@@ -200,16 +200,19 @@ class LocalJob(Job):
 
     @property
     def stage(self) -> str:
+        """The job's stage: ``"QUEUED"``, ``"RUNNING"``, ``"SUCCEEDED"``, ``"FAILED"`` or ``"CANCELLED"``."""
         return self._stage
 
     @property
     def progress(self) -> float:
+        """The fraction of the job done, from 0.0 to 1.0 (1.0 once it succeeded)."""
         if self._stage == SUCCEEDED:
             return 1.0
         return self._done_steps / self._total_steps if self._total_steps else 0.0
 
     @property
     def error(self) -> BaseException | None:
+        """The exception the job failed with, else None."""
         return self._error
 
     def _set(self, stage: str | None = None, error: BaseException | None = None) -> None:
@@ -255,6 +258,7 @@ class LocalJob(Job):
             return
 
     def cancel(self) -> None:
+        """Cancel the job: a queued job never runs, a running one stops at its next step."""
         self._cancelled = True
         if self._future is not None:
             self._future.cancel()

@@ -80,6 +80,22 @@ class Connection:
             ) from None
 
     def json(self, method: str, path: str, body: Any = None) -> Any:
+        """Send a request with a JSON body and decode the JSON answer.
+
+        Parameters
+        ----------
+        method:
+            The HTTP method.
+        path:
+            The path on the server, starting with ``/``.
+        body:
+            A JSON-serialisable body, or None.
+
+        Returns
+        -------
+        Any
+            The decoded answer (None for an empty one).
+        """
         raw, _ = self.request(method, path, body)
         return json.loads(raw or b"null")
 
@@ -101,12 +117,48 @@ class Connection:
     # -- workflows (the same names as tiles.compute.workflows.WorkflowStore) --
 
     def publish_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Store a published workflow version on the server.
+
+        Parameters
+        ----------
+        record:
+            The workflow record :func:`tiles.compute.workflows.make_record` builds.
+
+        Returns
+        -------
+        dict
+            The stored workflow, as the server returns it.
+        """
         return self.json("POST", "/workflows", record)
 
     def get_workflow(self, workflow_id: str) -> dict[str, Any]:
+        """The workflow ``workflow_id`` with all its versions, as the server stores it.
+
+        Parameters
+        ----------
+        workflow_id:
+            The workflow's id.
+
+        Returns
+        -------
+        dict
+        """
         return self.json("GET", f"/workflows/{urllib.parse.quote(workflow_id, safe='')}")
 
     def get_version(self, workflow_id: str, version: str) -> dict[str, Any]:
+        """One version of a workflow, as the server stores it.
+
+        Parameters
+        ----------
+        workflow_id:
+            The workflow's id.
+        version:
+            The version string.
+
+        Returns
+        -------
+        dict
+        """
         wid = urllib.parse.quote(workflow_id, safe="")
         return self.json("GET", f"/workflows/{wid}/versions/{urllib.parse.quote(version, safe='')}")
 
@@ -127,23 +179,28 @@ class RemoteJob(jobs.Job):
 
     @property
     def stage(self) -> str:
+        """The job's stage as the server last reported it."""
         return self._record["stage"]
 
     @property
     def progress(self) -> float:
+        """The fraction of the job done, from 0.0 to 1.0, as the server last reported it."""
         return 1.0 if self.stage == jobs.SUCCEEDED else float(self._record.get("progress") or 0)
 
     @property
     def error(self) -> BaseException | None:
+        """The exception the job failed with on the server, else None."""
         if self._record.get("error") is None and self.stage != jobs.FAILED:
             return None
         return error_from_json(self._record, f"job {self.id} failed")
 
     def refresh(self) -> None:
+        """Ask the server for the job's current record (a finished job is not asked again)."""
         if self._record["stage"] not in jobs.FINISHED:
             self._record = self.connection.json("GET", f"/jobs/{self.id}")
 
     def cancel(self) -> None:
+        """Ask the server to cancel the job."""
         self._record = self.connection.json("DELETE", f"/jobs/{self.id}")
 
     def _wait_step(self, seconds: float) -> None:

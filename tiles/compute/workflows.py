@@ -356,6 +356,17 @@ class VersionedGraft:
 
     @classmethod
     def from_json(cls, record: dict[str, Any]) -> VersionedGraft:
+        """A version from its stored JSON record (unknown fields are ignored).
+
+        Parameters
+        ----------
+        record:
+            The version's JSON record.
+
+        Returns
+        -------
+        VersionedGraft
+        """
         fields = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in record.items() if k in fields})
 
@@ -391,6 +402,17 @@ class Workflow:
 
     @classmethod
     def from_json(cls, record: dict[str, Any]) -> Workflow:
+        """A workflow from its stored JSON record, versions included.
+
+        Parameters
+        ----------
+        record:
+            The workflow's JSON record.
+
+        Returns
+        -------
+        Workflow
+        """
         return cls(
             id=record["id"],
             title=record.get("title", ""),

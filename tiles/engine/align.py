@@ -66,6 +66,7 @@ class Operand:
 
     @property
     def band_axis(self) -> int:
+        """The axis of the operand's bands: 0 for an image, 1 for a collection."""
         return 0 if self.kind == "image" else 1
 
 

@@ -113,6 +113,7 @@ class GeometryValue:
 
     @property
     def coordinates(self) -> list:
+        """The GeoJSON coordinates, as nested lists (built from the shapely shape on first use)."""
         if self._coordinates is None:
             self._coordinates = _listify(shapely.geometry.mapping(self._shape)["coordinates"])
         return self._coordinates
@@ -178,10 +179,12 @@ class GeometryCollectionValue(_Sequence):
 
     @property
     def geometries(self) -> list:
+        """The member geometries, as a new list."""
         return list(self._items)
 
     @property
     def shape(self) -> shapely.Geometry:
+        """The collection as one shapely GeometryCollection (built on first use)."""
         if self._shape is None:
             self._shape = shapely.GeometryCollection([g.shape for g in self._items])
         return self._shape
@@ -237,6 +240,7 @@ class FeatureCollectionValue(_Sequence):
 
     @property
     def features(self) -> list:
+        """The member features, as a new list."""
         return list(self._items)
 
     @property

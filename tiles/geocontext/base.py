@@ -46,6 +46,7 @@ class GeoContext:
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> GeoContext:
+        """``GeoContext(...)`` makes an AOI, as the original client's constructor did."""
         if cls is GeoContext:
             # Python then runs AOI.__init__ with the same arguments.
             return object.__new__(_aoi.AOI)

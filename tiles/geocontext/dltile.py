@@ -261,10 +261,12 @@ class DLTile(GeoContext):
 
     @property
     def raster_params(self) -> dict:
+        """The raster parameters the original client sends for this tile."""
         return {"dltile": self.key, "align_pixels": False}
 
     @property
     def cutline(self) -> None:
+        """No cutline: a tile is its whole grid."""
         return None
 
     @property
@@ -275,6 +277,7 @@ class DLTile(GeoContext):
 
     @property
     def projected_bounds(self) -> Bounds:
+        """The tile's bounds in its own (UTM) CRS, padding included."""
         return self.bounds
 
     # -- pixel maps ------------------------------------------------------------------------
@@ -369,6 +372,12 @@ class DLTile(GeoContext):
     # -- value semantics -------------------------------------------------------------------
 
     def to_dict(self) -> dict:
+        """The tile as a JSON-serialisable dict (AOI fields plus key, tilesize, pad, zone, ti, tj).
+
+        Returns
+        -------
+        dict
+        """
         out = super().to_dict()
         out.update(
             key=self.key,

@@ -60,18 +60,22 @@ class XYZTile(GeoContext):
 
     @property
     def projected_bounds(self) -> Bounds:
+        """The tile's bounds in Web Mercator metres."""
         return self.bounds
 
     @property
     def bounds_lonlat(self) -> Bounds:
+        """The tile's bounds in longitude and latitude: (west, south, east, north)."""
         return tuple(mercantile.bounds(self.x, self.y, self.z))  # type: ignore[return-value]
 
     @property
     def cutline(self) -> None:
+        """No cutline: a tile is its whole grid."""
         return None
 
     @property
     def raster_params(self) -> dict:
+        """The raster parameters of the tile's Web Mercator grid."""
         return {
             "bounds": self.bounds,
             "srs": self.crs,
@@ -81,6 +85,12 @@ class XYZTile(GeoContext):
         }
 
     def to_dict(self) -> dict:
+        """The tile as a JSON-serialisable dict (x, y, z, tilesize and its raster parameters).
+
+        Returns
+        -------
+        dict
+        """
         out = super().to_dict()
         out.update(
             x=self.x, y=self.y, z=self.z, tilesize=self.tilesize, raster_params=self.raster_params

@@ -83,6 +83,22 @@ class _Renamer:
 
 
 def canonical_body(graft: dict, parent: _Renamer | None, counter: _Counter) -> dict:
+    """One graft scope with its keys renamed canonically (nested scopes share ``counter``).
+
+    Parameters
+    ----------
+    graft:
+        The scope's graft.
+    parent:
+        The renamer of the enclosing scope, or None at the top.
+    counter:
+        The running key counter shared by all scopes.
+
+    Returns
+    -------
+    dict
+        The scope with canonical keys.
+    """
     renamer = _Renamer(graft, parent, counter)
     returns = renamer.ref(graft["returns"])
     result = dict(renamer.out)

@@ -30,6 +30,13 @@ class Closure:
         self.parameters: list[str] = params
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Apply the function to positional and keyword arguments bound to its parameters.
+
+        Returns
+        -------
+        Any
+            The value of the function's body with those bindings.
+        """
         if len(args) > len(self.parameters):
             raise GraftTypeError(
                 f"function takes {len(self.parameters)} arguments ({', '.join(self.parameters)}) "
@@ -68,12 +75,29 @@ class Scope:
         self.memo: dict[str, Any] = {}
 
     def value(self) -> Any:
+        """The value of the scope's ``returns`` key.
+
+        Returns
+        -------
+        Any
+        """
         returns = self.graft["returns"]
         if not isinstance(returns, str):
             raise GraftSyntaxError(f"'returns' must be a key, not {returns!r}")
         return self.lookup(returns)
 
     def lookup(self, key: str) -> Any:
+        """The value bound to ``key`` in this scope or the nearest enclosing one.
+
+        Parameters
+        ----------
+        key:
+            A graft key.
+
+        Returns
+        -------
+        Any
+        """
         scope: Scope | None = self
         while scope is not None:
             if key in scope.bindings:
@@ -86,6 +110,17 @@ class Scope:
         raise GraftNameError(f"unknown name {key!r}: not a key, parameter or builtin")
 
     def evaluate_key(self, key: str) -> Any:
+        """Evaluate the expression at ``key`` once; a key that depends on itself is an error.
+
+        Parameters
+        ----------
+        key:
+            A key of this scope's graft.
+
+        Returns
+        -------
+        Any
+        """
         cached = self.memo.get(key, None)
         if cached is _PENDING:
             raise GraftSyntaxError(f"key {key!r} depends on itself")
@@ -101,6 +136,17 @@ class Scope:
         return result
 
     def evaluate(self, expr: Any) -> Any:
+        """Evaluate one graft expression: a literal, quoted JSON, a nested graft or an application.
+
+        Parameters
+        ----------
+        expr:
+            The expression.
+
+        Returns
+        -------
+        Any
+        """
         if is_literal(expr):
             return expr
         if is_quoted_json(expr):
@@ -116,6 +162,17 @@ class Scope:
         raise GraftSyntaxError(f"not a valid graft expression: {_short(expr)}")
 
     def apply(self, expr: list) -> Any:
+        """Call the builtin or function an application names with its evaluated arguments.
+
+        Parameters
+        ----------
+        expr:
+            ``[function_key, *argument_keys, {name: key}?]``.
+
+        Returns
+        -------
+        Any
+        """
         function_key, *rest = expr
         kwarg_keys: dict = {}
         if rest and isinstance(rest[-1], dict):

@@ -29,4 +29,15 @@ def is_graft(expr: Any) -> bool:
 
 
 def is_function_graft(expr: Any) -> bool:
+    """Whether ``expr`` is a graft of a function (a graft with ``parameters``).
+
+    Parameters
+    ----------
+    expr:
+        Any value.
+
+    Returns
+    -------
+    bool
+    """
     return is_graft(expr) and "parameters" in expr

@@ -275,6 +275,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
     async def CreateXYZ(  # noqa: N802 - gRPC method name
         self, request: xyz_pb2.CreateXYZRequest, context: grpc.aio.ServicerContext
     ) -> xyz_pb2.XYZ:
+        """Publish an XYZ: store its graft and register a tile-server layer for it."""
         user = await self._caller(context)
         try:
             record = self.publish(request, user)
@@ -286,6 +287,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
     async def GetXYZ(  # noqa: N802
         self, request: xyz_pb2.GetXYZRequest, context: grpc.aio.ServicerContext
     ) -> xyz_pb2.XYZ:
+        """The XYZ ``request.xyz_id``, with its tile URL template."""
         await self._caller(context)
         record = await self._record(context, request.xyz_id)
         self._ensure_layer(record)
@@ -294,6 +296,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
     async def ListXYZ(  # noqa: N802
         self, request: xyz_pb2.ListXYZRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[xyz_pb2.XYZ]:
+        """Stream the public XYZs, or the caller's private ones."""
         user = await self._caller(context)
         self._purge_expired()
         for record in self.store.list():
@@ -307,6 +310,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
     async def DeleteXYZ(  # noqa: N802
         self, request: xyz_pb2.DeleteXYZRequest, context: grpc.aio.ServicerContext
     ) -> empty_pb2.Empty:
+        """Delete an XYZ the caller published, and its layer."""
         user = await self._caller(context)
         record = await self._record(context, request.xyz_id)
         if record.user and record.user != user:
@@ -324,6 +328,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
     async def GetXYZSessionLogs(  # noqa: N802
         self, request: xyz_pb2.GetXYZSessionLogsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[xyz_pb2.XYZLogRecord]:
+        """Stream an XYZ's log records (from ``start_timestamp``, for one session if given)."""
         await self._caller(context)
         record = await self._record(context, request.xyz_id)
         level = python_level(request.level)
