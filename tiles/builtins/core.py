@@ -34,6 +34,7 @@ def check_size(n: int, what: str) -> None:
 
 
 def is_imagery(x: Any) -> bool:
+    """Whether ``x`` is an engine Image or ImageCollection value."""
     return isinstance(x, (ImageValue, CollectionValue))
 
 
@@ -54,6 +55,7 @@ for _name, _value in (("e", math.e), ("inf", math.inf), ("nan", math.nan), ("pi"
 
 @builtin("wf.dict.from_pairs")
 def dict_from_pairs(pairs: Sequence) -> dict:
+    """``wf.dict.from_pairs``: a dict from ``(key, value)`` pairs (list keys become tuples)."""
     return {_hashable(k): v for k, v in pairs}
 
 
@@ -63,6 +65,7 @@ def _hashable(key: Any) -> Any:
 
 @builtin("wf.range")
 def range_(start: int, stop: int | None = None, step: int | None = None) -> list:
+    """``wf.range``: the integers of Python's ``range``, as a list, within the size limit."""
     values = range(start) if stop is None else range(start, stop, step or 1)
     check_size(len(values), "range")
     return list(values)
@@ -70,6 +73,7 @@ def range_(start: int, stop: int | None = None, step: int | None = None) -> list
 
 @builtin("wf.zip")
 def zip_(*sequences: Sequence) -> list:
+    """``wf.zip``: tuples of the sequences' items, as long as the shortest sequence."""
     return [tuple(items) for items in zip(*sequences, strict=False)]
 
 
@@ -118,6 +122,7 @@ def register_attributes(
 
 @builtin("wf.getattr")
 def getattr_(obj: Any, name: str) -> Any:
+    """``wf.getattr``: a named field of a value (an Image's ``properties``, a dict's key, ...)."""
     for type_, (names, getter) in _ATTRIBUTES.items():
         if isinstance(obj, type_):
             if name not in names:
@@ -130,11 +135,13 @@ def getattr_(obj: Any, name: str) -> Any:
 
 @builtin("wf.length")
 def length(obj: Any) -> int:
+    """``wf.length``: the number of items (images of a collection, elements of a list)."""
     return len(obj)
 
 
 @builtin("wf.contains")
 def contains(obj: Any, item: Any) -> bool:
+    """``wf.contains``: whether ``item`` is in ``obj`` (an Image in a collection by its properties)."""
     if isinstance(obj, CollectionValue):
         if not isinstance(item, ImageValue):
             raise GraftTypeError("an ImageCollection can only contain Images")
@@ -156,11 +163,13 @@ def _images(seq: Any) -> list:
 
 @builtin("wf.map")
 def map_(seq: Any, function: Callable) -> list:
+    """``wf.map``: ``function`` applied to every item (every Image of a collection), as a list."""
     return [_call(function, item) for item in _images(seq)]
 
 
 @builtin("wf.filter")
 def filter_(seq: Any, function: Callable) -> Any:
+    """``wf.filter``: the items for which ``function`` is true; a collection stays a collection."""
     keep = [bool(_call(function, item)) for item in _images(seq)]
     if isinstance(seq, CollectionValue):
         return select_images(seq, [i for i, k in enumerate(keep) if k])
@@ -169,6 +178,7 @@ def filter_(seq: Any, function: Callable) -> Any:
 
 @builtin("wf.sorted")
 def sorted_(seq: Any, key: Callable | None = None, reverse: bool = False) -> Any:
+    """``wf.sorted``: the items sorted by ``key`` (or themselves); a collection stays a collection."""
     items = _images(seq)
     keys = [_call(key, item) for item in items] if key is not None else items
     try:
@@ -188,6 +198,7 @@ def _sort_key(value: Any) -> Any:
 
 @builtin("wf.reduce")
 def reduce_(seq: Any, function: Callable, initial: Any = _MISSING) -> Any:
+    """``wf.reduce``: ``function`` folded over the items, from ``initial`` when given."""
     items = _images(seq)
     if initial is _MISSING:
         if not items:
@@ -209,6 +220,7 @@ def ifelse(condition: Any, if_true: Any, if_false: Any) -> Any:
 
 @builtin("wf.Int.cast")
 def int_cast(value: Any) -> int:
+    """``wf.Int.cast``: ``value`` as an integer (numeric strings included)."""
     try:
         return int(float(value)) if isinstance(value, str) else int(value)
     except (TypeError, ValueError) as e:
@@ -217,6 +229,7 @@ def int_cast(value: Any) -> int:
 
 @builtin("wf.Float.cast")
 def float_cast(value: Any) -> float:
+    """``wf.Float.cast``: ``value`` as a float."""
     try:
         return float(value)
     except (TypeError, ValueError) as e:
@@ -225,11 +238,13 @@ def float_cast(value: Any) -> float:
 
 @builtin("wf.divmod")
 def divmod_(a: Any, b: Any) -> tuple:
+    """``wf.divmod``: Python's ``divmod(a, b)``."""
     return divmod(a, b)
 
 
 @builtin("wf.debugging.sleep")
 def sleep(value: Any, seconds: float) -> Any:
+    """``wf.debugging.sleep``: ``value``, after sleeping ``seconds`` (at most 60)."""
     import time
 
     time.sleep(min(float(seconds), 60.0))
@@ -415,6 +430,7 @@ def datetime_from_components(
     year: int, month: int = 1, day: int = 1, hour: int = 0, minute: int = 0, second: int = 0,
     microsecond: int = 0,
 ) -> dt.datetime:  # fmt: skip
+    """``wf.datetime.from_components``: a UTC datetime from its components."""
     try:
         return dt.datetime(year, month, day, hour, minute, second, microsecond, dt.timezone.utc)
     except (TypeError, ValueError) as e:
@@ -423,6 +439,7 @@ def datetime_from_components(
 
 @builtin("wf.datetime.from_string")
 def datetime_from_string(text: str) -> dt.datetime:
+    """``wf.datetime.from_string``: a datetime from ISO-8601 text (UTC when no zone is given)."""
     try:
         value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
@@ -432,11 +449,13 @@ def datetime_from_string(text: str) -> dt.datetime:
 
 @builtin("wf.datetime.from_timestamp")
 def datetime_from_timestamp(seconds: float) -> dt.datetime:
+    """``wf.datetime.from_timestamp``: the UTC datetime ``seconds`` after the Unix epoch."""
     return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
 
 
 @builtin("wf.datetime.is_between")
 def is_between(value: dt.datetime, start: dt.datetime, end: dt.datetime, inclusive: bool = True):
+    """``wf.datetime.is_between``: whether ``value`` lies between ``start`` and ``end``."""
     return start <= value <= end if inclusive else start < value < end
 
 
@@ -444,6 +463,7 @@ def is_between(value: dt.datetime, start: dt.datetime, end: dt.datetime, inclusi
 def timedelta_from_components(
     days=0, seconds=0, microseconds=0, milliseconds=0, minutes=0, hours=0, weeks=0
 ) -> dt.timedelta:
+    """``wf.timedelta.from_components``: a timedelta from its components."""
     return dt.timedelta(
         days=days, seconds=seconds, microseconds=microseconds, milliseconds=milliseconds,
         minutes=minutes, hours=hours, weeks=weeks,

@@ -25,6 +25,7 @@ register_attributes(
 
 @builtin("wf.GeoContext.create")
 def create(**fields: Any) -> AOI:
+    """``wf.GeoContext.create``: an AOI from its fields (lists become tuples)."""
     for name in ("bounds", "shape"):
         if isinstance(fields.get(name), list):
             fields[name] = tuple(fields[name])
@@ -33,11 +34,13 @@ def create(**fields: Any) -> AOI:
 
 @builtin("wf.GeoContext.from_dltile_key")
 def from_dltile_key(key: str, all_touched: bool = False) -> DLTile:
+    """``wf.GeoContext.from_dltile_key``: the DLTile of a key."""
     return DLTile.from_key(key, all_touched=bool(all_touched))
 
 
 @builtin("wf.GeoContext.from_xyz_tile")
 def from_xyz_tile(x: int, y: int, z: int, all_touched: bool = False) -> XYZTile:
+    """``wf.GeoContext.from_xyz_tile``: the Web Mercator XYZ tile ``(x, y, z)``."""
     return XYZTile(x, y, z, all_touched=bool(all_touched))
 
 

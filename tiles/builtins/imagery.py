@@ -96,6 +96,7 @@ builtin("wf.ImageCollection.sortby_composite")(
 
 @builtin("wf.pick_bands")
 def pick_bands(x: Any, *bands: str, allow_missing: bool = False) -> Any:
+    """``wf.pick_bands``: the named bands, in order (names may be space-separated)."""
     names: list[str] = []
     for band in bands:
         names.extend(band.split() if isinstance(band, str) else [band])
@@ -104,16 +105,19 @@ def pick_bands(x: Any, *bands: str, allow_missing: bool = False) -> Any:
 
 @builtin("wf.pick_bands_list")
 def pick_bands_list(x: Any, bands: Sequence[str], allow_missing: bool = False) -> Any:
+    """``wf.pick_bands_list``: the bands named in a list, in order."""
     return engine.pick_bands(_imagery(x, "pick_bands"), list(bands), allow_missing=allow_missing)
 
 
 @builtin("wf.rename_bands")
 def rename_bands(x: Any, **mapping: str) -> Any:
+    """``wf.rename_bands``: bands renamed by keyword (``old=new``)."""
     return engine.rename_bands(_imagery(x, "rename_bands"), mapping=mapping)
 
 
 @builtin("wf.rename_bands_positionally")
 def rename_bands_positionally(x: Any, *names: str) -> Any:
+    """``wf.rename_bands``, positional form: the bands renamed in order to ``names``."""
     return engine.rename_bands(_imagery(x, "rename_bands"), names=list(names))
 
 
@@ -134,6 +138,7 @@ for _op in REDUCTIONS:
 
 @builtin("wf.reduction")
 def reduction(x: Any, operation: str, axis: Any = None) -> Any:
+    """``wf.reduction``: a reduction (``mean``, ``median``, ...) over ``axis``."""
     return engine.reduce(_imagery(x, "reduction"), operation, _axis(axis))
 
 
@@ -152,6 +157,7 @@ def map_imagery(ic: CollectionValue, function: Callable) -> Any:
 
 @builtin("wf.map_bands")
 def map_bands(x: Any, function: Callable) -> dict:
+    """``wf.map_bands``: ``function(name, band)`` for every band, as a dict by band name."""
     _imagery(x, "map_bands")
     return {name: function(name, engine.pick_bands(x, [name])) for name in x.bandinfo}
 
@@ -181,11 +187,13 @@ def _geoctx(what: str) -> Any:
 
 @builtin("wf.coords_to_index")
 def coords_to_index(x: Any, xcoord: float, ycoord: float) -> tuple[int, int]:
+    """``wf.coords_to_index``: the (row, col) of a point of the GeoContext's CRS."""
     return tuple(_geoctx("coords_to_index").coords_to_index(xcoord, ycoord))
 
 
 @builtin("wf.index_to_coords")
 def index_to_coords(x: Any, row: int, col: int) -> tuple[float, float]:
+    """``wf.index_to_coords``: the GeoContext CRS coordinates of pixel (row, col)."""
     return tuple(_geoctx("index_to_coords").index_to_coords(row, col))
 
 
@@ -249,6 +257,7 @@ register_attributes(
 
 @builtin("wf.Kernel.load")
 def kernel_load(dims: Sequence[int], data: Sequence[float]) -> KernelValue:
+    """``wf.Kernel.load``: a convolution kernel of ``dims`` (rows, cols) and row-major ``data``."""
     dims = tuple(int(d) for d in dims)
     if len(dims) != 2 or min(dims) < 1:
         raise WorkflowsError(f"Kernel dims must be two positive ints, got {dims}")
@@ -261,6 +270,7 @@ def kernel_load(dims: Sequence[int], data: Sequence[float]) -> KernelValue:
 
 @builtin("wf.conv2d")
 def conv2d(x: Any, kernel: KernelValue) -> Any:
+    """``wf.conv2d``: every band convolved with ``kernel``."""
     if not isinstance(kernel, KernelValue):
         raise GraftTypeError(f"conv2d needs a Kernel, not {type(kernel).__name__}")
     return engine.conv2d(_imagery(x, "conv2d"), kernel.dims, kernel.data)
@@ -303,6 +313,7 @@ class GroupbyValue:
         return {key: self.group(key) for key in self.groups}
 
     def group(self, key: Any) -> CollectionValue:
+        """The images of group ``key`` (an empty collection for an unknown key), with a ``group`` property."""
         indices = self.groups.get(key)
         if indices is None:
             return CollectionValue.empty()
@@ -314,6 +325,7 @@ register_result(GroupbyValue, lambda gb, geoctx: to_result(gb.as_dict(), geoctx)
 
 @builtin("wf.ImageCollectionGroupby.create")
 def groupby_create(ic: CollectionValue, function: Callable) -> GroupbyValue:
+    """``wf.ImageCollectionGroupby.create``: the collection's images grouped by ``function``'s key."""
     if not isinstance(ic, CollectionValue):
         raise GraftTypeError(f"groupby needs an ImageCollection, not {type(ic).__name__}")
     keys = [function(ic.image(i)) for i in range(len(ic))]
@@ -330,6 +342,7 @@ builtin("wf.ImageCollectionGroupby.get")(lambda gb, key: gb.group(_group_key(key
 
 @builtin("wf.ImageCollectionGroupby.one")
 def groupby_one(gb: GroupbyValue) -> tuple:
+    """``wf.ImageCollectionGroupby.one``: the first group, as ``(key, images)``."""
     if not gb.groups:
         raise WorkflowsError("one() of an empty groupby: there are no groups")
     key = next(iter(gb.groups))
@@ -349,11 +362,13 @@ def _with_group(value: Any, key: Any) -> Any:
 
 @builtin("wf.ImageCollectionGroupby.map_ic")
 def groupby_map_ic(gb: GroupbyValue, function: Callable) -> Any:
+    """``wf.ImageCollectionGroupby.map_ic``: ``function(key, images)`` per group, combined."""
     return _combine([_with_group(function(k, gb.group(k)), k) for k in gb.groups])
 
 
 @builtin("wf.ImageCollectionGroupby.reduce")
 def groupby_reduce(gb: GroupbyValue, operation: str, axis: Any = None) -> Any:
+    """``wf.ImageCollectionGroupby.reduce``: a reduction per group, combined (or a dict by key)."""
     results = {k: engine.reduce(gb.group(k), operation, _axis(axis)) for k in gb.groups}
     if any(isinstance(r, (ImageValue, CollectionValue)) for r in results.values()):
         return _combine([_with_group(r, k) for k, r in results.items()])
@@ -362,6 +377,7 @@ def groupby_reduce(gb: GroupbyValue, operation: str, axis: Any = None) -> Any:
 
 @builtin("wf.ImageCollectionGroupby.mosaic")
 def groupby_mosaic(gb: GroupbyValue, reverse: bool = False) -> Any:
+    """``wf.ImageCollectionGroupby.mosaic``: each group mosaicked into one Image, combined."""
     return _combine(
         [_with_group(engine.mosaic(gb.group(k), reverse=reverse), k) for k in gb.groups]
     )

@@ -39,6 +39,17 @@ class EvaluationContext:
     max_images: int | None = None
 
     def require_geoctx(self, what: str) -> Any:
+        """The GeoContext of this evaluation; a clear error naming ``what`` when there is none.
+
+        Parameters
+        ----------
+        what:
+            What needs the GeoContext (for the message).
+
+        Returns
+        -------
+        GeoContext
+        """
         if self.geoctx is None:
             raise GeoContextError(
                 f"{what} needs a GeoContext: pass one to compute(), e.g. "
@@ -58,8 +69,26 @@ def current_context() -> EvaluationContext:
 
 
 def set_context(context: EvaluationContext) -> contextvars.Token:
+    """Make ``context`` the current evaluation context; returns the token to reset it with.
+
+    Parameters
+    ----------
+    context:
+        The evaluation's context.
+
+    Returns
+    -------
+    contextvars.Token
+    """
     return _current.set(context)
 
 
 def reset_context(token: contextvars.Token) -> None:
+    """Restore the evaluation context that was current before :func:`set_context`.
+
+    Parameters
+    ----------
+    token:
+        What :func:`set_context` returned.
+    """
     _current.reset(token)

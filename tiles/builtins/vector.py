@@ -30,6 +30,7 @@ for _type in (GeometryValue, GeometryCollectionValue, FeatureValue, FeatureColle
 
 @builtin("wf.Geometry.create")
 def geometry_create(type: str, coordinates: Any) -> GeometryValue:  # noqa: A002 - GeoJSON name
+    """``wf.Geometry.create``: a geometry of a GeoJSON type and its coordinates."""
     if type == "GeometryCollection":
         raise GeoJSONError("a GeometryCollection has geometries, not coordinates")
     return GeometryValue(type, coordinates)
@@ -40,6 +41,7 @@ def geometry_collection_create(
     geometries: Any,
     type: str = "GeometryCollection",  # noqa: A002
 ) -> GeometryCollectionValue:
+    """``wf.GeometryCollection.create``: a GeometryCollection of GeoJSON geometries."""
     if type != "GeometryCollection":
         raise GeoJSONError(
             f"a GeometryCollection's type must be 'GeometryCollection', not {type!r}"
@@ -53,11 +55,13 @@ def geometry_collection_create(
 
 @builtin("wf.Feature.create")
 def feature_create(geometry: Any, properties: Any = None) -> FeatureValue:
+    """``wf.Feature.create``: a feature of a geometry and its properties."""
     return FeatureValue(geometry, properties)
 
 
 @builtin("wf.FeatureCollection.create")
 def feature_collection_create(features: Any) -> FeatureCollectionValue:
+    """``wf.FeatureCollection.create``: a FeatureCollection of features."""
     if not isinstance(features, (list, tuple, FeatureCollectionValue)):
         raise GeoJSONError(f"features must be a list, not {type(features).__name__}")
     return vector.as_feature_collection(list(features))
@@ -74,6 +78,7 @@ def feature_collection_from_vector(id: str) -> FeatureCollectionValue:  # noqa: 
 
 @builtin("wf.buffer")
 def buffer(obj: Any, distance: float) -> Any:
+    """``wf.buffer``: the geometry buffered by ``distance`` (decimal degrees)."""
     return vector.buffer(obj, distance)
 
 
@@ -81,5 +86,6 @@ def buffer(obj: Any, distance: float) -> Any:
 def rasterize(
     obj: Any, value: Any = 1, default_value: Any = 1, merge_algorithm: str = "add"
 ) -> Any:
+    """``wf.rasterize``: the features burnt into the GeoContext's grid as an Image."""
     geoctx = current_context().require_geoctx("rasterizing a vector")
     return vector.rasterize(obj, geoctx, value, default_value, merge_algorithm)
