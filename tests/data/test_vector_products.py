@@ -1,5 +1,6 @@
-"""Vector products: registering real GeoJSON, GeoPackage and Shapefile data, and reading only
-the features inside a GeoContext (checked against shapely on every feature of the file)."""
+"""Vector products: registering real GeoJSON, GeoPackage, Shapefile, FlatGeobuf and GeoParquet
+data, and reading only the features inside a GeoContext (checked against shapely on every
+feature of the file)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import shapely.geometry
 
 import tiles as wf
 from tiles.data.vector_products import (
+    _reader,
     create_vector_product,
     main_create_vector_product,
     remove_vector_product,
@@ -115,7 +117,8 @@ def test_geopackage_in_utm_uses_its_crs(shared_data):
 
 
 def test_shapefile_product(shared_data):
-    shapefile = pytest.importorskip("shapefile")
+    import shapefile  # pyshp: an independent Shapefile reader as the reference
+
     path = shared_data / "vector" / "naturalearth_lowres" / "naturalearth_lowres.shp"
     product = create_vector_product("test:countries", path)
     assert (product.format, product.feature_count) == ("ESRI Shapefile", 177)
@@ -186,3 +189,108 @@ def test_command_line(states_path, capsys):
     assert vector_product("test:cli").title == "States"
     assert main_create_vector_product(["test:cli2", "/nonexistent/x.gpkg"]) == 1
     assert "vector file not found" in capsys.readouterr().err
+
+
+def _states(states_path) -> tuple[list[dict], list[shapely.Geometry]]:
+    features = json.loads(states_path.read_text())["features"]
+    return [f["properties"] for f in features], [
+        shapely.geometry.shape(f["geometry"]) for f in features
+    ]
+
+
+def test_flatgeobuf_product_reads_through_gdal_with_a_box(tmp_path, states_path):
+    import pyogrio.raw
+
+    properties, geoms = _states(states_path)
+    path = tmp_path / "states.fgb"
+    names = sorted(properties[0])
+    pyogrio.raw.write(
+        path,
+        shapely.to_wkb(geoms),
+        [np.array([p[n] for p in properties], dtype=object) for n in names],
+        names,
+        driver="FlatGeobuf",
+        geometry_type="MultiPolygon",
+        crs="EPSG:4326",
+        promote_to_multi=True,
+    )
+    product = create_vector_product("test:fgb", path)
+    assert (product.format, product.feature_count) == ("FlatGeobuf", len(geoms))
+
+    expected = [
+        p["name"]
+        for p, g in zip(properties, geoms, strict=True)
+        if g.intersects(_box_of(FOUR_CORNERS))
+    ]
+    result = wf.FeatureCollection.from_vector_id("test:fgb").compute(FOUR_CORNERS)
+    assert sorted(f.properties["name"] for f in result) == sorted(expected)
+    assert sorted(expected) == ["Arizona", "Colorado", "New Mexico", "Utah"]
+
+    # the box goes to GDAL: only features whose envelopes meet it come back
+    box = (-109.6, 36.6, -108.4, 37.4)
+    queried = _reader(str(path), "FlatGeobuf", None).query(box)
+    envelopes = [
+        p["name"]
+        for p, g in zip(properties, geoms, strict=True)
+        if shapely.box(*g.bounds).intersects(shapely.box(*box))
+    ]
+    assert sorted(props["name"] for _, _, props in queried) == sorted(envelopes)
+    assert len(queried) < len(geoms)
+
+
+def test_geoparquet_product(tmp_path, states_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    properties, geoms = _states(states_path)
+    table = pa.table(
+        {
+            "name": [p["name"] for p in properties],
+            "geometry": shapely.to_wkb(geoms).tolist(),
+        }
+    )
+    geo = {"version": "1.1.0", "primary_column": "geometry",
+           "columns": {"geometry": {"encoding": "WKB", "geometry_types": []}}}  # fmt: skip
+    table = table.replace_schema_metadata({b"geo": json.dumps(geo).encode()})
+    path = tmp_path / "states.parquet"
+    pq.write_table(table, path)
+
+    product = create_vector_product("test:parquet", path)
+    assert (product.format, product.feature_count, product.crs) == ("GeoParquet", 50, "EPSG:4326")
+    expected = [
+        p["name"]
+        for p, g in zip(properties, geoms, strict=True)
+        if g.intersects(_box_of(FOUR_CORNERS))
+    ]
+    result = wf.FeatureCollection.from_vector_id("test:parquet").compute(FOUR_CORNERS)
+    assert [f.properties for f in result] == [{"name": n} for n in expected]
+
+    plain = tmp_path / "plain.parquet"
+    pq.write_table(pa.table({"a": [1]}), plain)
+    with pytest.raises(DataError, match="without GeoParquet 'geo' metadata"):
+        create_vector_product("test:plain", plain)
+
+
+def test_geopackage_with_several_layers_needs_a_layer(tmp_path, states_path):
+    import pyogrio.raw
+
+    properties, geoms = _states(states_path)
+    path = tmp_path / "two.gpkg"
+    for layer, sl in (("west", slice(0, 10)), ("east", slice(10, 20))):
+        pyogrio.raw.write(
+            path, shapely.to_wkb(geoms[sl]), [np.array([p["name"] for p in properties[sl]], dtype=object)],
+            ["name"], driver="GPKG", layer=layer, geometry_type="Unknown", crs="EPSG:4326",
+            append=layer == "east",
+        )  # fmt: skip
+    with pytest.raises(ParameterError, match="has 2 layers"):
+        create_vector_product("test:two", path)
+    with pytest.raises(NotFoundError, match="layer 'north' not in"):
+        create_vector_product("test:two", path, layer="north")
+    product = create_vector_product("test:two", path, layer="east")
+    assert (product.layer, product.feature_count) == ("east", 10)
+    everywhere = AOI(bounds=(-180, -85, 180, 85), crs="EPSG:4326", resolution=1)
+    names = [
+        f.properties["name"]
+        for f in wf.FeatureCollection.from_vector_id("test:two").compute(everywhere)
+    ]
+    assert names == [p["name"] for p in properties[10:20]]

@@ -1,16 +1,15 @@
-"""Vector products: GeoJSON, GeoPackage and Shapefile files usable with
-``wf.FeatureCollection.from_vector_id``.
+"""Vector products: vector files usable with ``wf.FeatureCollection.from_vector_id``.
 
 A vector product is a row of the ``vector_products`` table in the catalog database file
-(``TILES_CATALOG``) naming a file and its layer. Reading a product in a
-GeoContext returns only the features intersecting it, and reads only candidate features:
+(``TILES_CATALOG``) naming a file and its layer. Reading a product in a GeoContext returns
+only the features intersecting it, and reads only candidate features:
 
-* GeoPackage: the layer's R*Tree spatial index (``rtree_<table>_<column>``) is queried with
-  sqlite3, and only matching rows are fetched; their geometry blobs are decoded with shapely.
-* Shapefile: `pyshp <https://pypi.org/project/pyshp/>`_ compares each record's stored bounding
-  box and parses only the shapes inside it (optional dependency).
+* GeoPackage, Shapefile, FlatGeobuf (and the other formats of pyogrio's GDAL): read with
+  pyogrio, the GeoContext's box passed to GDAL, which queries the format's spatial index.
 * GeoJSON: the file is parsed once (per modification) into shapely geometries and an STRtree,
-  which every query then uses.
+  which every query then uses; properties stay exactly as the file writes them.
+* GeoParquet: read with pyarrow (optional ``geoparquet`` extra) once per modification, then
+  queried like GeoJSON.
 
 Features in other CRSs than EPSG:4326 are reprojected with :func:`rasterio.warp.transform_geom`.
 
@@ -33,6 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyogrio
+import pyogrio.errors
+import pyogrio.raw
 import rasterio.warp
 import shapely
 import shapely.errors
@@ -54,7 +56,16 @@ __all__ = [
     "vector_products",
 ]
 
-FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".shp": "ESRI Shapefile"}
+#: File extensions and the format (GDAL driver name, or GeoParquet) each is read as.
+FORMATS = {
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".gpkg": "GPKG",
+    ".shp": "ESRI Shapefile",
+    ".fgb": "FlatGeobuf",
+    ".parquet": "GeoParquet",
+    ".geoparquet": "GeoParquet",
+}
 WGS84 = CRS.from_epsg(4326)
 Box = tuple[float, float, float, float]
 
@@ -154,148 +165,121 @@ class _GeoJSONReader(_Reader):
         return [(int(i), self.geometries[i], self.properties[i]) for i in index]
 
 
-# GeoPackage geometry blob header: envelope size in bytes by the flags' envelope indicator.
-_GPKG_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+def _plain(value: Any) -> Any:
+    """A field value as a JSON-like Python value (numpy scalars and dates unwrapped)."""
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else str(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
 
 
-def _gpkg_wkb(blob: bytes) -> bytes | None:
-    """The WKB inside a GeoPackage geometry blob (None for an empty geometry)."""
-    if blob is None or len(blob) < 8 or blob[:2] != b"GP":
-        raise DataError("not a GeoPackage geometry blob")
-    flags = blob[3]
-    if flags & 0b10000:  # the empty-geometry flag
-        return None
-    envelope = _GPKG_ENVELOPE_BYTES.get((flags >> 1) & 0b111)
-    if envelope is None:
-        raise DataError(f"invalid GeoPackage envelope indicator in flags {flags:#x}")
-    return blob[8 + envelope :]
+class _OGRReader(_Reader):
+    """One layer of any vector format GDAL reads (GeoPackage, Shapefile, FlatGeobuf, ...).
 
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-class _GeoPackageReader(_Reader):
-    """One feature table of a GeoPackage, queried through its R*Tree index when it has one."""
+    Reads go through pyogrio with the query box passed to GDAL, which uses the format's
+    spatial index (a GeoPackage's R*Tree, a FlatGeobuf's packed R-tree, a Shapefile's .qix)
+    where there is one.
+    """
 
     def __init__(self, path: str, layer: str | None) -> None:
         self.path = path
         try:
-            conn = self._connect()
-            tables = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT table_name FROM gpkg_contents WHERE data_type = 'features' "
-                    "ORDER BY table_name"
-                )
-            ]
-        except sqlite3.DatabaseError as e:
-            raise DataError(f"{path} is not a GeoPackage: {e}") from None
+            layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+        except pyogrio.errors.DataSourceError as e:
+            raise DataError(f"cannot read vector file {path}: {e}") from None
         if layer is None:
-            if len(tables) != 1:
+            if len(layers) != 1:
                 raise ParameterError(
-                    f"{path} has {len(tables)} feature layers ({', '.join(tables)}); "
-                    "choose one with layer="
+                    f"{path} has {len(layers)} layers ({', '.join(layers)}); choose one with layer="
                 )
-            layer = tables[0]
-        elif layer not in tables:
-            raise NotFoundError(f"layer {layer!r} not in {path} (layers: {', '.join(tables)})")
+            layer = layers[0]
+        elif layer not in layers:
+            raise NotFoundError(f"layer {layer!r} not in {path} (layers: {', '.join(layers)})")
         self.layer = layer
-        column, srs_id = conn.execute(
-            "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?",
-            (layer,),
-        ).fetchone()
-        self.geometry_column = column
-        self.crs = self._srs(conn, srs_id)
-        info = conn.execute(f"PRAGMA table_info({_quote(layer)})").fetchall()
-        self.pk = next((r[1] for r in info if r[5]), None)
-        self.columns = [r[1] for r in info if r[1] not in (column, self.pk)]
-        rtree = f"rtree_{layer}_{column}"
-        found = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (rtree,)
-        ).fetchone()
-        self.rtree = rtree if found and self.pk else None
-        conn.close()
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(Path(self.path).as_uri() + "?mode=ro", uri=True)
-
-    @staticmethod
-    def _srs(conn: sqlite3.Connection, srs_id: int) -> CRS:
-        row = conn.execute(
-            "SELECT organization, organization_coordsys_id, definition "
-            "FROM gpkg_spatial_ref_sys WHERE srs_id = ?",
-            (srs_id,),
-        ).fetchone()
-        if row is None or srs_id in (0, -1):
-            return WGS84  # undefined systems: GeoPackage's convention is geographic
-        organization, code, definition = row
-        if str(organization).upper() == "EPSG":
-            return CRS.from_epsg(int(code))
-        return CRS.from_wkt(definition)
+        info = pyogrio.read_info(path, layer=layer)
+        # A layer without a defined CRS is taken as lon/lat, as GeoJSON and GeoPackage assume.
+        self.crs = CRS.from_user_input(info["crs"]) if info.get("crs") else WGS84
 
     def query(self, box: Box | None) -> list[tuple[int, shapely.Geometry, dict]]:
-        table, geom = _quote(self.layer), _quote(self.geometry_column)
-        columns = ", ".join(_quote(c) for c in self.columns)
-        select = f"SELECT t.rowid, t.{geom}{', ' if columns else ''}{columns} FROM {table} t"
-        if box is not None and self.rtree is not None:
-            sql = (
-                f"{select} JOIN {_quote(self.rtree)} r ON t.{_quote(self.pk)} = r.id "
-                "WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ? "
-                "ORDER BY t.rowid"
-            )
-            args: tuple = (box[0], box[2], box[1], box[3])
-        else:
-            sql, args = f"{select} ORDER BY t.rowid", ()
-        conn = self._connect()
         try:
-            rows = conn.execute(sql, args).fetchall()
-        finally:
-            conn.close()
-        rows = [r for r in rows if r[1] is not None]
-        wkbs = [_gpkg_wkb(r[1]) for r in rows]
-        keep = [i for i, w in enumerate(wkbs) if w is not None]
-        geoms = shapely.from_wkb([wkbs[i] for i in keep])
-        out = [
-            (int(rows[i][0]), g, dict(zip(self.columns, rows[i][2:], strict=True)))
-            for i, g in zip(keep, geoms, strict=True)
-        ]
-        if box is not None and self.rtree is None:
-            hits = shapely.intersects([g for _, g, _ in out], shapely.box(*box))
-            out = [o for o, hit in zip(out, hits, strict=True) if hit]
+            meta, fids, wkbs, columns = pyogrio.raw.read(
+                self.path, layer=self.layer, bbox=box, return_fids=True
+            )
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as e:
+            raise DataError(f"cannot read {self.path} layer {self.layer!r}: {e}") from None
+        names = [str(n) for n in meta["fields"]]
+        out = []
+        for i, wkb in enumerate(wkbs):
+            if wkb is None:
+                continue  # a feature without geometry cannot be located
+            properties = {
+                name: _plain(column[i]) for name, column in zip(names, columns, strict=True)
+            }
+            out.append((int(fids[i]), shapely.from_wkb(wkb), properties))
         return out
 
 
-class _ShapefileReader(_Reader):
-    """A Shapefile read with pyshp; the .prj (if any) gives its CRS."""
+class _GeoParquetReader(_Reader):
+    """A GeoParquet file read with pyarrow: its primary WKB geometry column and the others.
+
+    The file is read once per modification and queried through an STRtree, as GeoJSON is
+    (the GDAL in pyogrio's wheels has no Parquet driver).
+    """
+
+    _cache: dict[tuple, _GeoParquetReader] = {}
+    _lock = threading.Lock()
 
     def __init__(self, path: str) -> None:
         try:
-            import shapefile  # pyshp
+            import pyarrow.parquet as pq
         except ImportError:
             raise DataError(
-                "reading Shapefiles needs the pyshp package (pip install pyshp)"
+                "reading GeoParquet needs pyarrow (pip install 'tiles-workflows[geoparquet]')"
             ) from None
-        self._shapefile = shapefile
-        self.path = path
-        prj = Path(path).with_suffix(".prj")
-        self.crs = CRS.from_wkt(prj.read_text()) if prj.is_file() else WGS84
-        cpg = Path(path).with_suffix(".cpg")
-        self.encoding = cpg.read_text().strip() if cpg.is_file() else "utf-8"
+        try:
+            table = pq.read_table(path)
+        except (OSError, ValueError) as e:
+            raise DataError(f"cannot read GeoParquet {path}: {e}") from None
+        geo = json.loads((table.schema.metadata or {}).get(b"geo", b"null") or "null")
+        if not isinstance(geo, dict) or "primary_column" not in geo:
+            raise DataError(f"{path} is a Parquet file without GeoParquet 'geo' metadata")
+        column = geo["primary_column"]
+        spec = geo.get("columns", {}).get(column, {})
+        if spec.get("encoding", "WKB").upper() != "WKB":
+            raise DataError(f"{path}: geometry encoding {spec.get('encoding')!r} is not WKB")
+        # GeoParquet's default CRS is OGC:CRS84 (lon/lat); otherwise PROJJSON.
+        crs = spec.get("crs")
+        self.crs = WGS84 if crs is None else CRS.from_user_input(json.dumps(crs))
+        wkbs = table.column(column).to_pylist()
+        rows = table.drop_columns([column]).to_pylist()
+        keep = [i for i, w in enumerate(wkbs) if w is not None]
+        self.keys = np.array(keep, dtype=np.int64)
+        self.geometries = shapely.from_wkb([wkbs[i] for i in keep])
+        self.properties = [{k: _plain(v) for k, v in rows[i].items()} for i in keep]
+        self.tree = shapely.STRtree(self.geometries)
+
+    @classmethod
+    def open(cls, path: str) -> _GeoParquetReader:
+        stamp = _file_stamp(path)
+        with cls._lock:
+            reader = cls._cache.get(stamp)
+            if reader is None:
+                reader = cls(path)
+                for key in [k for k in cls._cache if k[0] == path]:
+                    del cls._cache[key]
+                cls._cache[stamp] = reader
+        return reader
 
     def query(self, box: Box | None) -> list[tuple[int, shapely.Geometry, dict]]:
-        out = []
-        try:
-            with self._shapefile.Reader(self.path, encoding=self.encoding) as reader:
-                records = reader.iterShapeRecords(bbox=box) if box else reader.iterShapeRecords()
-                for record in records:
-                    if record.shape.shapeType == self._shapefile.NULL:
-                        continue
-                    geom = shapely.geometry.shape(record.shape.__geo_interface__)
-                    out.append((record.record.oid, geom, record.record.as_dict()))
-        except self._shapefile.ShapefileException as e:
-            raise DataError(f"cannot read Shapefile {self.path}: {e}") from None
-        return out
+        index = (
+            np.arange(len(self.geometries))
+            if box is None
+            else np.sort(self.tree.query(shapely.box(*box)))
+        )
+        return [(int(self.keys[i]), self.geometries[i], self.properties[i]) for i in index]
 
 
 def _reader(path: str, fmt: str, layer: str | None) -> _Reader:
@@ -303,9 +287,9 @@ def _reader(path: str, fmt: str, layer: str | None) -> _Reader:
         raise DataError(f"vector file not found: {path}")
     if fmt == "GeoJSON":
         return _GeoJSONReader.open(path)
-    if fmt == "GPKG":
-        return _GeoPackageReader(path, layer)
-    return _ShapefileReader(path)
+    if fmt == "GeoParquet":
+        return _GeoParquetReader.open(path)
+    return _OGRReader(path, layer)
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,7 +324,8 @@ def create_vector_product(
     layer: str | None = None,
     catalog_path: str | os.PathLike | None = None,
 ) -> VectorProduct:
-    """Register the vector file ``path`` (GeoJSON, GeoPackage or Shapefile) as ``product_id``.
+    """Register the vector file ``path`` (GeoJSON, GeoPackage, Shapefile, FlatGeobuf or
+    GeoParquet) as ``product_id``.
 
     The file is read once to check it and to record its feature count and lon/lat bounds; it
     stays where it is. ``layer`` picks a GeoPackage table (needed when it has several).
@@ -472,12 +457,13 @@ def main_create_vector_product(argv: Sequence[str] | None = None) -> int:
     """``create-vector-product PRODUCT_ID PATH [--title T] [--layer L]``; returns an exit code."""
     parser = argparse.ArgumentParser(
         prog="create-vector-product",
-        description="Register a GeoJSON, GeoPackage or Shapefile as a vector product.",
+        description="Register a vector file (GeoJSON, GeoPackage, Shapefile, FlatGeobuf, "
+        "GeoParquet) as a vector product.",
     )
     parser.add_argument("product_id")
     parser.add_argument("path")
     parser.add_argument("--title", default="")
-    parser.add_argument("--layer", default=None, help="GeoPackage table (if several)")
+    parser.add_argument("--layer", default=None, help="the layer to read (if several)")
     args = parser.parse_args(argv)
     try:
         product = create_vector_product(args.product_id, args.path, args.title, args.layer)
