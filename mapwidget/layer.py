@@ -66,7 +66,7 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
     min_zoom = traitlets.Int(MIN_ZOOM).tag(sync=True, o=True)
 
     imagery = traitlets.Any(None, allow_none=True)
-    #: Scale pairs ``[[min, max], ...]`` (at most 3) or None to scale each tile by its range.
+    #: Scale pairs ``[[min, max], ...]`` (at most 3), or None for the bands' declared ranges.
     scales = traitlets.Any(None, allow_none=True)
     colormap = traitlets.Unicode(None, allow_none=True)
     checkerboard = traitlets.Bool(True)

@@ -72,7 +72,7 @@ def normalize_scales(scales: Any) -> list[ScalePair]:
 
     Accepts what users write and what the original map client sends: ``None`` or
     ``[]`` (no scaling), a bare pair ``[0, 1]``, or up to three pairs. A pair may be
-    ``[None, None]`` (scale that band by the tile's own range) but not half-filled.
+    ``[None, None]`` (that band uses its declared value range) but not half-filled.
 
     Parameters
     ----------
@@ -130,7 +130,7 @@ def normalize_scales(scales: Any) -> list[ScalePair]:
                 "scales",
                 scales,
                 f"Invalid scales: item {i} is {list(pair)!r}; both min and max must be numbers "
-                "(or both None to scale that band by each tile's own range)",
+                "(or both None for that band's declared value range)",
             )
         if not (math.isfinite(lo) and math.isfinite(hi)):
             raise DisplayOptionError(
@@ -218,8 +218,8 @@ class DisplayOptions:
     ----------
     scales : list or None
         Up to 3 ``[min, max]`` pairs, one per band, or one bare pair for every band;
-        ``None``/``[]`` (or a ``[None, None]`` pair) scales by each tile's own range. Kept
-        as a tuple of float pairs.
+        ``None``/``[]`` (or a ``[None, None]`` pair) uses each band's declared value range,
+        the same in every tile. Kept as a tuple of float pairs.
     colormap : str or None
         A matplotlib colormap name (letter case is corrected) for a 1-band image, or
         ``None``/``""`` for none. Needs at most one scale pair.

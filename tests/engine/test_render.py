@@ -37,6 +37,29 @@ def test_scales_per_band_rules(caplog):
             (None, None),
         ]
     assert "2 pairs for 3 bands" in caplog.text
+    # Bands without a pair take their declared range; a band with none keeps (None, None).
+    ranges = [(0.0, 1.0), None, (-1.0, 9.0)]
+    assert render.scales_per_band([], 3, ranges) == [(0.0, 1.0), (None, None), (-1.0, 9.0)]
+    assert render.scales_per_band([(2.0, 3.0)], 3, ranges) == [(2.0, 3.0)] * 3
+
+
+def test_declared_ranges_and_checkerboard_inside(rng):
+    values = np.ma.masked_array(rng.uniform(0.2, 0.4, size=(1, 16, 16)))
+    values[0, :8] = np.ma.masked
+    inside = np.zeros((16, 16), dtype=bool)
+    inside[:, :4] = True
+    rgba = render.render(values, checkerboard=True, shape=(16, 16), ranges=[(0, 1)], inside=inside)
+    valid = ~np.ma.getmaskarray(values[0])
+    # Stretched by the declared range (0, 1), not by the tile's own 0.2..0.4.
+    np.testing.assert_array_equal(
+        rgba[..., 0][valid], expected_stretch(values.data[0], 0, 1)[valid]
+    )
+    board = render.checkerboard((16, 16))
+    np.testing.assert_array_equal(rgba[~valid & inside], board[~valid & inside])
+    assert (rgba[~valid & ~inside] == 0).all()
+    empty = render.render(None, checkerboard=True, shape=(16, 16), inside=inside)
+    np.testing.assert_array_equal(empty[inside], board[inside])
+    assert (empty[~inside] == 0).all()
 
 
 # ----------------------------------------------------------------- pixels

@@ -13,6 +13,8 @@ import mercantile
 import numpy as np
 import pytest
 import rasterio
+import shapely
+import shapely.geometry
 from rasterio.enums import Resampling
 from rasterio.warp import reproject
 from rasterio.warp import transform as transform_points
@@ -20,7 +22,6 @@ from rasterio.warp import transform as transform_points
 import tiles as wf
 from tests.server.support import (
     assert_pixels_match,
-    checkerboard,
     decode_png,
     expected_rgba,
     fetch_tile,
@@ -125,14 +126,51 @@ def test_colormap_ndvi_matches_matplotlib(base):
     assert_pixels_match(got, expected_rgba([reference_ndvi(tile)], [(-0.2, 0.8)], "RdYlGn"))
 
 
-def test_no_scales_stretch_each_tile_by_its_own_range(base):
+def test_no_scales_stretch_by_the_declared_range_so_adjacent_tiles_join(base):
     layer = register(base, image_graft(IMAGE, "nir"))
-    for dx in (0, 2):
-        tile = tile_over(IMAGE, ZOOM, dx=dx)
-        got = fetch_tile(layer, tile, "scales=null&colormap=")
-        ref = reference_band(IMAGE, "nir", tile)
-        assert_pixels_match(got, expected_rgba([ref], [(ref.min(), ref.max())]))
-        assert got[..., 0].min() == 0 and got[..., 0].max() == 255
+    left = tile_over(IMAGE, ZOOM)
+    right = mercantile.Tile(left.x + 1, left.y, ZOOM)
+    got = np.concatenate([fetch_tile(layer, t, "scales=null") for t in (left, right)], axis=1)
+    ref = np.ma.concatenate([reference_band(IMAGE, "nir", t) for t in (left, right)], axis=1)
+    lo, hi = catalog.product("sample:s2").band("nir").physical_range
+    assert_pixels_match(got, expected_rgba([ref], [(lo, hi)]))
+    # The same value has the same colour in both tiles, across their shared edge too...
+    valid = ~np.ma.getmaskarray(ref)
+    order = np.argsort(ref.data[valid], kind="stable")
+    assert (np.diff(got[..., 0][valid][order].astype(int)) >= 0).all()
+    edge = valid[:, 255] & valid[:, 256] & (np.abs(ref.data[:, 255] - ref.data[:, 256]) < 1e-3)
+    assert edge.sum() > 10
+    assert (np.abs(got[edge, 255, 0].astype(int) - got[edge, 256, 0].astype(int)) <= 1).all()
+    # ...where each tile's own range would have stretched them differently.
+    assert (ref[:, :256].min(), ref[:, :256].max()) != (ref[:, 256:].min(), ref[:, 256:].max())
+
+
+def test_masked_pixels_show_checkerboard_inside_the_footprint_else_transparency(base):
+    nir = wf.Image.from_id(IMAGE).pick_bands("nir")
+    layer = register(base, nir.mask(nir > 0.3).graft, scales=[[0, 0.5]])
+    footprint = shapely.geometry.shape(catalog.image(IMAGE).footprint)
+    w, s, e, n = footprint.bounds
+    tile = mercantile.tile(w, (s + n) / 2, ZOOM)  # across the west edge
+    got = fetch_tile(layer, tile, "checkerboard=true")
+    bounds = mercantile.xy_bounds(tile)
+    res = (bounds.right - bounds.left) / 256
+    cols, rows = np.meshgrid(np.arange(256), np.arange(256))
+    xs, ys = bounds.left + (cols + 0.5) * res, bounds.top - (rows + 0.5) * res
+    lons, lats = transform_points("EPSG:3857", "EPSG:4326", xs.ravel(), ys.ravel())
+    points = shapely.points(lons, lats).reshape(256, 256)
+    inside = shapely.contains(footprint, points)
+    pixel_degrees = 360 / 2**ZOOM / 256
+    near_edge = shapely.distance(footprint.boundary, points) < 2 * pixel_degrees
+    ref = reference_band(IMAGE, "nir", tile)
+    ref = np.ma.masked_where(ref.filled(0) > 0.3, ref)
+    nodata = np.ma.getmaskarray(ref)
+    expected = expected_rgba([ref], [(0, 0.5)])  # checkerboard wherever there is no data
+    expected[nodata & ~inside] = 0  # ...but only inside the footprint
+    far = ~near_edge
+    assert (nodata & inside & far).sum() > 100 and (nodata & ~inside & far).sum() > 1000
+    assert_pixels_match(got[far], expected[far])
+    without = fetch_tile(layer, tile, "checkerboard=false")
+    assert (without[nodata][:, 3] == 0).all() and (without[~nodata][:, 3] == 255).all()
 
 
 def test_query_options_override_layer_defaults(base):
@@ -162,27 +200,11 @@ def test_median_composite_of_a_collection(base):
     assert not np.array_equal(got, fetch_tile(layer, tile, "reduction=max"))
 
 
-def test_masked_pixels_show_checkerboard_or_transparency(base):
-    # The scene edge: part of the tile has no data.
-    record = catalog.image(IMAGE)
-    w, s, e, n = record.bounds_lonlat
-    edge = mercantile.tile(w, (s + n) / 2, ZOOM)
-    layer = register(base, image_graft(IMAGE, "red"), scales=[[0, 0.3]])
-    ref = reference_band(IMAGE, "red", edge)
-    hidden = np.ma.getmaskarray(ref)
-    assert 0 < hidden.mean() < 1
-    with_board = fetch_tile(layer, edge)
-    np.testing.assert_array_equal(with_board[hidden], checkerboard()[hidden])
-    without = fetch_tile(layer, edge, "checkerboard=false")
-    assert (without[hidden][:, 3] == 0).all()
-    assert (without[~hidden][:, 3] == 255).all()
-
-
 def test_tiles_outside_every_footprint_are_blank_without_computing(server, base):
     layer = register(base, image_graft(IMAGE, "red"), scales=[[0, 0.3]])
     far = mercantile.tile(20.0, 0.0, ZOOM)  # central Africa
     before = server.service.computed
-    np.testing.assert_array_equal(fetch_tile(layer, far), checkerboard())
+    assert (fetch_tile(layer, far, "checkerboard=true") == 0).all()  # no data, no checkerboard
     assert (fetch_tile(layer, far, "checkerboard=false") == 0).all()
     assert server.service.computed == before
 

@@ -35,7 +35,7 @@ import os
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -339,6 +339,41 @@ def _warp_bands(
         raise DataError(f"cannot read bands {bidxs} of {first.path}: {e}") from e
     out.setflags(write=False)  # shared through the cache
     return list(out)
+
+
+def value_range(info: Mapping[str, Any]) -> tuple[float, float] | None:
+    """The range a band's pixel values are declared to span, from its bandinfo entry.
+
+    Values read from the catalog are rescaled (see :func:`rescale`), so they span the
+    band's ``physical_range``, or [0, 1] for a band that declares only a ``data_range``.
+
+    Parameters
+    ----------
+    info : mapping
+        One band's bandinfo (``physical_range``, ``data_range``, ...).
+
+    Returns
+    -------
+    (float, float) or None
+        ``(min, max)`` with min < max, or None when the band declares no usable range.
+
+    Examples
+    --------
+    >>> value_range({"data_range": (0, 10000), "physical_range": (0, 1)})
+    (0.0, 1.0)
+    >>> value_range({"data_range": (0, 255)})
+    (0.0, 1.0)
+    >>> value_range({}) is None
+    True
+    """
+    declared = info.get("physical_range")
+    if declared is None and info.get("data_range") is not None:
+        declared = (0.0, 1.0)
+    try:
+        lo, hi = (float(v) for v in declared)
+    except (TypeError, ValueError):
+        return None
+    return (lo, hi) if np.isfinite(lo) and np.isfinite(hi) and lo < hi else None
 
 
 def rescale(values: np.ndarray, band: Band) -> np.ndarray:

@@ -14,12 +14,14 @@ The rules, in the order they are applied:
        uint8(clip(rint((value - min) / (max - min) * 255), 0, 255))
 
    A band without a pair (``scales=None``, ``[]`` or a ``[None, None]`` pair) is
-   stretched by its own minimum and maximum *within this tile*, so neighbouring
-   tiles may use different stretches. One pair given for a multi-band image
-   applies to every band.
+   stretched by its declared value range (``ranges``, from the band's metadata), the
+   same for every tile, so neighbouring tiles join without seams. Only a band without
+   a declared range is stretched by its own minimum and maximum *within this tile*.
+   One pair given for a multi-band image applies to every band.
 3. A pixel masked in any band (or not finite) is transparent, or shows the
-   checkerboard when ``checkerboard=True``. An empty image is an all-checkerboard
-   (or all-transparent) tile.
+   checkerboard when ``checkerboard=True`` and the pixel is ``inside`` the data's
+   footprint (everywhere when that is not known). An empty image is a checkerboard
+   (or transparent) tile by the same rule.
 
 >>> import numpy as np
 >>> band = np.ma.masked_array([[[0.0, 0.5], [1.0, 2.0]]], mask=[[[0, 0], [0, 1]]])
@@ -56,27 +58,46 @@ CHECKER_COLORS = ((255, 255, 255, 255), (204, 204, 204, 255))
 PNG_COMPRESS_LEVEL = 1
 
 
-def scales_per_band(pairs: Sequence[ScalePair], nbands: int) -> list[ScalePair]:
+def scales_per_band(
+    pairs: Sequence[ScalePair], nbands: int, ranges: Sequence[ScalePair | None] = ()
+) -> list[ScalePair]:
     """Expand validated scale pairs to exactly one pair per band.
 
-    No pairs: every band is auto-scaled. One pair: it applies to every band.
-    Fewer pairs than bands (the original client drops empty pairs, so a 3-band
-    layer can send 2): the missing bands are auto-scaled and a warning is logged.
+    Parameters
+    ----------
+    pairs : sequence of (min, max)
+        Validated scales: none, one for every band, or one per band.
+    nbands : int
+        Bands of the image.
+    ranges : sequence of (min, max) or None, optional
+        Each band's declared value range, used for a band without a pair (or with a
+        ``(None, None)`` pair). Fewer pairs than bands (the original client drops
+        empty pairs, so a 3-band layer can send 2) logs a warning.
+
+    Returns
+    -------
+    list of (min, max)
+        One pair per band; ``(None, None)`` where a band has neither a pair nor a range
+        (it is stretched by its own range in each tile).
     """
     if len(pairs) > nbands:
         raise ParameterError(f"scales has {len(pairs)} pairs but the image has {nbands} band(s)")
-    if not pairs:
-        return [(None, None)] * nbands
     if len(pairs) == 1:
-        return [pairs[0]] * nbands
-    if len(pairs) < nbands:
-        logger.warning(
-            "scales has %d pairs for %d bands; the remaining bands are scaled by each tile's "
-            "own range",
-            len(pairs),
-            nbands,
-        )
-    return list(pairs) + [(None, None)] * (nbands - len(pairs))
+        per_band = [pairs[0]] * nbands
+    else:
+        if 1 < len(pairs) < nbands:
+            logger.warning(
+                "scales has %d pairs for %d bands; the remaining bands are scaled by their "
+                "declared range, else each tile's own range",
+                len(pairs),
+                nbands,
+            )
+        per_band = list(pairs) + [(None, None)] * (nbands - len(pairs))
+    filled = []
+    for b, pair in enumerate(per_band):
+        declared = ranges[b] if b < len(ranges) else None
+        filled.append(tuple(declared) if pair == (None, None) and declared else pair)
+    return filled
 
 
 # --------------------------------------------------------------------------- pixels
@@ -154,11 +175,21 @@ def checkerboard(shape: tuple[int, int] = (256, 256)) -> np.ndarray:
     return _checkerboard(int(shape[0]), int(shape[1])).copy()
 
 
-def empty_tile(shape: tuple[int, int] = (256, 256), checkerboard: bool = True) -> np.ndarray:
-    """The tile for an empty image: all checkerboard, or all transparent."""
+def empty_tile(
+    shape: tuple[int, int] = (256, 256),
+    checkerboard: bool = True,
+    inside: np.ndarray | None = None,
+) -> np.ndarray:
+    """The tile for an empty image: checkerboard (where ``inside``, if given) or transparent."""
+    rows, cols = int(shape[0]), int(shape[1])
+    out = np.zeros((rows, cols, 4), dtype=np.uint8)
     if checkerboard:
-        return _checkerboard(int(shape[0]), int(shape[1])).copy()
-    return np.zeros((int(shape[0]), int(shape[1]), 4), dtype=np.uint8)
+        board = _checkerboard(rows, cols)
+        if inside is None:
+            out[...] = board
+        else:
+            out[inside] = board[inside]
+    return out
 
 
 def render(
@@ -167,15 +198,34 @@ def render(
     colormap: str | None = None,
     checkerboard: bool = True,
     shape: tuple[int, int] = (256, 256),
+    ranges: Sequence[ScalePair | None] = (),
+    inside: np.ndarray | None = None,
 ) -> np.ndarray:
     """Render a (bands, rows, cols) masked array to a (rows, cols, 4) uint8 RGBA image.
 
-    ``array=None`` stands for an empty image and gives :func:`empty_tile` of ``shape``.
-    Options are validated against the band count (see
-    :meth:`tiles.display.DisplayOptions.check_band_count`).
+    Parameters
+    ----------
+    array : masked array or None
+        The pixels; None stands for an empty image (:func:`empty_tile` of ``shape``).
+    scales, colormap :
+        As :class:`tiles.display.DisplayOptions` takes them, validated against the band
+        count (:meth:`tiles.display.DisplayOptions.check_band_count`).
+    checkerboard : bool
+        Whether masked pixels show a checkerboard (else they are transparent).
+    shape : (rows, cols)
+        The size of an empty tile.
+    ranges : sequence of (min, max) or None
+        Each band's declared value range, the stretch of bands without scales.
+    inside : bool array of (rows, cols), optional
+        Pixels inside the data's footprint: the checkerboard shows only there.
+
+    Returns
+    -------
+    numpy.ndarray
+        (rows, cols, 4) uint8 RGBA.
     """
     if array is None:
-        return empty_tile(shape, checkerboard)
+        return empty_tile(shape, checkerboard, inside)
     array = np.ma.asarray(array)
     if array.ndim == 2:
         array = array[np.newaxis]
@@ -183,7 +233,7 @@ def render(
     options = DisplayOptions(scales=scales, colormap=colormap)
     options.check_band_count(nbands)
     cmap = options.colormap
-    scaled = scale(array, scales_per_band(options.scales, nbands))
+    scaled = scale(array, scales_per_band(options.scales, nbands, ranges))
     # Any band masked hides the pixel: a colour made from partial bands would be wrong.
     hidden = np.ma.getmaskarray(scaled).any(axis=0)
     rows, cols = scaled.shape[1:]
@@ -198,10 +248,10 @@ def render(
             rgba[..., nbands:3] = 0
         rgba[..., 3] = 255
     if hidden.any():
+        rgba[hidden] = 0
         if checkerboard:
-            rgba[hidden] = _checkerboard(rows, cols)[hidden]
-        else:
-            rgba[hidden] = 0
+            board = hidden if inside is None else hidden & inside
+            rgba[board] = _checkerboard(rows, cols)[board]
     return rgba
 
 
@@ -247,9 +297,11 @@ def render_png(
     colormap: str | None = None,
     checkerboard: bool = True,
     shape: tuple[int, int] = (256, 256),
+    ranges: Sequence[ScalePair | None] = (),
+    inside: np.ndarray | None = None,
 ) -> bytes:
     """:func:`render` followed by :func:`encode_png`."""
-    return encode_png(render(array, scales, colormap, checkerboard, shape))
+    return encode_png(render(array, scales, colormap, checkerboard, shape, ranges, inside))
 
 
 #: Percentiles autoscaling maps to the ends of the colour range.

@@ -296,13 +296,11 @@ class TileHandler(BaseHandler):
         data = service.arrays.get(ckey)
         if data is None:
             if service.tile_has_no_data(layer, tile):
-                return service.empty_png(q.display.checkerboard)
+                return service.transparent_png()  # outside the data: no checkerboard
             data = await self.run(("compute", ckey), service.compute_job, layer, q, tile, ckey)
-        if data.array is None:
-            return service.empty_png(q.display.checkerboard)
         # Rendering is admitted even when the queue is full: the pixels are already paid for.
         return await self.run(
-            ("render", pkey), service.render_job, layer, q, data, pkey, always=True
+            ("render", pkey), service.render_job, layer, q, tile, data, pkey, always=True
         )
 
 

@@ -13,11 +13,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import rasterio.features
 import shapely
 import shapely.geometry
+from rasterio.transform import from_bounds
 from rasterio.warp import transform as transform_points
+from rasterio.warp import transform_geom
 
 from tiles import settings
+from tiles.data.reading import value_range
 from tiles.errors import DataError, NotFoundError, ParameterError, WorkflowsError
 from tiles.geocontext import AOI, GeoContext, XYZTile
 from tiles.graft.analysis import GraftFacts, analyse
@@ -33,6 +37,8 @@ class TileData:
 
     array: np.ma.MaskedArray | None
     bandnames: tuple[str, ...] = ()
+    #: Each band's declared value range (None where it has none): the default stretch.
+    ranges: tuple[tuple[float, float] | None, ...] = ()
 
     @property
     def nbytes(self) -> int:
@@ -135,7 +141,8 @@ def to_tile_data(value: Any, reduction: str, halo: int = 0, bands: Sequence[str]
             )
         array = array[[names.index(b) for b in bands]]
         names = tuple(bands)
-    return TileData(np.ma.asarray(array), names)
+    ranges = tuple(value_range(value.bandinfo.get(name, {})) for name in names)
+    return TileData(np.ma.asarray(array), names, ranges)
 
 
 def compute_tile(
@@ -227,6 +234,20 @@ def value_at(
         name: (None if np.ma.is_masked(pixel[i]) else float(pixel[i]))
         for i, name in enumerate(data.bandnames)
     }
+
+
+def footprint_mask(footprint: shapely.Geometry, tile: XYZTile) -> np.ndarray:
+    """Pixels of ``tile`` (rows, cols) touched by a lon/lat ``footprint``."""
+    geometry = transform_geom("EPSG:4326", "EPSG:3857", shapely.geometry.mapping(footprint))
+    rows = cols = tile.tilesize
+    west, south, east, north = tile.projected_bounds
+    return rasterio.features.geometry_mask(
+        [geometry],
+        out_shape=(rows, cols),
+        transform=from_bounds(west, south, east, north, cols, rows),
+        all_touched=True,
+        invert=True,
+    )
 
 
 def is_remote_product(product_id: str) -> bool:

@@ -108,15 +108,33 @@ class TileService:
         return data
 
     def render_job(
-        self, layer: Layer, q: TileQuery, data: pipeline.TileData, key: Hashable
+        self, layer: Layer, q: TileQuery, tile: XYZTile, data: pipeline.TileData, key: Hashable
     ) -> bytes:
-        """Render and encode one tile and cache the PNG (runs on a worker thread)."""
+        """Render and encode one tile and cache the PNG (runs on a worker thread).
+
+        Bands without scales are stretched by their declared ranges, the same in every
+        tile; the checkerboard shows only inside the sources' footprint.
+        """
+        look = q.display
+        inside = self.inside_footprint(layer, tile) if look.checkerboard else None
         with logs.capturing(self.logbook, layer.id, q.session_id, layer.log_level):
             png = render.render_png(
-                data.array, q.display.scales, q.display.colormap, q.display.checkerboard
+                data.array,
+                look.scales,
+                look.colormap,
+                look.checkerboard,
+                ranges=data.ranges,
+                inside=inside,
             )
         self.pngs.put(key, png)
         return png
+
+    def inside_footprint(self, layer: Layer, tile: XYZTile) -> Any:
+        """Pixels of ``tile`` inside the layer's sources' footprint, or None when unknown."""
+        shape = self.footprint(layer)
+        if shape is None or shape.is_empty:
+            return None
+        return pipeline.footprint_mask(shape, tile)
 
     def value_job(self, layer: Layer, q: TileQuery, x: float, y: float) -> dict[str, Any]:
         """Pixel values under an EPSG:3857 point (runs on a worker thread)."""
@@ -152,10 +170,10 @@ class TileService:
     # -- cheap answers on the IOLoop -------------------------------------------------------
 
     @staticmethod
-    @functools.lru_cache(maxsize=2)
-    def empty_png(checkerboard: bool) -> bytes:
-        """The encoded tile of an empty image (computed once per process)."""
-        return render.render_png(None, checkerboard=checkerboard)
+    @functools.lru_cache(maxsize=1)
+    def transparent_png() -> bytes:
+        """The encoded tile outside every source: transparent (computed once per process)."""
+        return render.render_png(None, checkerboard=False)
 
     @staticmethod
     @functools.lru_cache(maxsize=32)
