@@ -132,9 +132,13 @@ def normalize_scales(scales: Any) -> list[ScalePair]:
                 f"Invalid scales: item {i} is {list(pair)!r}; both min and max must be numbers "
                 "(or both None for that band's declared value range)",
             )
-        if not (math.isfinite(lo) and math.isfinite(hi)):
+        try:
+            finite = math.isfinite(lo) and math.isfinite(hi)
+        except OverflowError:  # an int beyond any float
+            finite = False
+        if not finite:
             raise DisplayOptionError(
-                "scales", scales, f"Invalid scales: item {i} {list(pair)!r} is not finite"
+                "scales", scales, f"Invalid scales: item {i} {list(pair)!r:.100} is not finite"
             )
         pairs.append((float(lo), float(hi)))
     return pairs

@@ -147,7 +147,7 @@ def _run_client(py39_env: Path, job: dict, env: dict[str, str], broken_tile: boo
                 pytest.fail(f"client script failed before its log step:\n{err[-4000:]}")
             url = json.loads(line)["ready_for_logs"]
             status, _ = _get(url.format(z=TILE.z, x=TILE.x, y=TILE.y))
-            assert status == 500, "a tile of a missing image must fail"
+            assert status == 404, "a tile of a missing image must fail"
         out, err = proc.communicate("\n", timeout=SCRIPT_TIMEOUT)
     finally:
         if proc.poll() is None:
@@ -446,6 +446,15 @@ BAD_GRAFTS = {
         "file path",
     ),
     "home path": (_load("~/scene.tif"), "file path"),
+    "self reference": ({"a": ["wf.neg", "a"], "returns": "a"}, "depends on itself"),
+    "cycle": ({"a": ["wf.neg", "b"], "b": ["wf.neg", "a"], "returns": "a"}, "depends on itself"),
+    "too deep": ('{"returns": "a", "a": [' + "[" * 200 + "1" + "]" * 200 + "]}", "deep"),
+    "too deep to read": ('{"returns": "a", "a": ' + "[" * 3000 + "1" + "]" * 3000 + "}", "depth"),
+    "argument count": ({"0": IMAGE, "1": ["wf.Image.load"], "returns": "1"}, "wf.Image.load"),
+    "keyword name": (
+        {"0": IMAGE, "1": ["wf.Image.load", "0", {"bogus": "0"}], "returns": "1"},
+        "bogus",
+    ),
 }
 
 

@@ -421,16 +421,17 @@ def test_bad_layer_definitions_are_400(base):
     assert status == 400
 
 
-def test_computation_errors_are_500_and_recorded_per_session(base):
+def test_computation_errors_answer_their_status_and_are_recorded_per_session(base):
     missing = register(base, image_graft("sample:s2:nope", "red"))
     tile = tile_over(IMAGE, ZOOM)
     status, _, body = http("GET", tile_url(missing, tile, "session_id=s1"))
-    assert status == 500
-    message = json.loads(body)["error"]
-    assert "nope" in message and len(message) <= 500
+    assert status == 404
+    answer = json.loads(body)
+    assert answer["error_type"] == "NotFoundError" and answer["status"] == 404
+    assert "nope" in answer["error"] and len(answer["error"]) <= 500
     four_bands = register(base, image_graft(IMAGE))  # 4 bands cannot be rendered
     status, _, body = http("GET", tile_url(four_bands, tile, "session_id=s2"))
-    assert status == 500 and "4 bands" in json.loads(body)["error"]
+    assert status == 400 and "4 bands" in json.loads(body)["error"]
     records = get_json(f"{base}/layers/{missing['id']}/errors?session_id=s1")["records"]
     assert records and records[-1]["level"] == "ERROR" and "nope" in records[-1]["message"]
     assert records[-1]["tile"] == [tile.z, tile.x, tile.y]
@@ -504,4 +505,4 @@ def test_band_query_picks_bands_before_rendering(base):
     ref = reference_band(IMAGE, "green", tile)
     assert_pixels_match(got, expected_rgba([ref], [(0, 0.3)], "viridis"))
     status, _, body = http("GET", tile_url(layer, tile, "band=swir"))
-    assert status == 500 and "swir" in json.loads(body)["error"]
+    assert status == 400 and "swir" in json.loads(body)["error"]

@@ -154,18 +154,35 @@ class Request:
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> Request:
-        """Inverse of :meth:`to_json` (validates the graft, GeoContext and format)."""
-        graft = body.get("graft")
-        if not is_graft(graft):
-            raise ParameterError("'graft' must be a JSON object with a 'returns' key")
+        """Inverse of :meth:`to_json`; the graft, arguments, GeoContext and format are checked.
+
+        Anything unusable raises a :class:`~tiles.errors.WorkflowsError` naming the field.
+        """
+        from tiles.graft.validation import check_graft
+
         arguments = body.get("arguments") or {}
         if not isinstance(arguments, dict):
             raise ParameterError("'arguments' must be an object of parameter name: value")
+        check_graft(body.get("graft"), REGISTRY, free_names=arguments, what="'graft'")
+        for name, value in arguments.items():
+            if is_graft(value):
+                check_graft(value, REGISTRY, what=f"argument {name!r}")
+        type_name = body.get("type", "")
+        if not isinstance(type_name, str):
+            raise ParameterError(f"'type' must be a type name such as 'Image', not {type_name!r}")
         geoctx = body.get("geoctx")
-        concrete = ConcreteGeoContext.from_dict(geoctx) if geoctx else None
-        return cls(
-            graft, arguments, concrete, body.get("format") or "pyarrow", body.get("type", "")
-        )
+        if geoctx is not None and not isinstance(geoctx, dict):
+            raise ParameterError("'geoctx' must be an object of GeoContext fields")
+        try:
+            concrete = ConcreteGeoContext.from_dict(geoctx) if geoctx else None
+        except (ValueError, TypeError, KeyError) as exc:
+            raise GeoContextError(f"'geoctx': {exc}") from None
+        try:
+            return cls(
+                body["graft"], arguments, concrete, body.get("format") or "pyarrow", type_name
+            )
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ParameterError(f"'format': {exc}") from None
 
     @property
     def cache_key(self) -> str:

@@ -25,7 +25,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from tiles import settings
-from tiles.errors import DataError, JobTimeoutError, WorkflowsError
+from tiles.errors import (
+    DataError,
+    JobTimeoutError,
+    ParameterError,
+    TooManyRequestsError,
+    WorkCancelledError,
+    WorkflowsError,
+)
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
     "QUEUED",
@@ -39,23 +46,45 @@ FINISHED = frozenset({SUCCEEDED, FAILED, CANCELLED})
 MAX_OUTSTANDING = 120
 #: Retries of transient failures when ``num_retries`` is not given.
 DEFAULT_RETRIES = 2
+#: Most retries a job may ask for.
+MAX_RETRIES = 5
 #: Jobs whose progress bar appears only once they have run this long (seconds).
 PROGRESS_DELAY = 1.0
 
 
-class JobCancelledError(WorkflowsError):
+class JobCancelledError(WorkCancelledError):
     """The job was cancelled before it finished."""
 
 
-class ResourceExhaustedError(WorkflowsError):
+class ResourceExhaustedError(TooManyRequestsError):
     """Too many jobs are outstanding; wait for some to finish."""
 
 
+def check_retries(num_retries: Any) -> int:
+    """``num_retries`` as an int from 0 to :data:`MAX_RETRIES` (None: the default).
+
+    Raises
+    ------
+    ParameterError
+        For anything else.
+    """
+    if num_retries is None:
+        return DEFAULT_RETRIES
+    if isinstance(num_retries, bool) or not isinstance(num_retries, int):
+        raise ParameterError(f"'num_retries' must be an integer, not {num_retries!r}")
+    if not 0 <= num_retries <= MAX_RETRIES:
+        raise ParameterError(f"'num_retries' must be 0 to {MAX_RETRIES}, not {num_retries}")
+    return num_retries
+
+
 def is_transient(exc: BaseException) -> bool:
-    """Whether retrying could help: data reads failed, not the graph or its arguments."""
+    """Whether retrying could help: data reads failed, not the graph or its arguments.
+
+    Running out of memory is never transient: the same work would need the same memory.
+    """
     if isinstance(exc, DataError):
         return True
-    return isinstance(exc, (OSError, MemoryError)) and not isinstance(exc, WorkflowsError)
+    return isinstance(exc, OSError) and not isinstance(exc, WorkflowsError)
 
 
 class Job:
@@ -187,7 +216,7 @@ class LocalJob(Job):
         self.id = job_id or uuid.uuid4().hex[:20]
         self.file = file
         self.attempts = 0
-        self.num_retries = DEFAULT_RETRIES if num_retries is None else max(0, int(num_retries))
+        self.num_retries = check_retries(num_retries)
         self._run = run
         self._stage = QUEUED
         self._done_steps, self._total_steps = 0, 0

@@ -29,7 +29,13 @@ from typing import Any
 from tiles import graft as g
 from tiles import settings
 from tiles.display import QUERY_KEYS, DisplayOptions
-from tiles.errors import NotFoundError, ParameterError, ProxyTypeError, WorkflowsError
+from tiles.errors import (
+    ConflictError,
+    NotFoundError,
+    ParameterError,
+    ProxyTypeError,
+    WorkflowsError,
+)
 from tiles.sqlite_store import SQLiteStore
 
 ID_PATTERN = re.compile(r"^[^\s:]+:[A-Za-z0-9_.\-]+$")
@@ -42,7 +48,7 @@ VIZ_KEYS = QUERY_KEYS | {"id", "bands", "description"}
 GRAFT_CHANNEL = "tiles-1"
 
 
-class WorkflowVersionError(WorkflowsError, ValueError):
+class WorkflowVersionError(ConflictError, ValueError):
     """A version string is not semantic, or the version exists with a different graph."""
 
 
@@ -97,6 +103,8 @@ def check_viz_options(viz_options: Any) -> list[dict]:
     """
     if viz_options is None:
         return []
+    if not isinstance(viz_options, (dict, list, tuple)):
+        raise ParameterError(f"viz_options must be a list of dicts, not {viz_options!r:.100}")
     items = [viz_options] if isinstance(viz_options, dict) else list(viz_options)
     out = []
     for item in items:
@@ -155,6 +163,51 @@ def from_typespec(spec: Any) -> Any:
     raise ProxyTypeError(f"malformed type description {spec!r}")
 
 
+_TEXT_FIELDS = ("title", "description", "docstring")
+
+
+def check_record(record: Any) -> None:
+    """Refuse a publication record (as :func:`make_record` gives) that could not be used.
+
+    Every field must have its JSON type, the graft must pass
+    :func:`tiles.graft.validation.check_graft` and the typespec must name proxy types.
+
+    Raises
+    ------
+    ParameterError, ProxyTypeError, GraftError, WorkflowVersionError
+        Naming the field at fault.
+    """
+    from tiles.builtins import REGISTRY
+    from tiles.graft.validation import check_graft, json_depth
+
+    if not isinstance(record, dict):
+        raise ParameterError("a workflow record must be a JSON object")
+    check_id(record.get("id"))
+    check_version(record.get("version"))
+    check_graft(record.get("graft"), REGISTRY, what="'graft'")
+    spec = record.get("typespec")
+    if json_depth(spec) > 32:
+        raise ProxyTypeError("'typespec' is nested too deeply")
+    try:
+        from_typespec(spec)
+    except ProxyTypeError:
+        raise
+    except Exception as exc:
+        raise ProxyTypeError(f"'typespec' {spec!r:.200} is not a type description: {exc}") from None
+    for name in _TEXT_FIELDS:
+        if not isinstance(record.get(name, ""), str | None):
+            raise ParameterError(f"'{name}' must be a string, not {record[name]!r:.100}")
+    for name in ("labels", "version_labels"):
+        value = record.get(name)
+        if not isinstance(value, dict | None):
+            raise ParameterError(f"'{name}' must be an object, not {value!r:.100}")
+    tags = record.get("tags")
+    if tags is None:
+        tags = []
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise ParameterError(f"'tags' must be a list of strings, not {tags!r:.100}")
+
+
 # -- the store -----------------------------------------------------------------------------
 
 _SCHEMA = """
@@ -201,7 +254,8 @@ class WorkflowStore(SQLiteStore):
 
     def publish(self, record: dict[str, Any]) -> dict[str, Any]:
         """Store a version (see :func:`make_record`); returns the workflow as :meth:`get`."""
-        wid, version = check_id(record["id"]), check_version(record["version"])
+        check_record(record)
+        wid, version = record["id"], record["version"]
         graft_json = json.dumps(record["graft"], sort_keys=True)
         graft_hash = g.content_hash(record["graft"])
         spec_json = json.dumps(record["typespec"], sort_keys=True)

@@ -32,6 +32,8 @@ class XYZTile(GeoContext):
         self, x: int, y: int, z: int, tilesize: int = 256, all_touched: bool = False
     ) -> None:
         z = nonnegative_int(z, "z")
+        if z > 30:  # beyond this a pixel is smaller than a millimetre
+            raise GeoContextError(f"tile zoom z={z} outside 0..30")
         x = nonnegative_int(x, "x")
         y = nonnegative_int(y, "y")
         if x >= 2**z or y >= 2**z:

@@ -19,8 +19,10 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from tiles.errors import AuthenticationError
 
-class Unauthenticated(Exception):
+
+class Unauthenticated(AuthenticationError):
     """The caller's credentials are missing or wrong; the message says what to do."""
 
 

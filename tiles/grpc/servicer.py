@@ -11,24 +11,27 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
+import inspect
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2
 
 from tiles.builtins import REGISTRY
 from tiles.display import DisplayOptions
-from tiles.errors import NotFoundError, ParameterError
+from tiles.errors import ForbiddenError, NotFoundError, ParameterError, describe, status_of
 from tiles.graft import content_hash
 from tiles.grpc import builtin as _xyz_builtin  # noqa: F401 - registers XYZ.use
 from tiles.grpc import messages
-from tiles.grpc.auth import TokenCheck, Unauthenticated
+from tiles.grpc.auth import TokenCheck
 from tiles.grpc.protos import logging_pb2, xyz_pb2, xyz_pb2_grpc
 from tiles.grpc.store import XYZRecord, XYZStore, now_ms
-from tiles.grpc.validation import InvalidGraft, check_graft, parse_graft
+from tiles.grpc.validation import check_graft, parse_graft
 from tiles.server.layers import RESERVED_QUERY_KEYS, Layer, make_layer
 from tiles.server.service import TileService
 
@@ -80,8 +83,46 @@ def wrapper_graft(xyz_id: str, parameter_names: list[str]) -> dict:
     }
 
 
-class PublishError(ValueError):
+class PublishError(ParameterError):
     """A CreateXYZ request that cannot be published; the message says why."""
+
+
+async def abort_with(context: grpc.aio.ServicerContext, exc: BaseException) -> None:
+    """End a call with the status :func:`tiles.errors.status_of` gives for ``exc``."""
+    status = status_of(exc)
+    if status.http >= 500:
+        logger.exception("gRPC call failed", exc_info=exc)
+    if status.retry_after is not None:
+        context.set_trailing_metadata((("retry-after", str(status.retry_after)),))
+    await context.abort(grpc.StatusCode[status.grpc], describe(exc))
+
+
+def answers_errors(method: Callable) -> Callable:
+    """Answer any exception an RPC method raises through the error table (not UNKNOWN)."""
+    if inspect.isasyncgenfunction(method):
+
+        @functools.wraps(method)
+        async def stream(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+            try:
+                async for item in method(self, request, context):
+                    yield item
+            except (grpc.aio.AbortError, asyncio.CancelledError):
+                raise
+            except Exception as exc:
+                await abort_with(context, exc)
+
+        return stream
+
+    @functools.wraps(method)
+    async def unary(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await method(self, request, context)
+        except (grpc.aio.AbortError, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            await abort_with(context, exc)
+
+    return unary
 
 
 class XYZService(xyz_pb2_grpc.XYZAPIServicer):
@@ -104,20 +145,12 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
     # -- helpers ---------------------------------------------------------------------------
 
     async def _caller(self, context: grpc.aio.ServicerContext) -> str:
-        try:
-            return self.tokens.identify(context.invocation_metadata() or ())
-        except Unauthenticated as exc:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
-            raise AssertionError("unreachable") from None  # abort always raises
+        return self.tokens.identify(context.invocation_metadata() or ())
 
     async def _record(self, context: grpc.aio.ServicerContext, xyz_id: str) -> XYZRecord:
         if not xyz_id:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "xyz_id is empty")
-        try:
-            return self.store.get(xyz_id)
-        except NotFoundError as exc:
-            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
-            raise AssertionError("unreachable") from None
+            raise ParameterError("xyz_id is empty")
+        return self.store.get(xyz_id)
 
     def url_template(self, record: XYZRecord) -> str:
         """Where the record's tiles are; clients append the original query vocabulary."""
@@ -173,16 +206,10 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
 
     def publish(self, request: xyz_pb2.CreateXYZRequest, user: str) -> XYZRecord:
         """Validate a CreateXYZ request, register its tile layer and store it."""
-        try:
-            graft = parse_graft(request.serialized_graft)
-        except InvalidGraft as exc:
-            raise PublishError(str(exc)) from None
+        graft = parse_graft(request.serialized_graft)
         names = [p.name for p in request.parameters]
         self._check_parameters(graft, names)
-        try:
-            check_graft(graft, REGISTRY)
-        except InvalidGraft as exc:
-            raise PublishError(str(exc)) from None
+        check_graft(graft, REGISTRY)
         self._check_typespec(request)
 
         typespec = request.typespec.SerializeToString(deterministic=True)
@@ -201,10 +228,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
         }
         # Publishing the same thing again gives the same id, so its tiles stay cached.
         xyz_id = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
-        try:
-            layer = self._layer_for(xyz_id, request)
-        except ParameterError as exc:
-            raise PublishError(str(exc)) from None
+        layer = self._layer_for(xyz_id, request)
 
         self._purge_expired()
         now = now_ms()
@@ -272,18 +296,17 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
 
     # -- XYZAPI ----------------------------------------------------------------------------
 
+    @answers_errors
     async def CreateXYZ(  # noqa: N802 - gRPC method name
         self, request: xyz_pb2.CreateXYZRequest, context: grpc.aio.ServicerContext
     ) -> xyz_pb2.XYZ:
         """Publish an XYZ: store its graft and register a tile-server layer for it."""
         user = await self._caller(context)
-        try:
-            record = self.publish(request, user)
-        except PublishError as exc:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        record = self.publish(request, user)
         logger.info("published XYZ %s (%s) as layer %s", record.id, record.name, record.layer_id)
         return messages.to_xyz(record, self.url_template(record))
 
+    @answers_errors
     async def GetXYZ(  # noqa: N802
         self, request: xyz_pb2.GetXYZRequest, context: grpc.aio.ServicerContext
     ) -> xyz_pb2.XYZ:
@@ -293,6 +316,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
         self._ensure_layer(record)
         return messages.to_xyz(record, self.url_template(record))
 
+    @answers_errors
     async def ListXYZ(  # noqa: N802
         self, request: xyz_pb2.ListXYZRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[xyz_pb2.XYZ]:
@@ -307,6 +331,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
                 continue
             yield messages.to_xyz(record, self.url_template(record))
 
+    @answers_errors
     async def DeleteXYZ(  # noqa: N802
         self, request: xyz_pb2.DeleteXYZRequest, context: grpc.aio.ServicerContext
     ) -> empty_pb2.Empty:
@@ -314,10 +339,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
         user = await self._caller(context)
         record = await self._record(context, request.xyz_id)
         if record.user and record.user != user:
-            await context.abort(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"XYZ {record.id!r} was published by another user",
-            )
+            raise ForbiddenError(f"XYZ {record.id!r} was published by another user")
         try:
             self.store.delete(record.id)
             self.tiles.layers.delete(record.layer_id)
@@ -325,6 +347,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
             pass  # deleted concurrently: the outcome is the same
         return empty_pb2.Empty()
 
+    @answers_errors
     async def GetXYZSessionLogs(  # noqa: N802
         self, request: xyz_pb2.GetXYZSessionLogsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[xyz_pb2.XYZLogRecord]:

@@ -1,10 +1,9 @@
 """Check a graft sent for publishing before storing it, without evaluating it.
 
 A published graft is evaluated later for every tile, so anything wrong that can be
-seen from its JSON alone is refused up front with a message naming the problem:
-text that is not a graft, malformed expressions, names that are neither keys,
-parameters nor builtins, and data sources named by a file path or URL instead of a
-catalog id (the server only reads imagery it has catalogued).
+seen from its JSON alone is refused up front: text that is not a graft, everything
+:func:`tiles.graft.validation.check_graft` finds, and data sources named by a file
+path or URL instead of a catalog id (the server only reads imagery it has catalogued).
 """
 
 from __future__ import annotations
@@ -14,7 +13,9 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from tiles.graft.syntax import RESERVED, is_literal, is_quoted_json
+from tiles.errors import GraftSyntaxError
+from tiles.graft.syntax import RESERVED, is_graft
+from tiles.graft.validation import check_graft as check_structure
 
 #: Largest graft accepted, in bytes of JSON text.
 MAX_GRAFT_BYTES = 48 * 1024 * 1024
@@ -31,7 +32,7 @@ SOURCE_BUILTINS = frozenset(
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
-class InvalidGraft(ValueError):
+class InvalidGraft(GraftSyntaxError, ValueError):
     """A graft that cannot be published; the message says why."""
 
 
@@ -56,104 +57,45 @@ def parse_graft(text: str) -> dict:
         graft = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
         raise InvalidGraft(f"serialized_graft is not valid JSON: {exc}") from None
-    if not isinstance(graft, dict) or "returns" not in graft:
+    if not is_graft(graft):
         raise InvalidGraft("serialized_graft must be a JSON object with a 'returns' key")
     return graft
 
 
-def check_graft(graft: dict, builtins: Collection[str], free_names: Collection[str] = ()) -> None:
-    """Raise InvalidGraft if ``graft`` is malformed, names an unknown builtin or reads a path.
+def check_graft(
+    graft: dict, builtins: Mapping[str, Any] | Collection[str], free_names: Collection[str] = ()
+) -> None:
+    """Raise a GraftError if ``graft`` is malformed or unusable, InvalidGraft if it reads a path.
 
     ``builtins`` are the names an evaluation can call; ``free_names`` are further names
     bound at evaluation time (parameters of a graft that is not a function).
     """
-    _Checker(builtins, free_names).check(graft)
+    check_structure(graft, builtins, free_names)
+    _check_sources(graft, ())
 
 
-class _Checker:
-    def __init__(self, builtins: Collection[str], free_names: Collection[str]) -> None:
-        self.builtins = builtins
-        self.free = frozenset(free_names)
-
-    def check(self, graft: dict) -> None:
-        try:
-            self._body(graft, ())
-        except RecursionError:
-            raise InvalidGraft("graft is nested too deeply") from None
-
-    def _body(self, body: dict, parents: tuple[dict, ...]) -> None:
-        returns = body.get("returns")
-        if not isinstance(returns, str):
-            raise InvalidGraft(f"'returns' must be a key (a string), not {_short(returns)}")
-        params = body.get("parameters", [])
-        if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
-            raise InvalidGraft(f"'parameters' must be a list of names, not {_short(params)}")
-        bad = [p for p in params if p in RESERVED]
-        if bad:
-            raise InvalidGraft(f"{bad[0]!r} cannot be a parameter name")
-        scope = (body, *parents)
-        self._resolve(returns, scope, "'returns'")
-        for key, expr in body.items():
-            if key in RESERVED:
-                continue
-            self._expression(key, expr, scope)
-
-    def _expression(self, key: str, expr: Any, scope: tuple[dict, ...]) -> None:
-        if is_literal(expr) or is_quoted_json(expr):
-            return
+def _check_sources(body: dict, parents: tuple[dict, ...]) -> None:
+    """Refuse source builtins whose first argument is a literal path or URL."""
+    scope = (body, *parents)
+    for key, expr in body.items():
+        if key in RESERVED:
+            continue
         if isinstance(expr, dict):
-            if "returns" not in expr:
-                raise InvalidGraft(f"key {key!r}: a nested graft needs a 'returns' key")
-            self._body(expr, scope)
-            return
-        if not isinstance(expr, list) or not expr or not isinstance(expr[0], str):
-            raise InvalidGraft(
-                f"key {key!r}: {_short(expr)} is not a literal, quoted JSON, function "
-                "application or nested graft"
-            )
-        function, *args = expr
-        kwargs: Mapping[str, Any] = args.pop() if args and isinstance(args[-1], dict) else {}
-        for arg in [*args, *kwargs.values()]:
-            if not isinstance(arg, str):
-                raise InvalidGraft(
-                    f"key {key!r}: arguments must be keys (strings), got {_short(arg)} "
-                    f"in {_short(expr)}"
-                )
-        for name in kwargs:
-            if not isinstance(name, str) or not name:
-                raise InvalidGraft(f"key {key!r}: invalid keyword argument name {_short(name)}")
-        where = self._resolve(function, scope, f"key {key!r}")
-        for arg in [*args, *kwargs.values()]:
-            self._resolve(arg, scope, f"key {key!r}")
-        if where == "builtin" and function in SOURCE_BUILTINS and args:
-            source = _literal(args[0], scope)
+            _check_sources(expr, scope)
+        elif isinstance(expr, list) and expr and expr[0] in SOURCE_BUILTINS and len(expr) > 1:
+            source = _literal(expr[1], scope)
             if isinstance(source, str) and looks_like_path(source):
                 raise InvalidGraft(
-                    f"{function} reads {source!r}, which is a file path or URL: give the "
+                    f"{expr[0]} reads {source!r}, which is a file path or URL: give the "
                     "id of a catalogued image or product (such as 'product:image'); add "
                     "files to the server's catalog with 'python -m tiles catalog'"
                 )
 
-    def _resolve(self, name: str, scope: tuple[dict, ...], where: str) -> str:
-        """Where ``name`` is bound: 'key', 'parameter', 'free' or 'builtin'."""
-        for body in scope:
-            if name in body and name not in RESERVED:
-                return "key"
-            if name in body.get("parameters", ()):
-                return "parameter"
-        if name in self.free:
-            return "free"
-        if name in self.builtins:
-            return "builtin"
-        if name.startswith(("wf.", "XYZ.")) or "." in name:
-            raise InvalidGraft(
-                f"{where}: unknown builtin {name!r}: this server has no such function"
-            )
-        raise InvalidGraft(f"{where}: unknown name {name!r}: not a key, parameter or builtin")
 
-
-def _literal(name: str, scope: tuple[dict, ...]) -> Any:
+def _literal(name: Any, scope: tuple[dict, ...]) -> Any:
     """The literal a key is bound to in the nearest scope, or None if it is not one."""
+    if not isinstance(name, str):
+        return None
     for body in scope:
         if name in body.get("parameters", ()):
             return None
@@ -161,8 +103,3 @@ def _literal(name: str, scope: tuple[dict, ...]) -> Any:
             value = body[name]
             return value if isinstance(value, str) else None
     return None
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, default=repr)
-    return text if len(text) <= 120 else text[:117] + "..."

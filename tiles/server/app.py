@@ -24,7 +24,7 @@ import tornado.netutil
 import tornado.web
 
 from tiles import settings
-from tiles.server.handlers import routes
+from tiles.server.handlers import NotFoundHandler, log_request, routes
 from tiles.server.layers import LayerStore
 from tiles.server.service import TileService
 
@@ -72,6 +72,8 @@ def make_app(
     return tornado.web.Application(
         routes(service, token, require_token, static_dir()),
         compress_response=False,  # PNG is already compressed; JSON answers are small
+        log_function=log_request,
+        default_handler_class=NotFoundHandler,
     )
 
 
@@ -104,6 +106,7 @@ class RunningServer:
         array_cache_bytes: int | None = None,
         png_cache_bytes: int | None = None,
         tile_timeout: float | None = None,
+        require_token: bool | None = None,
     ) -> None:
         token = _check_token(host, token)
         self.service = TileService(
@@ -120,7 +123,9 @@ class RunningServer:
         for sock in extra:
             sock.close()
         self.info = ServerInfo(host, sockets[0].getsockname()[1], token)
-        app = make_app(self.service, token, require_token=not is_loopback(host))
+        if require_token is None:  # writes need the token when reachable from other machines
+            require_token = not is_loopback(host)
+        app = make_app(self.service, token, require_token=require_token)
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None

@@ -1,9 +1,10 @@
 """Tornado request handlers: parse, look up, call the service, answer.
 
-No numeric code lives here. Errors map to status codes in one place
-(:meth:`BaseHandler.write_error`): unknown layers 404, bad query values 400 naming
-the key, a full work queue 503 with Retry-After, computation errors 500 with a
-short message that is also recorded for ``GET /layers/{id}/errors``.
+No numeric code lives here. Handlers raise the package's exceptions and
+:meth:`JSONErrors.write_error` answers every one through :func:`tiles.errors.status_of`
+with the body of :func:`tiles.errors.error_body`: unknown layers 404, bad query values 400
+naming the key, a full work queue 503 with Retry-After. Tile computation errors are also
+recorded for ``GET /layers/{id}/errors``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hmac
 import json
 import logging
 import math
+import re
 import urllib.parse
 from collections.abc import Hashable
 from concurrent.futures import Future
@@ -22,37 +24,100 @@ from typing import Any
 import tornado.web
 
 from tiles import display
-from tiles.errors import GeoContextError, NotFoundError, ParameterError, ResourceLimitError
+from tiles.errors import (
+    AuthenticationError,
+    JobTimeoutError,
+    NotFoundError,
+    ParameterError,
+    describe,
+    error_body,
+    status_of,
+)
 from tiles.geocontext import XYZTile
 from tiles.server import caching
-from tiles.server.layers import Layer, make_layer
-from tiles.server.query import ParameterValueError, parse_tile_query
+from tiles.server.layers import Layer, make_layer, normalize_log_level
+from tiles.server.query import parse_tile_query
 from tiles.server.service import TileService
-from tiles.server.workqueue import QueueFull
 
 logger = logging.getLogger(__name__)
 
-#: Longest error message returned in a 500 body (the full text is in the server log).
-MAX_ERROR_CHARS = 500
+access_log = logging.getLogger("tornado.access")
+#: Longest request URI written to the access log.
+MAX_LOGGED_URI = 300
+_TOKEN_IN_QUERY = re.compile(r"(?i)([?&]token=)[^&#]*")
 
 
-class HTTPError(tornado.web.HTTPError):
-    """An HTTP error whose message is returned to the client as JSON."""
+def log_request(handler: tornado.web.RequestHandler) -> None:
+    """One access-log line per request, with any ``token=`` value blanked out."""
+    status = handler.get_status()
+    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    if access_log.isEnabledFor(level):
+        request = handler.request
+        uri = _TOKEN_IN_QUERY.sub(r"\1***", request.uri or "")
+        if len(uri) > MAX_LOGGED_URI:  # one request must not flood the log
+            uri = uri[:MAX_LOGGED_URI] + f"...({len(uri)} characters)"
+        access_log.log(
+            level,
+            "%d %s %s (%s) %.2fms",
+            status,
+            request.method,
+            uri,
+            request.remote_ip,
+            1000.0 * request.request_time(),
+        )
 
-    def __init__(self, status: int, message: str, **headers: str) -> None:
-        super().__init__(status, log_message=message.replace("%", "%%"))
-        self.message = message
-        self.headers = headers
+
+def request_error(what: str, exc: BaseException) -> ParameterError:
+    """A ParameterError naming ``what`` for a failure to read part of a request."""
+    return ParameterError(f"{what}: {describe(exc)}")
 
 
-def short(exc: BaseException) -> str:
-    """A one-line message for an exception, capped at MAX_ERROR_CHARS."""
-    text = f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc)
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
+class JSONErrors(tornado.web.RequestHandler):
+    """Every error answered with its status from :data:`tiles.errors.STATUSES` and one body."""
+
+    #: True where anonymous clients read the answers: error messages lose file paths.
+    public_errors = False
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Answer any exception with its status from the table and the one JSON error body."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if exc is None or isinstance(exc, tornado.web.HTTPError):
+            # Tornado's own refusals (unknown route, method not allowed, malformed request).
+            body = {"error": self._reason, "error_type": "HTTPError", "status": status_code}
+        else:
+            status = status_of(exc)
+            self.set_status(status.http)
+            if status.retry_after is not None:
+                self.set_header("Retry-After", str(status.retry_after))
+            body = error_body(exc, status, public=self.public_errors)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(body))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        """Log server faults with their traceback; refusals and busy answers need one line."""
+        if value is not None and not isinstance(value, tornado.web.HTTPError):
+            status = status_of(value).http
+            if status != 500:
+                level = logging.DEBUG if status < 500 else logging.WARNING
+                path = self.request.path[:MAX_LOGGED_URI]
+                logger.log(level, "%s %s: %d %s", self.request.method, path, status, value)
+                return
+        super().log_exception(typ, value, tb)
 
 
-class BaseHandler(tornado.web.RequestHandler):
+class NotFoundHandler(JSONErrors):
+    """What unknown URLs get: a 404 in the same JSON shape as every other error."""
+
+    def prepare(self) -> None:
+        raise NotFoundError(f"no such endpoint: {self.request.path[:200]}")
+
+
+class StaticHandler(JSONErrors, tornado.web.StaticFileHandler):
+    """The viewer's files, with errors in the same JSON shape."""
+
+
+class BaseHandler(JSONErrors):
     """JSON errors, CORS for reads, and access to the service."""
 
     def initialize(self, service: TileService, token: str | None, require_token: bool) -> None:
@@ -75,30 +140,18 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps(value))
 
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        message = getattr(exc, "message", None) or self._reason
-        for name, value in getattr(exc, "headers", {}).items():
-            self.set_header(name, value)
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps({"error": message, "status": status_code}))
-
     def json_body(self) -> dict[str, Any]:
         """The request body as a JSON object; 400 naming the problem otherwise."""
         try:
             body = json.loads(self.request.body or b"{}")
-        except json.JSONDecodeError as exc:
-            raise HTTPError(400, f"request body is not valid JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise request_error("request body is not valid JSON", exc) from None
         if not isinstance(body, dict):
-            raise HTTPError(400, "request body must be a JSON object")
+            raise ParameterError("request body must be a JSON object")
         return body
 
     def layer(self, layer_id: str) -> Layer:
-        try:
-            return self.service.layers.get(layer_id)
-        except NotFoundError as exc:
-            raise HTTPError(404, str(exc)) from None
+        return self.service.layers.get(layer_id)
 
     def base_url(self) -> str:
         return f"{self.request.protocol}://{self.request.host}"
@@ -109,15 +162,38 @@ class BaseHandler(tornado.web.RequestHandler):
             return
         header = self.request.headers.get("Authorization", "")
         given = header[7:] if header.startswith("Bearer ") else self.get_argument("token", "")
-        if not (self.token and given and hmac.compare_digest(given, self.token)):
-            raise HTTPError(401, "this server needs a token: send 'Authorization: Bearer <token>'")
+        # Compared as UTF-8 bytes: compare_digest refuses non-ASCII text.
+        if not (
+            self.token
+            and given
+            and hmac.compare_digest(given.encode("utf-8", "replace"), self.token.encode("utf-8"))
+        ):
+            raise AuthenticationError(
+                "this server needs a token: send 'Authorization: Bearer <token>'"
+            )
 
     def display_options(self, layer: Layer) -> display.DisplayOptions:
         """The look the query asks for, on top of the layer's; 400 naming a bad option."""
-        try:
-            return display.DisplayOptions.from_query(self.request.arguments, layer.display)
-        except ParameterError as exc:
-            raise HTTPError(400, str(exc)) from None
+        return display.DisplayOptions.from_query(self.request.arguments, layer.display)
+
+    def record_failure(
+        self,
+        layer: Layer,
+        session_id: str | None,
+        exc: BaseException,
+        tile: tuple[int, int, int] | None = None,
+    ) -> None:
+        """Note a failed computation in the server log and in the layer's log book.
+
+        A busy server (503, 504) is no fault of the layer and is not recorded.
+        """
+        status = status_of(exc).http
+        if status in (503, 504):
+            return
+        message = describe(exc)
+        level = logging.WARNING if status >= 500 else logging.INFO
+        logger.log(level, "layer %s %s failed: %s", layer.id, tile or "value", message)
+        self.service.logbook.add(layer.id, session_id, logging.ERROR, message, tile)
 
     def layer_urls(self, layer: Layer) -> dict[str, str]:
         base = f"{self.base_url()}/layers/{layer.id}"
@@ -134,12 +210,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
         If the client disconnects first, the work is dropped unless others wait for it.
         """
-        try:
-            future = self.service.queue.submit(key, fn, *args, always=always)
-        except QueueFull as exc:
-            raise HTTPError(
-                503, f"server busy: {exc}; retry shortly", **{"Retry-After": "1"}
-            ) from None
+        future = self.service.queue.submit(key, fn, *args, always=always)
         self._waiting.append((key, future))
         try:
             # shield: a timeout answers this request but leaves the shared work running.
@@ -147,11 +218,9 @@ class BaseHandler(tornado.web.RequestHandler):
                 asyncio.shield(asyncio.wrap_future(future)), self.service.tile_timeout
             )
         except asyncio.TimeoutError:
-            raise HTTPError(
-                504,
+            raise JobTimeoutError(
                 f"computing took longer than {self.service.tile_timeout:g} s; it goes on, "
-                "and a retry may find the result ready",
-                **{"Retry-After": "5"},
+                "and a retry may find the result ready"
             ) from None
         finally:
             self._waiting.remove((key, future))
@@ -190,19 +259,16 @@ class LayersHandler(BaseHandler):
         allowed = {"graft", "name", "log_level", "parameters"} | display.QUERY_KEYS
         unknown = sorted(set(body) - allowed)
         if unknown:
-            raise HTTPError(400, f"unknown field(s) {', '.join(unknown)}")
+            raise ParameterError(f"unknown field(s) {', '.join(unknown)}")
         if "graft" not in body:
-            raise HTTPError(400, "missing field 'graft'")
-        try:
-            layer = make_layer(
-                body["graft"],
-                name=body.get("name"),
-                display=display.DisplayOptions.from_json(body),
-                log_level=body.get("log_level"),
-                parameters=body.get("parameters"),
-            )
-        except ParameterError as exc:
-            raise HTTPError(400, str(exc)) from None
+            raise ParameterError("missing field 'graft'")
+        layer = make_layer(
+            body["graft"],
+            name=body.get("name"),
+            display=display.DisplayOptions.from_json(body),
+            log_level=body.get("log_level"),
+            parameters=body.get("parameters"),
+        )
         known = layer.id in {x.id for x in self.service.layers.list()}
         layer = self.service.layers.add(layer)
         self.write_json(
@@ -225,29 +291,24 @@ class LayerHandler(BaseHandler):
 
 
 def parse_tile_coords(z: str, x: str, y: str) -> XYZTile:
-    """Validate z/x/y path parts; HTTP 400 names the bad one."""
+    """Validate z/x/y path parts; ParameterError (400) names the bad one."""
     values = {}
     for name, text in (("z", z), ("x", x), ("y", y)):
-        try:
-            values[name] = int(text)
-        except ValueError:
-            raise HTTPError(400, f"tile {name}={text!r} is not an integer") from None
+        if not (text.isascii() and text.lstrip("-").isdigit() and len(text) <= 12):
+            raise ParameterError(f"tile {name}={text[:40]!r} is not an integer")
+        values[name] = int(text)
     if not 0 <= values["z"] <= 30:
-        raise HTTPError(400, f"tile z={values['z']} outside 0..30")
-    try:
-        return XYZTile(values["x"], values["y"], values["z"])
-    except GeoContextError as exc:
-        raise HTTPError(400, str(exc)) from None
+        raise ParameterError(f"tile z={values['z']} outside 0..30")
+    return XYZTile(values["x"], values["y"], values["z"])
 
 
 class TileHandler(BaseHandler):
+    public_errors = True
+
     async def get(self, layer_id: str, z: str, x: str, y: str) -> None:
         tile = parse_tile_coords(z, x, y)
         layer = self.layer(layer_id)
-        try:
-            q = parse_tile_query(self.request.arguments, layer)
-        except ParameterError as exc:
-            raise HTTPError(400, str(exc)) from None
+        q = parse_tile_query(self.request.arguments, layer)
         fixed = caching.is_fixed(layer, q)
         if fixed and self._not_modified(caching.request_etag(layer, q, tile), fixed):
             return
@@ -260,23 +321,9 @@ class TileHandler(BaseHandler):
                 png = await self._png(layer, q, tile, ckey, pkey)
             except asyncio.CancelledError:
                 return  # the client went away and nobody else wanted this tile
-            except HTTPError:
-                raise
             except Exception as exc:
-                message = short(exc)
-                logger.warning("tile %s/%s/%s of layer %s failed: %s", z, x, y, layer.id, message)
-                service.logbook.add(
-                    layer.id, q.session_id, logging.ERROR, message, (tile.z, tile.x, tile.y)
-                )
-                # A bad parameter value or asking for more than the server allows is the
-                # request's fault, not the server's.
-                if isinstance(exc, ParameterValueError):
-                    status = 400
-                elif isinstance(exc, ResourceLimitError):
-                    status = 413
-                else:
-                    status = 500
-                raise HTTPError(status, message) from None
+                self.record_failure(layer, q.session_id, exc, (tile.z, tile.x, tile.y))
+                raise
         if fixed or not self._not_modified(caching.content_etag(png), fixed):
             self.set_header("Content-Type", "image/png")
             self.finish(png)
@@ -305,8 +352,12 @@ class TileHandler(BaseHandler):
 
 
 class TileJSONHandler(BaseHandler):
+    public_errors = True
+
     async def get(self, layer_id: str) -> None:
         layer = self.layer(layer_id)
+        # The template's query may leave parameters to the map, but what it gives must be usable.
+        parse_tile_query(self.request.arguments, layer, complete=False)
         display = self.display_options(layer)
         urls = self.layer_urls(layer)
         template = urls["url_template"]
@@ -335,19 +386,21 @@ class TileJSONHandler(BaseHandler):
         try:
             return await self.run(key, self.service.band_names_job, layer, q, key)
         except Exception as exc:  # the legend goes without names; tiles will show the error
-            logger.info("band names of layer %s unknown: %s", layer.id, short(exc))
+            logger.info("band names of layer %s unknown: %s", layer.id, describe(exc))
             return None
 
 
 class LayerColorbarHandler(BaseHandler):
+    public_errors = True
+
     async def get(self, layer_id: str) -> None:
         layer = self.layer(layer_id)
         display = self.display_options(layer)
         if display.colormap is None:
-            raise HTTPError(404, f"layer {layer.id} draws no colormap here: it has no colorbar")
+            raise NotFoundError(f"layer {layer.id} draws no colormap here: it has no colorbar")
         label = self.get_query_argument("label", None)
         if label is not None and len(label) > 100:
-            raise HTTPError(400, "query parameter 'label' is longer than 100 characters")
+            raise ParameterError("query parameter 'label' is longer than 100 characters")
         png = await self.run(
             ("legend", display, label), self.service.legend_png, display, label, always=True
         )
@@ -358,23 +411,24 @@ class LayerColorbarHandler(BaseHandler):
 
 
 class ValueHandler(BaseHandler):
+    public_errors = True
+
     async def get(self, layer_id: str) -> None:
         layer = self.layer(layer_id)
         coords = {}
         for name in ("x", "y"):
             text = self.get_query_argument(name, None)
             if text is None:
-                raise HTTPError(400, f"missing query parameter {name!r} (EPSG:3857 metres)")
+                raise ParameterError(f"missing query parameter {name!r} (EPSG:3857 metres)")
             try:
                 coords[name] = float(text)
             except ValueError:
-                raise HTTPError(400, f"query parameter {name}={text!r} is not a number") from None
+                raise ParameterError(
+                    f"query parameter {name}={text[:40]!r} is not a number"
+                ) from None
             if not math.isfinite(coords[name]) or abs(coords[name]) > 20037508.35:
-                raise HTTPError(400, f"query parameter {name}={text!r} outside web-mercator")
-        try:
-            q = parse_tile_query(self.request.arguments, layer, frozenset({"x", "y"}))
-        except ParameterError as exc:
-            raise HTTPError(400, str(exc)) from None
+                raise ParameterError(f"query parameter {name}={text[:40]!r} outside web-mercator")
+        q = parse_tile_query(self.request.arguments, layer, frozenset({"x", "y"}))
         key = (
             "value",
             layer.graft_hash,
@@ -387,27 +441,25 @@ class ValueHandler(BaseHandler):
             values = await self.run(key, self.service.value_job, layer, q, coords["x"], coords["y"])
         except asyncio.CancelledError:
             return
-        except HTTPError:
-            raise
         except Exception as exc:
-            message = short(exc)
-            self.service.logbook.add(layer.id, q.session_id, logging.ERROR, message)
-            raise HTTPError(500, message) from None
+            self.record_failure(layer, q.session_id, exc)
+            raise
         self.write_json({"x": coords["x"], "y": coords["y"], "crs": "EPSG:3857", "values": values})
 
 
 class ErrorsHandler(BaseHandler):
+    public_errors = True
+
     def get(self, layer_id: str) -> None:
         layer = self.layer(layer_id)
         level_text = self.get_query_argument("level", None)
         level = layer.log_level
         if level_text is not None:
             try:
-                from tiles.server.layers import normalize_log_level
-
-                level = normalize_log_level(int(level_text) if level_text.isdigit() else level_text)
-            except ParameterError as exc:
-                raise HTTPError(400, str(exc)) from None
+                level_value: Any = int(level_text)
+            except ValueError:
+                level_value = level_text
+            level = normalize_log_level(level_value)
         records = self.service.logbook.records(
             layer.id,
             session_id=self.get_query_argument("session_id", None),
@@ -428,9 +480,9 @@ class ColorbarHandler(BaseHandler):
         try:
             cmap = display.normalize_colormap(name)
         except ParameterError as exc:
-            raise HTTPError(404, str(exc)) from None
+            raise NotFoundError(str(exc)) from None
         if cmap is None:
-            raise HTTPError(404, "no colormap named ''")
+            raise NotFoundError("no colormap named ''")
         png = self.service.colorbar_png(cmap)
         self.set_header("Content-Type", "image/png")
         self.set_header("Cache-Control", "public, max-age=86400")
@@ -455,10 +507,10 @@ def routes(service: TileService, token: str | None, require_token: bool, static_
         (r"/colormaps/?", ColormapsHandler, kw),
         (r"/colormaps/([^/]+)\.png", ColorbarHandler, kw),
         *jobs_routes(token, require_token),
-        (r"/static/(.*)", tornado.web.StaticFileHandler, {"path": str(static_dir)}),
+        (r"/static/(.*)", StaticHandler, {"path": str(static_dir)}),
         (
             r"/()",
-            tornado.web.StaticFileHandler,
+            StaticHandler,
             {"path": str(static_dir), "default_filename": "index.html"},
         ),
     ]

@@ -33,9 +33,9 @@ from typing import Any
 
 from tiles import settings
 from tiles.compute import formats, jobs
-from tiles.compute.workflows import WorkflowStore, WorkflowVersionError
-from tiles.errors import GeoContextError, NotFoundError, ParameterError, WorkflowsError
-from tiles.server.handlers import BaseHandler, HTTPError, short
+from tiles.compute.workflows import WorkflowStore
+from tiles.errors import NotFoundError, ParameterError, describe
+from tiles.server.handlers import BaseHandler
 from tiles.sqlite_store import SQLiteStore
 
 #: Days a job's record and output are kept.
@@ -125,7 +125,7 @@ class JobRecords(SQLiteStore):
                 (
                     job.stage,
                     job.progress,
-                    short(error) if error is not None else None,
+                    describe(error) if error is not None else None,
                     type(error).__name__ if error is not None else None,
                     _now().isoformat(),
                     job.id,
@@ -167,13 +167,9 @@ class JobsState:
 
         request = Request.from_json(body)
         cache = body.get("cache", True)
-        num_retries = body.get("num_retries")
+        num_retries = jobs.check_retries(body.get("num_retries"))
         if not isinstance(cache, bool):
             raise ParameterError("'cache' must be true or false")
-        if num_retries is not None and (
-            isinstance(num_retries, bool) or not isinstance(num_retries, int)
-        ):
-            raise ParameterError("'num_retries' must be an integer")
         job = jobs.LocalJob(
             lambda progress: execute_cached(request, cache, progress),
             num_retries,
@@ -251,20 +247,6 @@ class JobsBaseHandler(BaseHandler):
             # Results are data, so reading them needs the token too when one is required.
             self.check_token()
 
-    def fail(self, exc: Exception) -> None:
-        """Answer for a known exception: 400/404/409/429, else 500."""
-        if isinstance(exc, NotFoundError):
-            status = 404
-        elif isinstance(exc, WorkflowVersionError):
-            status = 409
-        elif isinstance(exc, (ParameterError, GeoContextError, ValueError, TypeError)):
-            status = 400
-        elif isinstance(exc, jobs.ResourceExhaustedError):
-            status = 429
-        else:
-            status = 500
-        self.write_json({"error": short(exc), "error_type": type(exc).__name__}, status=status)
-
 
 class JobsHandler(JobsBaseHandler):
     def post(self) -> None:
@@ -273,45 +255,28 @@ class JobsHandler(JobsBaseHandler):
             set(body) - {"graft", "arguments", "geoctx", "format", "type", "cache", "num_retries"}
         )
         if unknown:
-            raise HTTPError(400, f"unknown field(s) {', '.join(unknown)}")
-        try:
-            job = self.state.submit(body)
-        except (WorkflowsError, ValueError, TypeError) as exc:
-            self.fail(exc)
-            return
+            raise ParameterError(f"unknown field(s) {', '.join(unknown)}")
+        job = self.state.submit(body)
         self.write_json(self.state.record(job.id), status=201)
 
 
 class JobHandler(JobsBaseHandler):
     def get(self, job_id: str) -> None:
-        try:
-            self.write_json(self.state.record(job_id))
-        except NotFoundError as exc:
-            self.fail(exc)
+        self.write_json(self.state.record(job_id))
 
     def delete(self, job_id: str) -> None:
-        try:
-            self.write_json(self.state.cancel(job_id))
-        except NotFoundError as exc:
-            self.fail(exc)
+        self.write_json(self.state.cancel(job_id))
 
 
 class JobResultHandler(JobsBaseHandler):
     def get(self, job_id: str) -> None:
-        try:
-            record = self.state.record(job_id)
-        except NotFoundError as exc:
-            self.fail(exc)
-            return
+        record = self.state.record(job_id)
         path = self.state.records.result_path(job_id)
         if record["stage"] != jobs.SUCCEEDED or not path.exists():
             message = record.get("error") or f"job {job_id} is {record['stage']}, not finished"
+            # The job's own error type, so a client raises what the job raised.
             self.write_json(
-                {
-                    "error": message,
-                    "stage": record["stage"],
-                    "error_type": record.get("error_type"),
-                },
+                {"error": message, "error_type": record.get("error_type"), "status": 409},
                 status=409,
             )
             return
@@ -327,19 +292,16 @@ class WorkflowsHandler(JobsBaseHandler):
         self.write_json({"workflows": self.state.workflows.list()})
 
     def post(self) -> None:
-        from tiles.compute.workflows import check_viz_options
+        from tiles.compute.workflows import check_record, check_viz_options
 
         body = self.json_body()
         for name in ("id", "version", "graft", "typespec"):
             if name not in body:
-                raise HTTPError(400, f"missing field {name!r}")
-        try:
-            body["viz_options"] = check_viz_options(body.get("viz_options"))
-            known = body["version"] in {v["version"] for v in self._versions(body["id"])}
-            workflow = self.state.workflows.publish(body)
-        except (WorkflowsError, ValueError, TypeError) as exc:
-            self.fail(exc)
-            return
+                raise ParameterError(f"missing field {name!r}")
+        check_record(body)
+        body["viz_options"] = check_viz_options(body.get("viz_options"))
+        known = body["version"] in {v["version"] for v in self._versions(body["id"])}
+        workflow = self.state.workflows.publish(body)
         self.write_json(workflow, status=200 if known else 201)
 
     def _versions(self, workflow_id: str) -> list[dict]:
@@ -351,18 +313,12 @@ class WorkflowsHandler(JobsBaseHandler):
 
 class WorkflowHandler(JobsBaseHandler):
     def get(self, workflow_id: str) -> None:
-        try:
-            self.write_json(self.state.workflows.get(workflow_id))
-        except NotFoundError as exc:
-            self.fail(exc)
+        self.write_json(self.state.workflows.get(workflow_id))
 
 
 class WorkflowVersionHandler(JobsBaseHandler):
     def get(self, workflow_id: str, version: str) -> None:
-        try:
-            self.write_json(self.state.workflows.get_version(workflow_id, version))
-        except NotFoundError as exc:
-            self.fail(exc)
+        self.write_json(self.state.workflows.get_version(workflow_id, version))
 
 
 def jobs_routes(

@@ -16,8 +16,10 @@ import os
 from typing import Any
 
 from tiles import settings
+from tiles.builtins import REGISTRY
 from tiles.display import QUERY_KEYS, DisplayOptions
 from tiles.errors import NotFoundError, ParameterError
+from tiles.graft.validation import check_graft
 from tiles.sqlite_store import SQLiteStore
 
 _SCHEMA = """
@@ -81,6 +83,8 @@ def normalize_log_level(level: Any) -> int:
     if level is None:
         return logging.DEBUG
     if isinstance(level, int):
+        if not 0 <= level <= 100:
+            raise ParameterError(f"Invalid log_level {level}: logging levels are 0 to 100")
         return level
     if isinstance(level, str):
         named = logging.getLevelName(level.upper())
@@ -125,6 +129,9 @@ def make_layer(
 ) -> Layer:
     """Validate a layer definition and give it its content-derived id.
 
+    The whole graft is checked (structure, names, known builtins, argument counts), and
+    so are graft-valued parameter defaults: a layer that can only fail is refused here.
+
     Parameters
     ----------
     graft : dict
@@ -142,13 +149,15 @@ def make_layer(
     -------
     Layer
     """
-    if not (isinstance(graft, dict) and "returns" in graft):
-        raise ParameterError("graft must be a JSON object with a 'returns' key")
     if name is not None and not isinstance(name, str):
         raise ParameterError(f"name must be a string, not {name!r}")
     display = display or DisplayOptions()
     level = normalize_log_level(log_level)
     params = normalize_parameters(parameters)
+    check_graft(graft, REGISTRY, free_names=params)
+    for param, default in params.items():
+        if isinstance(default, dict) and "returns" in default:
+            check_graft(default, REGISTRY, what=f"default of parameter {param!r}")
     graft_hash = _graft_hash(graft)
     identity = {
         "graft": graft_hash,

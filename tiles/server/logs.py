@@ -16,6 +16,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from tiles.errors import without_paths
+
 #: Records kept per (layer, session); older ones are forgotten first.
 MAX_RECORDS = 200
 
@@ -38,12 +40,15 @@ class LogBook:
         message: str,
         tile: tuple[int, int, int] | None = None,
     ) -> None:
-        """Record one message for a layer and session (``None`` session is ``""``)."""
+        """Record one message for a layer and session (``None`` session is ``""``).
+
+        Anyone may read these records, so file paths are cut from the message.
+        """
         entry = {
             "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
             "level": logging.getLevelName(level),
             "levelno": level,
-            "message": message,
+            "message": without_paths(message),
             "tile": list(tile) if tile else None,
         }
         with self._lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -195,22 +196,27 @@ def point_context(facts: GraftFacts, x: float, y: float) -> tuple[AOI, int]:
         (px,), (py,) = transform_points("EPSG:3857", crs, [x], [y])
     else:
         crs, res, px, py = "EPSG:3857", _FALLBACK_RESOLUTION, x, y
-    # Snap to the resolution grid, as catalogued rasters' origins are whole pixels.
+    # Snap to the resolution grid, as catalogued rasters' origins are whole pixels. The AOI
+    # is given by its shape, not its resolution, so rounding can never make it empty.
     left = np.floor(px / res) * res
     top = np.floor(py / res) * res + res
     halo = facts.halo
-    aoi = AOI(
-        bounds=(
-            left - halo * res,
-            top - res - halo * res,
-            left + res + halo * res,
-            top + halo * res,
-        ),
-        bounds_crs=crs,
-        crs=crs,
-        resolution=res,
-        align_pixels=False,
-    )
+    side = 1 + 2 * halo
+    with warnings.catch_warnings():
+        # A point near (0, 0) metres looks like degrees to the AOI's sanity check; it is not.
+        warnings.simplefilter("ignore", UserWarning)
+        aoi = AOI(
+            bounds=(
+                left - halo * res,
+                top - res - halo * res,
+                left + res + halo * res,
+                top + halo * res,
+            ),
+            bounds_crs=crs,
+            crs=crs,
+            shape=(side, side),
+            align_pixels=False,
+        )
     return aoi, halo
 
 

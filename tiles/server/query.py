@@ -14,9 +14,20 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tiles.builtins import REGISTRY
 from tiles.display import DisplayOptions
-from tiles.errors import ParameterError
+from tiles.errors import (
+    DataError,
+    JobTimeoutError,
+    ParameterError,
+    ResourceLimitError,
+    WorkCancelledError,
+)
+from tiles.graft.validation import check_graft
 from tiles.server.layers import RESERVED_QUERY_KEYS, Layer
+
+#: Longest session id accepted (the log book keeps records per session).
+MAX_SESSION_ID = 256
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +56,7 @@ def _text(values: Sequence[Any]) -> str:
 def _parse_json(key: str, text: str) -> Any:
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ParameterError(f"query parameter {key!r}: {text[:80]!r} is not valid JSON") from exc
 
 
@@ -102,19 +113,28 @@ def decode_parameter(name: str, json_value: Any, geoctx: Any = None) -> Any:
 
     try:
         return decode_argument(json_value, geoctx)
-    except Exception as exc:  # any failure here is the caller's bad value, not a server fault
+    except (ResourceLimitError, DataError, JobTimeoutError, WorkCancelledError):
+        raise  # limits, unreadable data and cancellation mean the same here as anywhere
+    except Exception as exc:  # any other failure here is the caller's bad value
         raise ParameterValueError(f"invalid value for parameter {name!r}: {exc}") from exc
 
 
 def parse_tile_query(
-    args: Mapping[str, Sequence[Any]], layer: Layer, extra_keys: frozenset[str] = frozenset()
+    args: Mapping[str, Sequence[Any]],
+    layer: Layer,
+    extra_keys: frozenset[str] = frozenset(),
+    complete: bool = True,
 ) -> TileQuery:
     """Validate a tile request's query (``{key: [values]}``) against ``layer``.
 
     ``extra_keys`` are further keys the caller handles itself (such as ``x`` and ``y``).
     Keys starting with ``_`` are ignored, so clients may add cache-busting values.
+    ``complete=False`` accepts a query that leaves parameters without a value (a URL
+    template that tiles will complete), while still refusing bad values it gives.
     """
     session_id = _text(args["session_id"]) if "session_id" in args else None
+    if session_id is not None and len(session_id) > MAX_SESSION_ID:
+        raise ParameterError(f"query parameter 'session_id' is longer than {MAX_SESSION_ID}")
     display = DisplayOptions.from_query(args, defaults=layer.display)
 
     bands: tuple[str, ...] = ()
@@ -132,9 +152,13 @@ def parse_tile_query(
             raise ParameterError(f"unknown query parameter {key!r}; this layer takes {takes}")
         raw[key] = _parse_json(key, _text(values))
         _check_like_default(key, raw[key], layer.parameters[key])
+        if _is_graft(raw[key]):
+            check_graft(raw[key], REGISTRY, what=f"parameter {key!r}")
     for name, default in layer.parameters.items():
         if name not in raw:
             if default is None:
+                if not complete:
+                    continue
                 raise ParameterError(f"missing value for parameter {name!r}")
             raw[name] = default
     # Graft values (e.g. another layer's image) need the tile's GeoContext: they are decoded

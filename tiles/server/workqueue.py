@@ -21,8 +21,10 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from tiles.errors import UnavailableError
 
-class QueueFull(Exception):
+
+class QueueFull(UnavailableError):
     """Raised by :meth:`WorkQueue.submit` when ``max_pending`` jobs are already waiting."""
 
 
@@ -69,7 +71,9 @@ class WorkQueue:
                 return job.future
             if self._pending >= self.max_pending and not always:
                 self.counts["rejected"] += 1
-                raise QueueFull(f"{self._pending} tile computations already queued")
+                raise QueueFull(
+                    f"server busy: {self._pending} tile computations already queued; retry shortly"
+                )
             job = _Job()
             self._pending += 1
             self.counts["submitted"] += 1

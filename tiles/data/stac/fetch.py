@@ -19,7 +19,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from tiles.errors import DataError, NotFoundError
+from tiles.errors import DataError, NotFoundError, UnavailableError
 
 DEFAULT_TIMEOUT = 20.0
 # A failed query is remembered this long, so a map's tiles do not each wait out a timeout.
@@ -61,8 +61,9 @@ def read_json(
 ) -> Any:
     """A JSON document from a local path or an HTTP(S) URL.
 
-    Raises NotFoundError for a missing file or an HTTP 404, DataError for other HTTP
-    errors, an unreachable or silent server (after ``timeout`` seconds) and invalid JSON.
+    Raises NotFoundError for a missing file or an HTTP 404; UnavailableError (a DataError
+    a retry may cure) for an unreachable, overloaded or silent server (after ``timeout``
+    seconds); DataError for other HTTP errors and invalid JSON.
     """
     if not is_url(location):
         path = Path(local_path(location)).expanduser()
@@ -87,15 +88,18 @@ def read_json(
     except urllib.error.HTTPError as e:
         detail = e.read(300).decode("utf-8", errors="replace").strip()
         message = f"{method} {location} answered HTTP {e.code} {e.reason}: {detail}"
-        raise (NotFoundError if e.code == 404 else DataError)(message) from None
+        if e.code == 404:
+            raise NotFoundError(message) from None
+        # A remote catalog that is overloaded or down may answer again later.
+        raise (UnavailableError if e.code in (429, 502, 503, 504) else DataError)(message) from None
     except TimeoutError:
-        raise DataError(f"{location} did not answer within {timeout:g} s") from None
+        raise UnavailableError(f"{location} did not answer within {timeout:g} s", 5) from None
     except urllib.error.URLError as e:
         if isinstance(e.reason, TimeoutError):
-            raise DataError(f"{location} did not answer within {timeout:g} s") from None
-        raise DataError(f"cannot reach {location}: {e.reason}") from None
+            raise UnavailableError(f"{location} did not answer within {timeout:g} s", 5) from None
+        raise UnavailableError(f"cannot reach {location}: {e.reason}", 5) from None
     except OSError as e:  # a connection reset half way through the answer
-        raise DataError(f"reading {location} failed: {e}") from None
+        raise UnavailableError(f"reading {location} failed: {e}", 5) from None
     return _parse_json(text, location)
 
 
