@@ -294,7 +294,7 @@ def test_bad_constructor_arguments():
         wf.Geometry.from_geojson(FEATURE)
     with pytest.raises(GeoJSONError, match="'GeometryCollection', not 'Point'"):
         wf.GeometryCollection([POINT], type="Point")
-    with pytest.raises(ProxyTypeError, match="properties must be a dict"):
+    with pytest.raises(ProxyTypeError, match="Feature: argument 'properties' expects dict"):
         wf.Feature(POINT, properties=[1, 2])
     with pytest.raises(ProxyTypeError, match="__geo_interface__"):
         wf.Geometry.from_geo_interface(42)

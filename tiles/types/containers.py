@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any as _Any
 
 from tiles.errors import ProxyTypeError
+from tiles.types.arguments import FUNCTION, promote, typecheck
 from tiles.types.core import GenericProxytype, Proxytype
 from tiles.types.function import as_function
 from tiles.types.primitives import Any, Bool, Int
@@ -97,28 +98,36 @@ class List(GenericProxytype):
     def __getitem__(self, index):
         if isinstance(index, slice):
             return type(self)._from_apply("wf.get", self, _slice(index))
-        return self._item_type._from_apply("wf.get", self, Int._promote(index))
+        index = promote(index, Int, f"{type(self).__name__}.__getitem__", "index")
+        return self._item_type._from_apply("wf.get", self, index)
 
     def length(self) -> Int:
         return Int._from_apply("wf.length", self)
 
     def contains(self, other) -> Bool:
-        return Bool._from_apply("wf.contains", self, _promote_to(self._item_type, other))
+        where = f"{type(self).__name__}.contains"
+        return Bool._from_apply(
+            "wf.contains", self, promote(other, self._item_type, where, "other")
+        )
 
+    @typecheck(func=FUNCTION)
     def map(self, func) -> List:
         fn = as_function(func, self._item_type)
         return List[fn.return_type]._from_apply("wf.map", self, fn)
 
+    @typecheck(func=FUNCTION)
     def filter(self, func) -> List:
         fn = as_function(func, self._item_type)
         if not issubclass(fn.return_type, (Bool, Any)):
             raise ProxyTypeError(f"filter function must return Bool, not {fn.return_type.__name__}")
         return type(self)._from_apply("wf.filter", self, fn)
 
+    @typecheck(func=FUNCTION)
     def reduce(self, func, initial: _Any = NO_INITIAL):
         return reduce_items(self, self._item_type, func, initial)
 
-    def sorted(self, key=None, reverse: bool = False) -> List:
+    @typecheck(key=(FUNCTION, None), reverse=Bool)
+    def sorted(self, key=None, reverse=False) -> List:
         if key is None:
             return type(self)._from_apply("wf.sorted", self, reverse=reverse)
         fn = as_function(key, self._item_type)

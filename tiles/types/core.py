@@ -85,7 +85,7 @@ class Proxytype:
     def _promote(cls, obj: Any) -> Any:
         if isinstance(obj, cls):
             return obj
-        raise ProxyTypeError(f"cannot promote {_describe(obj)} to {cls.__name__}")
+        raise ProxyTypeError(f"cannot promote {describe(obj)} to {cls.__name__}")
 
     # Python control flow cannot see lazy values: fail loudly with the way out.
     def __bool__(self) -> bool:
@@ -320,7 +320,19 @@ def _graft_of(value: Any) -> Any:
     return value
 
 
-def _describe(obj: Any) -> str:
+def describe(obj: Any) -> str:
+    """How error messages show a value: a proxy's type, or a Python value's type and repr.
+
+    Parameters
+    ----------
+    obj : object
+        The value.
+
+    Returns
+    -------
+    str
+        E.g. ``"Datetime"`` or ``"str 'a'"`` (at most 120 characters).
+    """
     if isinstance(obj, Proxytype):
         return type(obj).__name__
     return f"{type(obj).__name__} {obj!r}"[:120]

@@ -6,13 +6,25 @@ import datetime as _dt
 from typing import Any as _Any
 
 from tiles.errors import ProxyTypeError
+from tiles.types.arguments import promote, typecheck
 from tiles.types.core import Proxytype
 from tiles.types.primitives import Any, Bool, Float, Int, Number, Str
+
+NUMBER = (Int, Float)
 
 
 class Timedelta(Proxytype):
     """A lazy duration, like ``datetime.timedelta``."""
 
+    @typecheck(
+        days=NUMBER,
+        seconds=NUMBER,
+        microseconds=NUMBER,
+        milliseconds=NUMBER,
+        minutes=NUMBER,
+        hours=NUMBER,
+        weeks=NUMBER,
+    )
     def __init__(
         self, days=0, seconds=0, microseconds=0, milliseconds=0, minutes=0, hours=0, weeks=0
     ):
@@ -78,6 +90,7 @@ class Timedelta(Proxytype):
 class Datetime(Proxytype):
     """A lazy UTC datetime, like ``datetime.datetime``."""
 
+    @typecheck(year=Int, month=Int, day=Int, hour=Int, minute=Int, second=Int, microsecond=Int)
     def __init__(self, year, month=1, day=1, hour=0, minute=0, second=0, microsecond=0):
         obj = Datetime._from_apply(
             "wf.datetime.from_components",
@@ -92,11 +105,13 @@ class Datetime(Proxytype):
         self.graft, self.params = obj.graft, obj.params
 
     @classmethod
+    @typecheck(string=Str)
     def from_string(cls, string) -> Datetime:
         """From an ISO-8601 string (naive means UTC)."""
-        return cls._from_apply("wf.datetime.from_string", Str._promote(string))
+        return cls._from_apply("wf.datetime.from_string", string)
 
     @classmethod
+    @typecheck(seconds=NUMBER)
     def from_timestamp(cls, seconds) -> Datetime:
         """From seconds since the Unix epoch."""
         return cls._from_apply("wf.datetime.from_timestamp", seconds)
@@ -117,14 +132,11 @@ class Datetime(Proxytype):
             return cls._from_graft(obj.graft, obj.params)
         raise ProxyTypeError(f"cannot promote {type(obj).__name__} {obj!r} to Datetime")
 
-    def is_between(self, start, end, inclusive: bool = True) -> Bool:
-        return Bool._from_apply(
-            "wf.datetime.is_between",
-            self,
-            Datetime._promote(start),
-            Datetime._promote(end),
-            inclusive=inclusive,
-        )
+    @typecheck(inclusive=Bool)
+    def is_between(self, start, end, inclusive=True) -> Bool:
+        start = promote(start, Datetime, "Datetime.is_between", "start")
+        end = promote(end, Datetime, "Datetime.is_between", "end")
+        return Bool._from_apply("wf.datetime.is_between", self, start, end, inclusive=inclusive)
 
     def __add__(self, other):
         return Datetime._from_apply("wf.add", self, Timedelta._promote(other))

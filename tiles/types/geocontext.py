@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any as _Any
 
+from tiles.types.arguments import argument_error, typecheck
 from tiles.types.containers import Tuple
 from tiles.types.core import Proxytype
 from tiles.types.primitives import Any, Bool, Float, Int, Str
@@ -31,6 +33,15 @@ class GeoContext(Proxytype):
     (256, 256)
     """
 
+    @typecheck(
+        resolution=(Float, None),
+        crs=(Str, None),
+        align_pixels=Bool,
+        bounds=(Tuple[Float, Float, Float, Float], None),
+        bounds_crs=(Str, None),
+        shape=(Tuple[Int, Int], None),
+        all_touched=Bool,
+    )
     def __init__(
         self,
         geometry=None,
@@ -47,9 +58,9 @@ class GeoContext(Proxytype):
             "resolution": resolution,
             "crs": crs,
             "align_pixels": align_pixels,
-            "bounds": None if bounds is None else Tuple[Float, Float, Float, Float](bounds),
+            "bounds": bounds,
             "bounds_crs": bounds_crs,
-            "shape": None if shape is None else Tuple[Int, Int](shape),
+            "shape": shape,
             "all_touched": all_touched,
         }
         obj = GeoContext._from_apply(
@@ -77,7 +88,7 @@ class GeoContext(Proxytype):
                 shape=ctx.shape,
                 all_touched=ctx.all_touched,
             )
-        raise TypeError(f"expected an AOI, DLTile or XYZTile, not {type(ctx).__name__}")
+        raise argument_error("GeoContext.from_scenes", "ctx", "AOI, DLTile or XYZTile", ctx)
 
     @classmethod
     def _promote(cls, obj: _Any) -> GeoContext:
@@ -90,16 +101,20 @@ class GeoContext(Proxytype):
         return super()._promote(obj)
 
     @classmethod
+    @typecheck(key=Str, all_touched=Bool)
     def from_dltile_key(cls, key, all_touched=False) -> GeoContext:
         return cls._from_apply("wf.GeoContext.from_dltile_key", key, all_touched)
 
     @classmethod
+    @typecheck(x=Int, y=Int, z=Int, all_touched=Bool)
     def from_xyz_tile(cls, x, y, z, all_touched=False) -> GeoContext:
         return cls._from_apply("wf.GeoContext.from_xyz_tile", x, y, z, all_touched)
 
+    @typecheck(x=(Float, Int), y=(Float, Int))
     def coords_to_index(self, x, y) -> Tuple:
         return Tuple[Int, Int]._from_apply("wf.GeoContext.coords_to_index", self, x, y)
 
+    @typecheck(row=Int, col=Int)
     def index_to_coords(self, row, col) -> Tuple:
         return Tuple[Float, Float]._from_apply("wf.GeoContext.index_to_coords", self, row, col)
 
@@ -168,4 +183,8 @@ def _geometry_arg(geometry: _Any) -> _Any:
     if geometry is None or isinstance(geometry, Proxytype):
         return geometry
     mapping = getattr(geometry, "__geo_interface__", geometry)
+    if not isinstance(mapping, Mapping):
+        raise argument_error(
+            "GeoContext", "geometry", "a Geometry, GeoJSON mapping or shapely geometry", geometry
+        )
     return Any._promote(dict(mapping))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any as _Any
-
+from tiles.types.arguments import FUNCTION, promote, typecheck
 from tiles.types.containers import Dict, Tuple
 from tiles.types.core import GenericProxytype
 from tiles.types.function import as_function
 from tiles.types.imagery import Image, ImageCollection, _normalize_axis, reduction_method
-from tiles.types.primitives import Any, Int
+from tiles.types.primitives import Any, Bool, Int
 
 _DATE_FIELDS = ("year", "month", "day", "hour", "minute", "second", "microsecond")
 
@@ -44,8 +43,11 @@ class ImageCollectionGroupby(GenericProxytype):
 
     @classmethod
     def _create(cls, imgs: ImageCollection, func, dates) -> ImageCollectionGroupby:
+        imgs = promote(imgs, ImageCollection, "ImageCollection.groupby", "imgs")
         if (func is None) == (dates is None):
             raise TypeError("groupby takes a key function or dates=, exactly one of them")
+        if func is not None:
+            func = promote(func, FUNCTION, "ImageCollection.groupby", "func")
         if dates is not None:
             fields = (dates,) if isinstance(dates, str) else tuple(dates)
             for field in fields:
@@ -61,9 +63,6 @@ class ImageCollectionGroupby(GenericProxytype):
         keyed = ImageCollectionGroupby[fn.return_type]
         return keyed._from_apply("wf.ImageCollectionGroupby.create", imgs, fn)
 
-    def _derive(self, builtin: str, *args: _Any) -> ImageCollectionGroupby:
-        return type(self)._from_apply(builtin, self, *args)
-
     @property
     def groups(self) -> Dict:
         """Dict of group key to the ImageCollection of that group (in key order)."""
@@ -72,6 +71,7 @@ class ImageCollectionGroupby(GenericProxytype):
         )
 
     def __getitem__(self, key) -> ImageCollection:
+        key = promote(key, self.key_type, f"{type(self).__name__}.__getitem__", "key")
         return ImageCollection._from_apply("wf.ImageCollectionGroupby.get", self, key)
 
     def one(self) -> Tuple:
@@ -80,6 +80,7 @@ class ImageCollectionGroupby(GenericProxytype):
             "wf.ImageCollectionGroupby.one", self
         )
 
+    @typecheck(func=FUNCTION)
     def map(self, func):
         """Apply ``func(group, imgs)`` per group: imagery results are combined, others a Dict."""
         fn = as_function(func, self.key_type, ImageCollection)
@@ -107,7 +108,8 @@ class ImageCollectionGroupby(GenericProxytype):
     std = reduction_method("std")
     sum = reduction_method("sum")
 
-    def mosaic(self, reverse: bool = False) -> ImageCollection:
+    @typecheck(reverse=Bool)
+    def mosaic(self, reverse=False) -> ImageCollection:
         """One mosaic per group, in key order."""
         return ImageCollection._from_apply(
             "wf.ImageCollectionGroupby.mosaic", self, reverse=reverse

@@ -7,9 +7,19 @@ from typing import Any as _Any
 
 from tiles.display import REDUCTIONS, colormap_names
 from tiles.errors import ProxyTypeError
+from tiles.types.arguments import (
+    ANY_VALUE,
+    FUNCTION,
+    MAPPING,
+    Kind,
+    argument_error,
+    literal,
+    promote,
+    typecheck,
+)
 from tiles.types.arrays import MaskedArray
 from tiles.types.containers import NO_INITIAL, Dict, KnownDict, List, Tuple, reduce_items
-from tiles.types.core import Proxytype, backend
+from tiles.types.core import Proxytype, backend, describe
 from tiles.types.datetimes import Datetime
 from tiles.types.function import as_function
 from tiles.types.primitives import Any, Bool, Float, Int, Number, Str
@@ -35,11 +45,13 @@ BandInfo = Dict[
 ]
 
 
+NUMBER = (Int, Float)
+
+
 def _check_resampler(resampler: _Any) -> None:
-    if isinstance(resampler, str) and resampler not in RESAMPLERS:
-        raise ValueError(
-            f"unknown resampler {resampler!r}; expected one of {', '.join(RESAMPLERS)}"
-        )
+    name = literal(resampler)
+    if isinstance(name, str) and name not in RESAMPLERS:
+        raise ValueError(f"unknown resampler {name!r}; expected one of {', '.join(RESAMPLERS)}")
 
 
 def _normalize_axis(axis: _Any, allowed: tuple) -> _Any:
@@ -51,7 +63,9 @@ def _normalize_axis(axis: _Any, allowed: tuple) -> _Any:
         if len(key) == 1:
             key = key[0]
     else:
-        raise ProxyTypeError(f"axis must be None, a name or a tuple of names, not {axis!r}")
+        raise ProxyTypeError(
+            f"argument 'axis' expects None, a name or a tuple of names, got {describe(axis)}"
+        )
     if key not in allowed:
         shown = ", ".join(repr(a) for a in allowed)
         raise ValueError(f"invalid axis {axis!r}; expected one of {shown}")
@@ -184,32 +198,32 @@ class ImageryMixin:
         return MaskedArray._from_apply("wf.getattr", self, "ndarray")
 
     # -- bands --
-    def pick_bands(self, bands, allow_missing: bool = False):
+    @typecheck(allow_missing=Bool)
+    def pick_bands(self, bands, allow_missing=False):
         """New imagery with only ``bands`` (a space-separated string or a list), in that order."""
-        if isinstance(bands, str):
-            names = bands.split()
+        where = f"{type(self).__name__}.pick_bands"
+        names = _band_names(bands)
+        if names is not None:
             if not names:
-                raise ValueError("pick_bands needs at least one band name")
+                raise ValueError(f"{where} needs at least one band name")
             return type(self)._from_apply(
                 "wf.pick_bands", self, *names, allow_missing=allow_missing
             )
-        if isinstance(bands, (list, tuple)) and all(isinstance(b, str) for b in bands):
-            if not bands:
-                raise ValueError("pick_bands needs at least one band name")
-            return type(self)._from_apply(
-                "wf.pick_bands", self, *bands, allow_missing=allow_missing
-            )
         if isinstance(bands, Str):
             return type(self)._from_apply("wf.pick_bands", self, bands, allow_missing=allow_missing)
-        if isinstance(bands, List):
-            return type(self)._from_apply(
-                "wf.pick_bands_list", self, bands, allow_missing=allow_missing
-            )
-        raise ProxyTypeError(f"bands must be a string or a list of strings, not {bands!r}")
+        if not isinstance(bands, List):
+            raise argument_error(where, "bands", "str, Str, list of str or List[Str]", bands)
+        names = promote(bands, List[Str], where, "bands")
+        return type(self)._from_apply(
+            "wf.pick_bands_list", self, names, allow_missing=allow_missing
+        )
 
     def unpack_bands(self, bands) -> tuple:
         """One single-band imagery per name: ``red, nir = img.unpack_bands("red nir")``."""
-        names = bands.split() if isinstance(bands, str) else list(bands)
+        names = _band_names(bands)
+        if names is None:
+            where = f"{type(self).__name__}.unpack_bands"
+            raise argument_error(where, "bands", "str or list of str", bands)
         return tuple(self.pick_bands(name) for name in names)
 
     def rename_bands(self, *new_positional_names: str, **new_names: str):
@@ -222,10 +236,14 @@ class ImageryMixin:
 
     def concat_bands(self, other_image):
         """Bands of ``other_image`` appended; overlapping names from it get the suffix ``_1``."""
-        other = _require_imagery(other_image, "concat_bands")
+        return self._concat_bands(other_image, "other_image")
+
+    def _concat_bands(self, other: _Any, argument: str) -> _Any:
+        other = promote(other, IMAGERY, f"{type(self).__name__}.concat_bands", argument)
         result = ImageCollection if isinstance(other, ImageCollection) else type(self)
         return result._from_apply("wf.concat_bands", self, other)
 
+    @typecheck(func=FUNCTION)
     def map_bands(self, func):
         """Apply ``func(name, band)`` to each band: an Image result gives imagery, else a Dict."""
         fn = as_function(func, Str, type(self))
@@ -234,11 +252,18 @@ class ImageryMixin:
         return Dict[Str, fn.return_type]._from_apply("wf.map_bands", self, fn)
 
     # -- masks --
-    def mask(self, mask, replace: bool = False):
+    @typecheck(replace=Bool)
+    def mask(self, mask, replace=False):
         """Mask pixels where ``mask`` is True (a boolean imagery, or pixels outside a vector)."""
-        if hasattr(mask, "rasterize") and not isinstance(mask, ImageryMixin):
+        if isinstance(mask, Proxytype) and hasattr(mask, "rasterize"):
             mask = mask.rasterize().getmask()
-        mask = _require_imagery(mask, "mask")
+        if not isinstance(mask, ImageryMixin):
+            raise argument_error(
+                f"{type(self).__name__}.mask",
+                "mask",
+                "Image, ImageCollection, Geometry, Feature or FeatureCollection",
+                mask,
+            )
         result = ImageCollection if isinstance(mask, ImageCollection) else type(self)
         return result._from_apply("wf.mask", self, mask, replace=replace)
 
@@ -247,38 +272,54 @@ class ImageryMixin:
         return type(self)._from_apply("wf.getmask", self)
 
     # -- metadata --
+    @typecheck(properties=ANY_VALUE)
     def with_properties(self, **properties):
         return type(self)._from_apply("wf.with_properties", self, **properties)
 
-    def without_properties(self, *property_keys: str):
+    @typecheck(property_keys=Str)
+    def without_properties(self, *property_keys):
         return type(self)._from_apply("wf.without_properties", self, *property_keys)
 
-    def with_bandinfo(self, band: str, **bandinfo):
+    @typecheck(band=Str, bandinfo=ANY_VALUE)
+    def with_bandinfo(self, band, **bandinfo):
         return type(self)._from_apply("wf.with_bandinfo", self, band, **bandinfo)
 
-    def without_bandinfo(self, band: str, *bandinfo_keys: str):
+    @typecheck(band=Str, bandinfo_keys=Str)
+    def without_bandinfo(self, band, *bandinfo_keys):
         return type(self)._from_apply("wf.without_bandinfo", self, band, *bandinfo_keys)
 
     # -- values --
+    @typecheck(min=(*NUMBER, List[Float], None), max=(*NUMBER, List[Float], None))
     def clip_values(self, min=None, max=None):  # noqa: A002 - the documented names
         if min is None and max is None:
-            raise ValueError("clip_values needs min, max or both")
+            raise ValueError(f"{type(self).__name__}.clip_values needs min, max or both")
         return type(self)._from_apply("wf.clip_values", self, min, max)
 
+    @typecheck(
+        range_min=NUMBER,
+        range_max=NUMBER,
+        domain_min=(*NUMBER, None),
+        domain_max=(*NUMBER, None),
+    )
     def scale_values(self, range_min, range_max, domain_min=None, domain_max=None):
         return type(self)._from_apply(
             "wf.scale_values", self, range_min, range_max, domain_min, domain_max
         )
 
-    def colormap(self, named_colormap: str = "viridis", vmin=None, vmax=None):
+    @typecheck(named_colormap=Str, vmin=(*NUMBER, None), vmax=(*NUMBER, None))
+    def colormap(self, named_colormap="viridis", vmin=None, vmax=None):
         """A 1-band imagery coloured into bands red, green, blue."""
-        if isinstance(named_colormap, str) and named_colormap not in colormap_names():
-            raise ValueError(f"unknown colormap {named_colormap!r}")
+        name = literal(named_colormap)
+        if isinstance(name, str) and name not in colormap_names():
+            raise ValueError(f"unknown colormap {name!r}")
         if (vmin is None) != (vmax is None):
             raise ValueError("colormap takes both vmin and vmax, or neither")
         return type(self)._from_apply("wf.colormap", self, named_colormap, vmin, vmax)
 
-    def replace_empty_with(self, fill, mask: bool = True, bandinfo=None):
+    @typecheck(mask=Bool, bandinfo=(MAPPING, None))
+    def replace_empty_with(self, fill, mask=True, bandinfo=None):
+        where = f"{type(self).__name__}.replace_empty_with"
+        fill = promote(fill, (Int, Float, Bool, type(self)), where, "fill")
         return type(self)._from_apply(
             f"wf.{type(self).__name__}.replace_empty_with", self, fill, mask, bandinfo
         )
@@ -288,9 +329,13 @@ class ImageryMixin:
         axis = _normalize_axis(axis, self._AXES)
         return self._reduction_type(axis)._from_apply(f"wf.{operation}", self, axis=axis)
 
-    def reduction(self, operation: str, axis=None):
+    def reduction(self, operation, axis=None):
         """Reduce with ``operation`` (min, max, mean, median, sum, std, count) along ``axis``."""
         allowed = REDUCTIONS + (("mosaic",) if isinstance(self, ImageCollection) else ())
+        operation = literal(operation)
+        if not isinstance(operation, str):
+            where = f"{type(self).__name__}.reduction"
+            raise argument_error(where, "operation", f"one of {allowed}", operation)
         if operation not in allowed:
             raise ValueError(f"unknown reduction {operation!r}; expected one of {allowed}")
         if operation == "mosaic":
@@ -311,15 +356,18 @@ class ImageryMixin:
     count = reduction_method("count")
 
     # -- space --
+    @typecheck(x=NUMBER, y=NUMBER)
     def coords_to_index(self, x, y) -> Tuple:
         return Tuple[Int, Int]._from_apply("wf.coords_to_index", self, x, y)
 
+    @typecheck(row=Int, col=Int)
     def index_to_coords(self, row, col) -> Tuple:
         return Tuple[Float, Float]._from_apply("wf.index_to_coords", self, row, col)
 
     def concat(self, *imgs):
         """An ImageCollection of this imagery followed by ``imgs``."""
-        others = [_require_imagery(i, "concat") for i in imgs]
+        where = f"{type(self).__name__}.concat"
+        others = [promote(i, IMAGERY, where, "imgs") for i in imgs]
         return ImageCollection._from_apply("wf.concat", self, *others)
 
     # -- maps --
@@ -369,10 +417,13 @@ class ImageryMixin:
         )
 
 
-def _require_imagery(obj: _Any, what: str) -> _Any:
-    if not isinstance(obj, ImageryMixin):
-        raise ProxyTypeError(f"{what} needs an Image or ImageCollection, not {type(obj).__name__}")
-    return obj
+def _band_names(bands: _Any) -> list | None:
+    """Band names given as a space-separated string or a list of strings; None otherwise."""
+    if isinstance(bands, str):
+        return bands.split()
+    if isinstance(bands, (list, tuple)) and all(isinstance(b, str) for b in bands):
+        return list(bands)
+    return None
 
 
 class Image(ImageryMixin, Proxytype):
@@ -384,6 +435,7 @@ class Image(ImageryMixin, Proxytype):
         raise ProxyTypeError("construct an Image with Image.from_id(...)")
 
     @classmethod
+    @typecheck(image_id=Str, resampler=(Str, None), processing_level=(Str, None))
     def from_id(cls, image_id, resampler=None, processing_level=None) -> Image:
         """The catalog image ``image_id`` ("product:name"), read in the compute GeoContext.
 
@@ -393,7 +445,7 @@ class Image(ImageryMixin, Proxytype):
         _check_resampler(resampler)
         return cls._from_apply(
             "wf.Image.load",
-            Str._promote(image_id),
+            image_id,
             resampler=resampler,
             processing_level=processing_level,
         )
@@ -416,6 +468,7 @@ class Image(ImageryMixin, Proxytype):
     def _reduction_type(axis):
         return {None: Float, "pixels": Dict[Str, Float], "bands": Image}[axis]
 
+    @typecheck(x=NUMBER, y=NUMBER)
     def value_at(self, x, y):
         """Pixel values at (x, y) in the GeoContext's CRS, keyed by band name."""
         return Dict[Str, Float]._from_apply("wf.value_at", self, x, y)
@@ -434,9 +487,11 @@ class ImageCollection(ImageryMixin, Proxytype):
             self.graft, self.params = images.graft, images.params
             return
         if isinstance(images, List):
-            items = images
+            items = promote(images, List[Image], "ImageCollection", "images")
+        elif isinstance(images, (list, tuple)):
+            items = List[Image]([promote(i, Image, "ImageCollection", "images") for i in images])
         else:
-            items = List[Image]([_require_image(i) for i in images])
+            raise argument_error("ImageCollection", "images", "list of Image", images)
         obj = ImageCollection._from_apply("wf.ImageCollection.from_images", items)
         self.graft, self.params = obj.graft, obj.params
 
@@ -447,6 +502,14 @@ class ImageCollection(ImageryMixin, Proxytype):
         return super()._promote(obj)
 
     @classmethod
+    @typecheck(
+        product_id=Str,
+        start_datetime=(Datetime, None),
+        end_datetime=(Datetime, None),
+        limit=(Int, None),
+        resampler=(Str, None),
+        processing_level=(Str, None),
+    )
     def from_id(
         cls,
         product_id,
@@ -458,13 +521,13 @@ class ImageCollection(ImageryMixin, Proxytype):
     ) -> ImageCollection:
         """Images of a catalog product intersecting the GeoContext, sorted by date."""
         _check_resampler(resampler)
-        if isinstance(limit, int) and limit < 0:
-            raise ValueError(f"limit must be >= 0, got {limit}")
+        if isinstance(literal(limit), int) and literal(limit) < 0:
+            raise ValueError(f"limit must be >= 0, got {literal(limit)}")
         return cls._from_apply(
             "wf.ImageCollection.from_id",
-            Str._promote(product_id),
-            start_datetime=None if start_datetime is None else Datetime._promote(start_datetime),
-            end_datetime=None if end_datetime is None else Datetime._promote(end_datetime),
+            product_id,
+            start_datetime=start_datetime,
+            end_datetime=end_datetime,
             limit=limit,
             resampler=resampler,
             processing_level=processing_level,
@@ -488,38 +551,45 @@ class ImageCollection(ImageryMixin, Proxytype):
             ("bands", "images"): Image,
         }[key]
 
+    @typecheck(x=NUMBER, y=NUMBER)
     def value_at(self, x, y):
         return List[Dict[Str, Float]]._from_apply("wf.value_at", self, x, y)
 
     def concat_bands(self, other):
         """Bands of ``other`` appended to every image; overlapping names get the suffix ``_1``."""
-        return ImageryMixin.concat_bands(self, other)
+        return self._concat_bands(other, "other")
 
     def __getitem__(self, index):
         if isinstance(index, slice):
             from tiles.types.containers import _slice
 
             return ImageCollection._from_apply("wf.get", self, _slice(index))
-        return Image._from_apply("wf.get", self, Int._promote(index))
+        index = promote(index, Int, "ImageCollection.__getitem__", "index")
+        return Image._from_apply("wf.get", self, index)
 
     def length(self) -> Int:
         """Number of images (reads no pixels)."""
         return Int._from_apply("wf.length", self)
 
+    @typecheck(other=Image)
     def contains(self, other) -> Bool:
-        return Bool._from_apply("wf.contains", self, _require_image(other))
+        return Bool._from_apply("wf.contains", self, other)
 
+    @typecheck(n=Int)
     def head(self, n) -> ImageCollection:
         return ImageCollection._from_apply("wf.ImageCollection.head", self, n)
 
+    @typecheck(n=Int)
     def tail(self, n) -> ImageCollection:
         return ImageCollection._from_apply("wf.ImageCollection.tail", self, n)
 
+    @typecheck(i=Int)
     def partition(self, i) -> Tuple:
         return Tuple[ImageCollection, ImageCollection]._from_apply(
             "wf.ImageCollection.partition", self, i
         )
 
+    @typecheck(func=FUNCTION)
     def map(self, func):
         """Apply ``func`` to each Image: Images give an ImageCollection, anything else a List."""
         fn = as_function(func, Image)
@@ -529,6 +599,7 @@ class ImageCollection(ImageryMixin, Proxytype):
             raise ProxyTypeError("map function must not return an ImageCollection")
         return result._from_apply("wf.map_imagery", self, fn)
 
+    @typecheck(func=FUNCTION)
     def filter(self, func) -> ImageCollection:
         """Images for which ``func(img)`` is True (an empty collection if none)."""
         fn = as_function(func, Image)
@@ -536,28 +607,35 @@ class ImageCollection(ImageryMixin, Proxytype):
             raise ProxyTypeError(f"filter function must return Bool, not {fn.return_type.__name__}")
         return ImageCollection._from_apply("wf.filter", self, fn)
 
-    def sorted(self, key, reverse: bool = False) -> ImageCollection:
+    @typecheck(key=FUNCTION, reverse=Bool)
+    def sorted(self, key, reverse=False) -> ImageCollection:
         fn = as_function(key, Image)
         return ImageCollection._from_apply("wf.sorted", self, fn, reverse=reverse)
 
+    @typecheck(func=FUNCTION)
     def reduce(self, func, initial=NO_INITIAL):
         return reduce_items(self, Image, func, initial)
 
-    def mosaic(self, reverse: bool = False) -> Image:
+    @typecheck(reverse=Bool)
+    def mosaic(self, reverse=False) -> Image:
         """One Image: the first unmasked pixel from the last image down (first, if reverse)."""
         return Image._from_apply("wf.mosaic", self, reverse=reverse)
 
-    def sortby_composite(self, band, operation: str = "argmax") -> Image:
-        if operation not in ("argmax", "argmin"):
-            raise ValueError(f"operation must be 'argmax' or 'argmin', not {operation!r}")
+    @typecheck(band=(Str, Kind("ImageCollection", lambda v: ImageCollection._promote(v))))
+    def sortby_composite(self, band, operation="argmax") -> Image:
+        if not isinstance(literal(operation), str):
+            raise argument_error("ImageCollection.sortby_composite", "operation", "Str", operation)
+        if literal(operation) not in ("argmax", "argmin"):
+            raise ValueError(f"operation must be 'argmax' or 'argmin', not {literal(operation)!r}")
         return Image._from_apply("wf.ImageCollection.sortby_composite", self, band, operation)
 
-    def map_window(self, func, back: int = 0, fwd: int = 0):
+    @typecheck(func=FUNCTION, back=Int, fwd=Int)
+    def map_window(self, func, back=0, fwd=0):
         """Apply ``func(back, img, fwd)`` over a sliding window (``back`` + 1 + ``fwd`` images).
 
         Imagery results are concatenated into one ImageCollection; others make a List.
         """
-        for name, value in (("back", back), ("fwd", fwd)):
+        for name, value in (("back", literal(back)), ("fwd", literal(fwd))):
             if isinstance(value, int) and value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value}")
         fn = as_function(func, ImageCollection, Image, ImageCollection)
@@ -631,7 +709,4 @@ def _scene_id(scene: _Any) -> str:
     )
 
 
-def _require_image(obj: _Any) -> Image:
-    if not isinstance(obj, Image):
-        raise ProxyTypeError(f"expected an Image, got {type(obj).__name__}")
-    return obj
+IMAGERY = (Image, ImageCollection)

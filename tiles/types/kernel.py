@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tiles.errors import ProxyTypeError
+from tiles.types.arguments import argument_error, promote
 from tiles.types.containers import List, Tuple
 from tiles.types.core import Proxytype
-from tiles.types.imagery import Image, ImageCollection, ImageryMixin, _imagery_operand
+from tiles.types.imagery import IMAGERY, Image, ImageCollection, _imagery_operand
 from tiles.types.primitives import Float, Int
 
 
@@ -21,10 +21,9 @@ class Kernel(Proxytype):
                     f"Kernel data has {len(data)} values but dims {tuple(dims)} need "
                     f"{dims[0] * dims[1]}"
                 )
-        obj = Kernel._from_apply(
-            "wf.Kernel.load", Tuple[Int, Int](dims), List[Float]([float(v) for v in data])
-            if isinstance(data, (list, tuple)) else data,
-        )  # fmt: skip
+        dims = promote(dims, Tuple[Int, Int], "Kernel", "dims")
+        data = promote(data, List[Float], "Kernel", "data")
+        obj = Kernel._from_apply("wf.Kernel.load", dims, data)
         self.graft, self.params = obj.graft, obj.params
 
     @property
@@ -42,29 +41,22 @@ def concat(*imgs) -> ImageCollection:
     """ImageCollection of ``imgs`` (Images or ImageCollections) concatenated in order."""
     if not imgs:
         raise ValueError("concat needs at least one Image or ImageCollection")
-    for img in imgs:
-        if not isinstance(img, ImageryMixin):
-            raise ProxyTypeError(
-                f"concat takes Images or ImageCollections, not {type(img).__name__}"
-            )
+    imgs = tuple(promote(img, IMAGERY, "concat", "imgs") for img in imgs)
     return ImageCollection._from_apply("wf.concat", *imgs)
 
 
 def where(condition, x, y):
     """Values from ``x`` where ``condition`` is True, else from ``y`` (masks propagate)."""
-    if not isinstance(condition, ImageryMixin):
-        raise ProxyTypeError("where's condition must be an Image or ImageCollection")
-    for value in (x, y):
+    condition = promote(condition, IMAGERY, "where", "condition")
+    for name, value in (("x", x), ("y", y)):
         if _imagery_operand(value) is None:
-            raise ProxyTypeError(f"where takes imagery or numbers, not {type(value).__name__}")
+            raise argument_error("where", name, "Image, ImageCollection or a number", value)
     is_ic = any(isinstance(v, ImageCollection) for v in (condition, x, y))
     return (ImageCollection if is_ic else Image)._from_apply("wf.where", condition, x, y)
 
 
 def conv2d(obj, filt: Kernel):
     """2-D spatial convolution of an Image or ImageCollection with a Kernel (same shape out)."""
-    if not isinstance(obj, ImageryMixin):
-        raise ProxyTypeError(f"conv2d needs an Image or ImageCollection, not {type(obj).__name__}")
-    if not isinstance(filt, Kernel):
-        raise ProxyTypeError(f"conv2d needs a Kernel, not {type(filt).__name__}")
+    obj = promote(obj, IMAGERY, "conv2d", "obj")
+    filt = promote(filt, Kernel, "conv2d", "filt")
     return type(obj)._from_apply("wf.conv2d", obj, filt)

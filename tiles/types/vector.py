@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any as _Any
 
 from tiles.errors import ProxyTypeError
+from tiles.types.arguments import FUNCTION, argument_error, literal, promote, typecheck
 from tiles.types.containers import NO_INITIAL, Dict, List, reduce_items
 from tiles.types.core import Proxytype
 from tiles.types.function import as_function
@@ -30,7 +31,7 @@ from tiles.types.geojson import (
     check_geometry,
     check_size,
 )
-from tiles.types.primitives import Any, Bool, Int, Str
+from tiles.types.primitives import Any, Bool, Float, Int, Str
 
 __all__ = [
     "Feature",
@@ -42,6 +43,9 @@ __all__ = [
 ]
 
 _SIMPLE_TYPES = tuple(t for t in GEOMETRY_TYPES if t != "GeometryCollection")
+NUMBER = (Int, Float)
+#: What rasterize burns: a number, or the name of a numeric property of each Feature.
+BURN_VALUE = (Int, Float, Str)
 
 
 def _mapping_of(obj: _Any, what: str) -> Mapping:
@@ -145,9 +149,8 @@ class Geometry(_Vector):
             coordinates = _literal(coordinates, f"{type} coordinates")
         elif isinstance(coordinates, (list, tuple)):
             coordinates = _nested_list(coordinates)
-        obj = Geometry._from_apply(
-            "wf.Geometry.create", type=Str._promote(type), coordinates=coordinates
-        )
+        type = promote(type, Str, "Geometry", "type")  # noqa: A001 - GeoJSON name
+        obj = Geometry._from_apply("wf.Geometry.create", type=type, coordinates=coordinates)
         self.graft, self.params = obj.graft, obj.params
 
     @classmethod
@@ -175,10 +178,12 @@ class Geometry(_Vector):
         """The GeoJSON coordinates (nested lists of numbers)."""
         return List[Any]._from_apply("wf.getattr", self, "coordinates")
 
+    @typecheck(distance=NUMBER)
     def buffer(self, distance: _Any) -> Geometry:
         """The area within ``distance`` decimal degrees of this geometry."""
-        return Geometry._from_apply("wf.buffer", self, _number(distance, "distance"))
+        return Geometry._from_apply("wf.buffer", self, distance)
 
+    @typecheck(value=NUMBER)
     def rasterize(self, value: _Any = 1) -> _Any:
         """An Image with one band ``features``: ``value`` inside, masked (and 0) outside.
 
@@ -186,7 +191,7 @@ class Geometry(_Vector):
         """
         from tiles.types.imagery import Image
 
-        return Image._from_apply("wf.rasterize", self, _number(value, "value"))
+        return Image._from_apply("wf.rasterize", self, value)
 
 
 class _CollectionMixin:
@@ -209,8 +214,12 @@ class _CollectionMixin:
 
     def contains(self, other: _Any) -> Bool:
         """Whether ``other`` (an item, compared by content) is in this collection."""
-        return Bool._from_apply("wf.contains", self, self._item_type._promote(other))
+        where = f"{builtins.type(self).__name__}.contains"
+        return Bool._from_apply(
+            "wf.contains", self, promote(other, self._item_type, where, "other")
+        )
 
+    @typecheck(func=FUNCTION)
     def map(self, func: _Any) -> _Any:
         """Apply ``func`` to each item: a collection again if it returns items, else a List."""
         fn = as_function(func, self._item_type)
@@ -219,6 +228,7 @@ class _CollectionMixin:
             return self._rebuild(mapped)
         return mapped
 
+    @typecheck(func=FUNCTION)
     def filter(self, func: _Any) -> _Any:
         """The items for which ``func`` returns True, as the same type of collection."""
         fn = as_function(func, self._item_type)
@@ -226,7 +236,8 @@ class _CollectionMixin:
             raise ProxyTypeError(f"filter function must return Bool, not {fn.return_type.__name__}")
         return self._rebuild(List[self._item_type]._from_apply("wf.filter", self, fn))
 
-    def sorted(self, key: _Any = None, reverse: bool = False) -> _Any:
+    @typecheck(key=(FUNCTION, None), reverse=Bool)
+    def sorted(self, key: _Any = None, reverse: _Any = False) -> _Any:
         """A copy sorted by ``key(item)`` (ascending unless ``reverse``)."""
         if key is None:
             items = List[self._item_type]._from_apply("wf.sorted", self, reverse=reverse)
@@ -235,6 +246,7 @@ class _CollectionMixin:
             items = List[self._item_type]._from_apply("wf.sorted", self, fn, reverse=reverse)
         return self._rebuild(items)
 
+    @typecheck(func=FUNCTION)
     def reduce(self, func: _Any, initial: _Any = NO_INITIAL) -> _Any:
         """Fold the items with ``func(accumulated, item)`` (starting from ``initial`` if given)."""
         return reduce_items(self, self._item_type, func, initial)
@@ -277,27 +289,17 @@ class GeometryCollection(_CollectionMixin, _Vector):
         """The geometries, as a ``List[Geometry]``."""
         return List[Geometry]._from_apply("wf.getattr", self, "geometries")
 
+    @typecheck(distance=NUMBER)
     def buffer(self, distance: _Any) -> Geometry:
         """The envelope of all the geometries, buffered by ``distance`` decimal degrees."""
-        return Geometry._from_apply("wf.buffer", self, _number(distance, "distance"))
+        return Geometry._from_apply("wf.buffer", self, distance)
 
+    @typecheck(value=NUMBER)
     def rasterize(self, value: _Any = 1) -> _Any:
         """An Image with one band ``features``: ``value`` inside any geometry, masked outside."""
         from tiles.types.imagery import Image
 
-        return Image._from_apply("wf.rasterize", self, _number(value, "value"))
-
-
-def _number(value: _Any, what: str) -> _Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float, Proxytype)):
-        raise ProxyTypeError(f"{what} must be a number, not {builtins.type(value).__name__}")
-    return value
-
-
-def _burn_value(value: _Any) -> _Any:
-    if isinstance(value, str):
-        return value
-    return _number(value, "value (a number or a property name)")
+        return Image._from_apply("wf.rasterize", self, value)
 
 
 class Feature(_Vector):
@@ -323,9 +325,7 @@ class Feature(_Vector):
         elif isinstance(properties, Mapping):
             props = Dict[Str, Any]({k: Any._promote(v) for k, v in properties.items()})
         else:
-            raise ProxyTypeError(
-                f"Feature properties must be a dict, not {builtins.type(properties).__name__}"
-            )
+            raise argument_error("Feature", "properties", "dict or Dict[Str, Any]", properties)
         obj = Feature._from_apply("wf.Feature.create", geometry=geometry, properties=props)
         self.graft, self.params = obj.graft, obj.params
 
@@ -343,10 +343,12 @@ class Feature(_Vector):
         """The Feature's properties, a ``Dict[Str, Any]``."""
         return Dict[Str, Any]._from_apply("wf.getattr", self, "properties")
 
+    @typecheck(distance=NUMBER)
     def buffer(self, distance: _Any) -> Feature:
         """The Feature with its geometry buffered by ``distance`` decimal degrees."""
-        return Feature._from_apply("wf.buffer", self, _number(distance, "distance"))
+        return Feature._from_apply("wf.buffer", self, distance)
 
+    @typecheck(value=BURN_VALUE, default_value=NUMBER)
     def rasterize(self, value: _Any = 1, default_value: _Any = 1) -> _Any:
         """An Image with one band ``features`` and this Feature's properties.
 
@@ -355,12 +357,7 @@ class Feature(_Vector):
         """
         from tiles.types.imagery import Image
 
-        return Image._from_apply(
-            "wf.rasterize",
-            self,
-            _burn_value(value),
-            default_value=_number(default_value, "default_value"),
-        )
+        return Image._from_apply("wf.rasterize", self, value, default_value=default_value)
 
 
 class FeatureCollection(_CollectionMixin, _Vector):
@@ -387,14 +384,15 @@ class FeatureCollection(_CollectionMixin, _Vector):
         return cls(geojson["features"])
 
     @classmethod
+    @typecheck(id=Str)
     def from_vector_id(cls, id: _Any) -> FeatureCollection:  # noqa: A002 - documented name
         """The features of vector product ``id`` that intersect the computation's GeoContext.
 
         Register products with :func:`tiles.data.vector_products.create_vector_product`.
         """
-        return cls._from_apply("wf.FeatureCollection.from_vector", Str._promote(id))
+        return cls._from_apply("wf.FeatureCollection.from_vector", id)
 
-    def sorted(self, key: _Any, reverse: bool = False) -> FeatureCollection:
+    def sorted(self, key: _Any, reverse: _Any = False) -> FeatureCollection:
         """A copy sorted by ``key(feature)`` (ascending unless ``reverse``)."""
         return _CollectionMixin.sorted(self, key, reverse)
 
@@ -403,8 +401,9 @@ class FeatureCollection(_CollectionMixin, _Vector):
         """The features, as a ``List[Feature]``."""
         return List[Feature]._from_apply("wf.getattr", self, "features")
 
+    @typecheck(value=BURN_VALUE, default_value=NUMBER, merge_algorithm=Str)
     def rasterize(
-        self, value: _Any = 1, default_value: _Any = 1, merge_algorithm: str = "add"
+        self, value: _Any = 1, default_value: _Any = 1, merge_algorithm: _Any = "add"
     ) -> _Any:
         """Rasterize all Features into one Image with one band ``features``.
 
@@ -415,13 +414,14 @@ class FeatureCollection(_CollectionMixin, _Vector):
         """
         from tiles.types.imagery import Image
 
-        if merge_algorithm not in ("add", "replace"):
-            raise ValueError(f"merge_algorithm must be 'add' or 'replace', not {merge_algorithm!r}")
+        algorithm = literal(merge_algorithm)
+        if isinstance(algorithm, str) and algorithm not in ("add", "replace"):
+            raise ValueError(f"merge_algorithm must be 'add' or 'replace', not {algorithm!r}")
         return Image._from_apply(
             "wf.rasterize",
             self,
-            _burn_value(value),
-            default_value=_number(default_value, "default_value"),
+            value,
+            default_value=default_value,
             merge_algorithm=merge_algorithm,
         )
 
