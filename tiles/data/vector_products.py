@@ -203,6 +203,24 @@ class _OGRReader(_Reader):
         # A layer without a defined CRS is taken as lon/lat, as GeoJSON and GeoPackage assume.
         self.crs = CRS.from_user_input(info["crs"]) if info.get("crs") else WGS84
 
+    _cache: dict[tuple, _OGRReader] = {}
+    _lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: str, layer: str | None) -> _OGRReader:
+        """The reader of ``path``'s ``layer``, its layer list and CRS looked up once per file
+        modification (each lookup opens the file again)."""
+        key = (*_file_stamp(path), layer)
+        with cls._lock:
+            reader = cls._cache.get(key)
+        if reader is None:
+            reader = cls(path, layer)
+            with cls._lock:
+                for old in [k for k in cls._cache if k[0] == path and k[3] == layer]:
+                    del cls._cache[old]
+                cls._cache[key] = reader
+        return reader
+
     def query(self, box: Box | None) -> list[tuple[int, shapely.Geometry, dict]]:
         try:
             meta, fids, wkbs, columns = pyogrio.raw.read(
@@ -289,7 +307,7 @@ def _reader(path: str, fmt: str, layer: str | None) -> _Reader:
         return _GeoJSONReader.open(path)
     if fmt == "GeoParquet":
         return _GeoParquetReader.open(path)
-    return _OGRReader(path, layer)
+    return _OGRReader.open(path, layer)
 
 
 # --------------------------------------------------------------------------------------------
