@@ -26,6 +26,8 @@ CACHE_SIZE = 64
 #: Seconds to wait for the server to compute a value.
 VALUE_TIMEOUT = 120
 _EARTH_RADIUS = 6378137.0
+#: Largest size of the panel on the map, in pixels.
+PANEL_WIDTH, PANEL_HEIGHT = 280, 240
 
 MASKED = "∅"
 EMPTY = "(empty)"
@@ -76,9 +78,14 @@ class PixelInspector(ipywidgets.VBox):
     def __init__(self, map: Any) -> None:  # noqa: A002
         self._table = ipywidgets.HTML()
         super().__init__([ipywidgets.HTML("<b>Pixel inspector</b> (click the map)"), self._table])
-        self.layout.max_height = "20em"
+        self.layout.max_height = f"{PANEL_HEIGHT}px"
+        self.layout.max_width = f"{PANEL_WIDTH}px"
+        self.layout.overflow = "auto"
         self.map = map
-        self._control = ipyleaflet.WidgetControl(widget=self, position="topright")
+        # Bounded, in the corner away from the zoom buttons, so it never covers them.
+        self._control = ipyleaflet.WidgetControl(
+            widget=self, position="topright", max_width=PANEL_WIDTH, max_height=PANEL_HEIGHT
+        )
         self._marker = ipyleaflet.CircleMarker(radius=5, weight=2, fill_opacity=0, color="black")
         self._cache: collections.OrderedDict[str, dict] = collections.OrderedDict()
         self._lock = threading.Lock()

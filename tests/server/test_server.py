@@ -353,10 +353,14 @@ def test_value_at_point_is_the_stored_pixel(base):
 
 
 def test_value_outside_data_is_empty_or_none(base):
-    layer = register(base, image_graft(IMAGE, "red"))
-    x, y = mercantile.xy(20.0, 0.0)
-    answer = get_json(f"{base}/layers/{layer['id']}/value?x={x}&y={y}")
-    assert answer["values"] in ({}, {"red": None})
+    image = register(base, image_graft(IMAGE, "red"))
+    collection = register(base, wf.ImageCollection.from_id("sample:s2").pick_bands("red").graft)
+    # Anywhere off the data, wherever rounding puts the one-pixel box: never a 500.
+    for lon, lat in ((20.0, 0.0), (-105.0, 35.0), (-106.5, 35.7), (10.0, 60.0), (179.99, 0.0)):
+        x, y = mercantile.xy(lon, lat)
+        for layer in (image, collection):
+            answer = get_json(f"{base}/layers/{layer['id']}/value?x={x}&y={y}")
+            assert answer["values"] in ({}, {"red": None}), (lon, lat)
 
 
 # ------------------------------------------------------------------------ errors
