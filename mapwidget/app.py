@@ -10,6 +10,7 @@ import ipyleaflet
 import ipywidgets
 import traitlets
 
+from mapwidget import viewport
 from mapwidget.controls import LayerControllerList, MapController
 from mapwidget.layer import WorkflowsLayer
 from mapwidget.logpanel import LogPanel
@@ -126,7 +127,33 @@ def visualize(
         parameter_overrides=parameter_overrides,
     )
     leaflet_map.add(layer)
+    _zoom_to_first_footprint(leaflet_map, layer)
     return layer
+
+
+#: Map size assumed before the front end has reported it (MapApp's height, a notebook's width).
+ASSUMED_MAP_SIZE = (900, 500)
+
+
+def _zoom_to_first_footprint(leaflet_map: ipyleaflet.Map, layer: WorkflowsLayer) -> None:
+    """Show the data of the first layer on ``leaflet_map`` whose footprint is known.
+
+    Later layers leave the view alone, and code that sets ``center``/``zoom`` afterwards
+    wins, since the view is set here at once (not when the front end answers).
+    """
+    if getattr(leaflet_map, "_tiles_zoomed_to_data", False):
+        return
+    bounds = layer.footprint_bounds()
+    if bounds is None:
+        return
+    size = ASSUMED_MAP_SIZE
+    if leaflet_map.pixel_bounds:
+        size = viewport.pixel_size(leaflet_map.pixel_bounds)
+    center, zoom = viewport.view_for_bounds(
+        bounds, size, min_zoom=layer.min_zoom, max_zoom=int(leaflet_map.max_zoom or 18)
+    )
+    leaflet_map.center, leaflet_map.zoom = center, zoom
+    leaflet_map._tiles_zoomed_to_data = True
 
 
 def tile_layer(

@@ -27,10 +27,13 @@ from mapwidget.parameters import ParameterSet
 from tiles import display
 from tiles.display import DisplayOptions
 from tiles.errors import ParameterError, ProxyTypeError, WorkflowsError
+from tiles.server.client import request_json
 from tiles.types import Datetime, Function, Image, ImageCollection
 
 #: Leaflet never asks for tiles below this zoom: a whole continent per tile is too costly.
 MIN_ZOOM = 5
+#: TileJSON bounds of a layer whose data could be anywhere.
+WORLD = (-180.0, -85.0511287798066, 180.0, 85.0511287798066)
 
 
 def _now() -> str:
@@ -369,6 +372,26 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
         """URL of the TileJSON of this layer as it looks now."""
         registration = self.styled_registration()
         return None if registration is None else registration.tilejson_url
+
+    def footprint_bounds(self) -> tuple[float, float, float, float] | None:
+        """Lon/lat ``(west, south, east, north)`` of the layer's data, as its TileJSON says.
+
+        Returns
+        -------
+        tuple of float or None
+            None when the server does not know where the data is (computed or remote
+            sources give the whole world) or cannot be asked.
+        """
+        if self.registration is None:
+            return None
+        try:
+            tilejson = request_json("GET", self.registration.tilejson_url)
+        except (OSError, WorkflowsError):
+            return None
+        west, south, east, north = tilejson.get("bounds", WORLD)
+        if east - west >= 359.0:
+            return None
+        return west, south, east, north
 
     def value_url(self, x: float, y: float) -> str | None:
         """URL (on the kernel side) of the band values under EPSG:3857 point ``(x, y)``."""

@@ -70,3 +70,51 @@ def view_geocontext(
         shape=shape,
         align_pixels=False,
     )
+
+
+#: Web-mercator's latitude limit, in degrees.
+MERCATOR_LAT = 85.0511287798066
+
+
+def _mercator_y(lat: float) -> float:
+    """Latitude as a fraction of the web-mercator world's height (0 at the equator)."""
+    lat = max(-MERCATOR_LAT, min(MERCATOR_LAT, lat))
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / (2 * math.pi)
+
+
+def view_for_bounds(
+    bounds: tuple[float, float, float, float],
+    size: tuple[int, int],
+    min_zoom: int = 0,
+    max_zoom: int = 18,
+) -> tuple[tuple[float, float], int]:
+    """The centre and the largest zoom at which lon/lat ``bounds`` fit a map of ``size``.
+
+    Parameters
+    ----------
+    bounds : (west, south, east, north)
+        Degrees.
+    size : (width, height)
+        The map's size in screen pixels.
+    min_zoom, max_zoom : int
+        Limits of the zoom returned.
+
+    Returns
+    -------
+    ((lat, lon), zoom)
+        The centre as ipyleaflet takes it, and the zoom.
+
+    Examples
+    --------
+    >>> view_for_bounds((-106.2, 35.5, -105.7, 35.9), (900, 500))
+    ((35.7002..., -105.95), 10)
+    """
+    west, south, east, north = bounds
+    width, height = size
+    x_fraction = max((east - west) / 360.0, 1e-12)
+    y_fraction = max(_mercator_y(north) - _mercator_y(south), 1e-12)
+    fits = min(math.log2(width / 256 / x_fraction), math.log2(height / 256 / y_fraction))
+    zoom = max(min_zoom, min(max_zoom, math.floor(fits)))
+    middle = (_mercator_y(north) + _mercator_y(south)) / 2
+    lat = math.degrees(2 * math.atan(math.exp(middle * 2 * math.pi)) - math.pi / 2)
+    return (lat, (west + east) / 2), zoom

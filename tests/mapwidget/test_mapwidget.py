@@ -19,8 +19,11 @@ import urllib.request
 
 import ipyleaflet
 import ipywidgets
+import mercantile
 import numpy as np
 import pytest
+import shapely
+import shapely.geometry
 from PIL import Image as PILImage
 
 import mapwidget
@@ -375,6 +378,30 @@ def test_inspector_shows_values_masked_and_errors(app):
 
 
 # ------------------------------------------------------------------------- the map
+
+
+def test_map_shows_the_first_layer_with_a_footprint(app):
+    from tiles.data import catalog
+
+    records = catalog.search("sample:s2")
+    w, s, e, n = shapely.union_all([shapely.geometry.shape(r.footprint) for r in records]).bounds
+    app.center, app.zoom = (0.0, 0.0), 3
+    visualize(ndvi_image(), "ndvi", scales=[-1, 1], map=app)
+    lat, lon = app.center
+    assert s < lat < n and w < lon < e
+    # The data fits the assumed 900 x 500 px view, and would not one zoom level closer.
+    (x0, y0), (x1, y1) = mercantile.xy(w, s), mercantile.xy(e, n)
+    world = 2 * math.pi * 6378137.0
+
+    def fits(zoom):
+        scale = 256 * 2**zoom / world
+        return (x1 - x0) * scale <= 900 and (y1 - y0) * scale <= 500
+
+    assert fits(app.zoom) and not fits(app.zoom + 1)
+    # Later layers leave the view where the user put it.
+    app.center, app.zoom = (10.0, 10.0), 6
+    visualize(s2().pick_bands("red"), "red", map=app)
+    assert app.center == [10.0, 10.0] and app.zoom == 6
 
 
 def test_layer_ordering_and_removal(app):

@@ -62,7 +62,32 @@ def server_url(server: str | None = None) -> str:
     return _server(server)[0]
 
 
-def _request(method: str, url: str, body: Any = None, token: str | None = None) -> Any:
+def request_json(method: str, url: str, body: Any = None, token: str | None = None) -> Any:
+    """One JSON request to a tile server; its answer, or its error as an exception.
+
+    Parameters
+    ----------
+    method, url : str
+        The HTTP method and the full URL.
+    body : Any, optional
+        Sent as JSON.
+    token : str, optional
+        Sent as a bearer token (default ``$TILES_TOKEN``).
+
+    Returns
+    -------
+    Any
+        The decoded JSON answer.
+
+    Raises
+    ------
+    ParameterError
+        For a 400 answer, with the server's message.
+    WorkflowsError
+        For any other error status.
+    OSError
+        When the server cannot be reached.
+    """
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method)
     req.add_header("Accept", "application/json")
@@ -195,7 +220,7 @@ class TileLayer:
         url = f"{self.base_url}/layers/{self.id}/errors"
         if query:
             url += "?" + urllib.parse.urlencode(query)
-        return _request("GET", url)["records"]
+        return request_json("GET", url)["records"]
 
 
 def register_layer(
@@ -246,7 +271,7 @@ def register_layer(
         "log_level": int(log_level),
         "parameters": parameters,
     }
-    answer = _request("POST", f"{base}/layers", body, token)
+    answer = request_json("POST", f"{base}/layers", body, token)
     return TileLayer(
         id=answer["id"],
         name=name or "",
