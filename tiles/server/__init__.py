@@ -5,7 +5,8 @@
 - :func:`serve` runs the server in the foreground (``python -m tiles serve``).
 
 Endpoints: ``POST/GET /layers``, ``GET /layers/{id}``, ``GET /layers/{id}/{z}/{x}/{y}.png``,
-``GET /layers/{id}/tilejson.json``, ``GET /layers/{id}/value?x=&y=``,
+``GET /layers/{id}/tilejson.json`` (with a legend), ``GET /layers/{id}/colorbar.png``,
+``GET /layers/{id}/value?x=&y=``,
 ``GET /layers/{id}/errors``, ``GET /colormaps``, ``GET /health`` and the viewer at ``/``.
 """
 
