@@ -64,3 +64,50 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     srv = RunningServer("127.0.0.1", 0, db_path=tmp_path_factory.mktemp("server") / "layers.sqlite")
     yield srv
     srv.stop()
+
+
+# -- real services (PostgreSQL, Redis) ---------------------------------------------------
+# `.ci/services.sh start DIR` starts both and prints these variables; CI always sets them.
+POSTGRES_URL_VARIABLE = "TILES_TEST_POSTGRES_URL"
+REDIS_URL_VARIABLE = "TILES_TEST_REDIS_URL"
+
+
+def _service_url(variable: str, what: str) -> str:
+    url = os.environ.get(variable, "").strip()
+    if url:
+        return url
+    message = (
+        f"{what} tests need {variable} (start the services with: "
+        f'eval "$(bash .ci/services.sh start /tmp/tiles-services)")'
+    )
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must provide {variable}: {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    import uuid
+
+    psycopg = pytest.importorskip("psycopg")
+    admin = _service_url(POSTGRES_URL_VARIABLE, "PostgreSQL")
+    name = f"tiles_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    yield admin.rsplit("/", 1)[0] + "/" + name
+    from tiles import sql_store
+
+    sql_store.close_pools(lambda url: url.endswith("/" + name))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis server's URL with a key prefix of this test's own."""
+    import uuid
+
+    pytest.importorskip("redis")
+    url = _service_url(REDIS_URL_VARIABLE, "Redis")
+    return f"{url}?prefix=test-{uuid.uuid4().hex[:12]}"

@@ -112,12 +112,40 @@ def _text(text: str) -> str:
     return text
 
 
+#: URL schemes that name a PostgreSQL database instead of an SQLite file.
+DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def _database(text: str) -> Path | str:
+    """A ``postgresql://`` URL as given, else an SQLite file path."""
+    text = text.strip()
+    return text if text.startswith(DATABASE_URL_SCHEMES) else _path(text)
+
+
 def _cache_home() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
-def _beside_catalog(filename: str) -> Callable[[], Path]:
-    return lambda: CATALOG.get().parent / filename
+def cache_folder() -> Path:
+    """The folder of the package's own files: ``$XDG_CACHE_HOME/tiles`` (``~/.cache/tiles``).
+
+    Returns
+    -------
+    Path
+    """
+    return _cache_home() / "tiles"
+
+
+def _registry_or_beside_catalog(filename: str) -> Callable[[], Path | str]:
+    def default() -> Path | str:
+        registry = REGISTRY.get()
+        if registry is not None:
+            return registry
+        catalog = CATALOG.get()
+        folder = cache_folder() if isinstance(catalog, str) else catalog.parent
+        return folder / filename
+
+    return default
 
 
 _ALL: list[Setting] = []
@@ -132,27 +160,39 @@ def _setting(name: str, default: Any, parse: Callable[[str], Any], meaning: str)
 # -- where things are stored -------------------------------------------------------------
 CATALOG = _setting(
     "TILES_CATALOG",
-    lambda: _cache_home() / "tiles" / "catalog.sqlite",
-    _path,
-    "the catalog's SQLite file (default `$XDG_CACHE_HOME/tiles/catalog.sqlite`)",
+    lambda: cache_folder() / "catalog.sqlite",
+    _database,
+    "the catalog: an SQLite file or a `postgresql://user:pass@host/db` URL "
+    "(default `$XDG_CACHE_HOME/tiles/catalog.sqlite`)",
+)
+REGISTRY = _setting(
+    "TILES_REGISTRY",
+    None,
+    _database,
+    "where the server keeps layers, jobs, workflows and XYZ objects, all in one database: an "
+    "SQLite file or a `postgresql://user:pass@host/db` URL shared by many server processes "
+    "and machines (default: one SQLite file each, see the next three)",
 )
 SERVER_DB = _setting(
     "TILES_SERVER_DB",
-    _beside_catalog("layers.sqlite"),
-    _path,
-    "the tile server's layers (default `layers.sqlite` beside the catalog)",
+    _registry_or_beside_catalog("layers.sqlite"),
+    _database,
+    "the tile server's layers (default `TILES_REGISTRY`, else `layers.sqlite` beside the "
+    "catalog file)",
 )
 JOBS_DB = _setting(
     "TILES_JOBS_DB",
-    _beside_catalog("jobs.sqlite"),
-    _path,
-    "the server's `/jobs` records and results (default `jobs.sqlite` beside the catalog)",
+    _registry_or_beside_catalog("jobs.sqlite"),
+    _database,
+    "the server's `/jobs` records and results (default `TILES_REGISTRY`, else `jobs.sqlite` "
+    "beside the catalog file)",
 )
 WORKFLOWS_DB = _setting(
     "TILES_WORKFLOWS_DB",
-    _beside_catalog("workflows.sqlite"),
-    _path,
-    "published workflows (default `workflows.sqlite` beside the catalog)",
+    _registry_or_beside_catalog("workflows.sqlite"),
+    _database,
+    "published workflows (default `TILES_REGISTRY`, else `workflows.sqlite` beside the "
+    "catalog file)",
 )
 STATIC = _setting(
     "TILES_STATIC",

@@ -8,8 +8,8 @@ the arguments). Versions are immutable: publishing a version again with the same
 no-op, with a different graph an error. Workflow-level metadata (title, description,
 labels, tags) is replaced on each publish.
 
-The store is a SQLite file, ``$TILES_WORKFLOWS_DB`` or ``workflows.sqlite`` beside the
-catalog, written in transactions; after :func:`tiles.compute.remote.connect` it is the tile
+The store is a database, ``$TILES_WORKFLOWS_DB``, else ``TILES_REGISTRY``, else
+``workflows.sqlite`` beside the catalog, written in transactions; after :func:`tiles.compute.remote.connect` it is the tile
 server's.
 """
 
@@ -36,7 +36,7 @@ from tiles.errors import (
     ProxyTypeError,
     WorkflowsError,
 )
-from tiles.sqlite_store import SQLiteStore
+from tiles.sql_store import SQLStore
 
 ID_PATTERN = re.compile(r"^[^\s:]+:[A-Za-z0-9_.\-]+$")
 SEMVER = re.compile(
@@ -240,17 +240,19 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-class WorkflowStore(SQLiteStore):
-    """Workflows and their versions in one SQLite file (JSON records in and out).
+class WorkflowStore(SQLStore):
+    """Workflows and their versions in a database (JSON records in and out).
 
     Parameters
     ----------
     path:
-        The database file, ``":memory:"``, or None for ``TILES_WORKFLOWS_DB``.
+        The database file, ``":memory:"``, a ``postgresql://`` URL, or None for
+        ``TILES_WORKFLOWS_DB``.
     """
 
+    NAME = "workflows"
     MIGRATIONS = (_SCHEMA,)
-    PATH_SETTING = settings.WORKFLOWS_DB
+    TARGET_SETTING = settings.WORKFLOWS_DB
 
     def publish(self, record: dict[str, Any]) -> dict[str, Any]:
         """Store a version (see :func:`make_record`); returns the workflow as :meth:`get`."""
@@ -371,12 +373,14 @@ def _version_json(row: tuple) -> dict[str, Any]:
 
 
 _store_lock = threading.Lock()
-_stores: dict[Path, WorkflowStore] = {}
+_stores: dict[Path | str, WorkflowStore] = {}
 
 
 def default_store() -> WorkflowStore:
-    """The workflow store at ``TILES_WORKFLOWS_DB`` (one per path per process)."""
-    path = settings.WORKFLOWS_DB.get().resolve()
+    """The workflow store at ``TILES_WORKFLOWS_DB`` (one per database per process)."""
+    path = settings.WORKFLOWS_DB.get()
+    if not isinstance(path, str):
+        path = path.resolve()
     with _store_lock:
         store = _stores.get(path)
         if store is None:

@@ -21,17 +21,17 @@ from tiles.data.store import Catalog
 __all__ = ["default_catalog", "default_catalog_path"]
 
 _default_lock = threading.Lock()
-_default_catalogs: dict[Path, Catalog] = {}
+_default_catalogs: dict[Path | str, Catalog] = {}
 
 
-def default_catalog_path() -> Path:
+def default_catalog_path() -> Path | str:
     """Where the default catalog lives.
 
     Returns
     -------
-    Path
-        ``$TILES_CATALOG``, else ``$XDG_CACHE_HOME/tiles/catalog.sqlite`` (``~/.cache``
-        default).
+    Path or str
+        ``$TILES_CATALOG`` (a file, or a ``postgresql://`` URL), else
+        ``$XDG_CACHE_HOME/tiles/catalog.sqlite`` (``~/.cache`` default).
     """
     return settings.CATALOG.get()
 
@@ -39,15 +39,17 @@ def default_catalog_path() -> Path:
 def default_catalog() -> Catalog:
     """The catalog at :func:`default_catalog_path`, with the built-in sample data registered.
 
-    The path is looked up on every call (so changing ``TILES_CATALOG`` takes effect); the
-    sample check runs once per catalog file per process.
+    The place is looked up on every call (so changing ``TILES_CATALOG`` takes effect); the
+    sample check runs once per catalog per process.
 
     Returns
     -------
     Catalog
-        One instance per catalog file per process.
+        One instance per catalog per process.
     """
-    path = default_catalog_path().expanduser().resolve()
+    path = default_catalog_path()
+    if not isinstance(path, str):
+        path = path.expanduser().resolve()
     cat = _default_catalogs.get(path)
     if cat is not None:
         return cat

@@ -43,6 +43,7 @@ from affine import Affine
 from rasterio.io import MemoryFile
 from rasterio.warp import Resampling, reproject, transform, transform_bounds
 
+from tiles import settings
 from tiles.data.store import Catalog
 from tiles.errors import NotFoundError, ParameterError
 
@@ -141,8 +142,11 @@ _lock = threading.Lock()
 
 
 def sample_data_dir(catalog: Catalog) -> Path:
-    """Where the sample files of ``catalog`` live: a folder beside the catalog file."""
-    return catalog.path.parent / f"tiles-sample-v{SAMPLE_VERSION}"
+    """Where the sample files of ``catalog`` live: a folder beside the catalog file, or in
+    :func:`tiles.settings.cache_folder` for a catalog in PostgreSQL (each machine makes
+    its own identical copy at the same path)."""
+    folder = settings.cache_folder() if catalog.path is None else catalog.path.parent
+    return folder / f"tiles-sample-v{SAMPLE_VERSION}"
 
 
 def ensure_sample_catalog(catalog: Catalog) -> None:

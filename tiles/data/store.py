@@ -44,7 +44,7 @@ from tiles.data.records import (
     to_utc,
 )
 from tiles.errors import DataError, NotFoundError, ParameterError
-from tiles.sqlite_store import SQLiteStore
+from tiles.sql_store import SQLStore, is_database_url
 
 __all__ = [
     "Catalog",
@@ -295,6 +295,7 @@ _IMAGE_COLUMNS = (
     "id, product, acquired, crs, geotrans, rows, cols, footprint, "
     "west, south, east, north, files, properties"
 )
+_IMAGE_UPDATES = ", ".join(f"{c} = excluded.{c}" for c in _IMAGE_COLUMNS.split(", ")[1:])
 
 
 def _json_default(value: Any) -> Any:
@@ -307,23 +308,26 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"property value {value!r} is not JSON serialisable")
 
 
-class Catalog(SQLiteStore):
-    """An image catalog stored in one SQLite file.
+class Catalog(SQLStore):
+    """An image catalog stored in an SQLite file or a PostgreSQL database.
 
-    Safe to share between threads: each thread gets its own connection, and writes run in
-    transactions (SQLite in WAL mode lets readers proceed while one writer works).
+    Safe to share between threads: each thread gets its own SQLite connection (PostgreSQL
+    connections come from the process's pool), and writes run in transactions (SQLite in
+    WAL mode lets readers proceed while one writer works).
 
     Parameters
     ----------
     path:
-        The catalog file; created (with its folder) when missing.
+        The catalog file, created (with its folder) when missing; or a ``postgresql://``
+        URL.
     """
 
+    NAME = "catalog"
     MIGRATIONS = (_SCHEMA,)
     CONNECTION_PER_THREAD = True
 
     def __init__(self, path: PathLike) -> None:
-        super().__init__(Path(path).expanduser().resolve())
+        super().__init__(path if is_database_url(path) else Path(path).expanduser().resolve())
 
     # -- products ------------------------------------------------------------------------
 
@@ -416,7 +420,7 @@ class Catalog(SQLiteStore):
                 resolved = kind.resolve_product(self, product_id)
                 if resolved is not None:
                     return resolved
-            raise NotFoundError(f"product {product_id!r} not found in catalog {self.path}")
+            raise NotFoundError(f"product {product_id!r} not found in catalog {self.target}")
         return self._product_from_row(*row)
 
     def product_source(self, product_id: str) -> tuple[str, dict[str, Any]] | None:
@@ -442,7 +446,7 @@ class Catalog(SQLiteStore):
                 conn.execute("SELECT 1 FROM products WHERE id = ?", (product_id,)).fetchone()
                 is None
             ):
-                raise NotFoundError(f"product {product_id!r} not found in catalog {self.path}")
+                raise NotFoundError(f"product {product_id!r} not found in catalog {self.target}")
             conn.execute("DELETE FROM images WHERE product = ?", (product_id,))
             conn.execute("DELETE FROM sources WHERE product = ?", (product_id,))
             conn.execute("DELETE FROM products WHERE id = ?", (product_id,))
@@ -512,8 +516,9 @@ class Catalog(SQLiteStore):
         )
         with self.transaction() as conn:
             conn.execute(
-                f"INSERT OR REPLACE INTO images ({_IMAGE_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO images ({_IMAGE_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE "
+                f"SET {_IMAGE_UPDATES}",
                 (
                     record.id,
                     record.product,
@@ -615,14 +620,14 @@ class Catalog(SQLiteStore):
             if image_id.startswith(pid + ":"):
                 remote = self._remote(self.product(pid))
                 return remote.image(image_id[len(pid) + 1 :])
-        raise NotFoundError(f"image {image_id!r} not found in catalog {self.path}")
+        raise NotFoundError(f"image {image_id!r} not found in catalog {self.target}")
 
     def remove_image(self, image_id: str) -> None:
         """Remove one image from the catalog (its files are left alone)."""
         with self.transaction() as conn:
             cur = conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
             if cur.rowcount == 0:
-                raise NotFoundError(f"image {image_id!r} not found in catalog {self.path}")
+                raise NotFoundError(f"image {image_id!r} not found in catalog {self.target}")
 
     def search(
         self,

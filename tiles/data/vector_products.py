@@ -24,7 +24,6 @@ import argparse
 import dataclasses
 import json
 import os
-import sqlite3
 import sys
 import threading
 from collections.abc import Iterable, Sequence
@@ -44,6 +43,7 @@ from rasterio.crs import CRS
 from tiles import settings
 from tiles.engine.vector import FeatureCollectionValue, FeatureValue, GeometryValue
 from tiles.errors import DataError, NotFoundError, ParameterError
+from tiles.sql_store import SQLStore, is_database_url
 
 __all__ = [
     "FORMATS",
@@ -314,12 +314,32 @@ def _reader(path: str, fmt: str, layer: str | None) -> _Reader:
 # the product table
 
 
-def _connect(catalog_path: str | os.PathLike | None) -> sqlite3.Connection:
-    path = Path(catalog_path or settings.CATALOG.get()).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=30.0)
-    conn.execute(_SCHEMA)
-    return conn
+class VectorProductTable(SQLStore):
+    """The ``vector_products`` table of a catalog database (SQLite file or PostgreSQL).
+
+    Parameters
+    ----------
+    target:
+        The catalog file or ``postgresql://`` URL.
+    """
+
+    NAME = "vector_products"
+    MIGRATIONS = (_SCHEMA,)
+
+
+_tables: dict[Any, VectorProductTable] = {}
+_tables_lock = threading.Lock()
+
+
+def _table(catalog_path: str | os.PathLike | None) -> VectorProductTable:
+    target = catalog_path or settings.CATALOG.get()
+    if not is_database_url(target):
+        target = Path(target).expanduser().resolve()
+    with _tables_lock:
+        table = _tables.get(target)
+        if table is None:
+            table = _tables[target] = VectorProductTable(target)
+        return table
 
 
 def _product_from_row(row: Sequence[Any]) -> VectorProduct:
@@ -366,28 +386,22 @@ def create_vector_product(
     bounds = tuple(float(v) for v in shapely.total_bounds(lonlat)) if lonlat else None
     crs = reader.crs.to_string()
     row = (product_id, title or product_id, str(resolved), fmt, layer, crs, len(geoms))
-    conn = _connect(catalog_path)
-    try:
-        with conn:
-            conn.execute(
-                f"INSERT OR REPLACE INTO vector_products ({_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*row, *(bounds or (None,) * 4)),
-            )
-    finally:
-        conn.close()
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", ")[1:])
+    with _table(catalog_path).transaction() as conn:
+        conn.execute(
+            f"INSERT INTO vector_products ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}",
+            (*row, *(bounds or (None,) * 4)),
+        )
     return VectorProduct(*row, bounds_lonlat=bounds)  # type: ignore[arg-type]
 
 
 def vector_product(product_id: str, catalog_path: str | os.PathLike | None = None) -> VectorProduct:
     """The registered vector product ``product_id``; NotFoundError when there is none."""
-    conn = _connect(catalog_path)
-    try:
+    with _table(catalog_path).reading() as conn:
         row = conn.execute(
             f"SELECT {_COLUMNS} FROM vector_products WHERE id = ?", (product_id,)
         ).fetchone()
-    finally:
-        conn.close()
     if row is None:
         raise NotFoundError(
             f"vector product {product_id!r} not found; register it with "
@@ -398,23 +412,16 @@ def vector_product(product_id: str, catalog_path: str | os.PathLike | None = Non
 
 def vector_products(catalog_path: str | os.PathLike | None = None) -> list[VectorProduct]:
     """All registered vector products, sorted by id."""
-    conn = _connect(catalog_path)
-    try:
+    with _table(catalog_path).reading() as conn:
         rows = conn.execute(f"SELECT {_COLUMNS} FROM vector_products ORDER BY id").fetchall()
-    finally:
-        conn.close()
     return [_product_from_row(r) for r in rows]
 
 
 def remove_vector_product(product_id: str, catalog_path: str | os.PathLike | None = None) -> None:
     """Forget vector product ``product_id`` (its file is left alone)."""
-    conn = _connect(catalog_path)
-    try:
-        with conn:
-            deleted = conn.execute("DELETE FROM vector_products WHERE id = ?", (product_id,))
-    finally:
-        conn.close()
-    if deleted.rowcount == 0:
+    with _table(catalog_path).transaction() as conn:
+        deleted = conn.execute("DELETE FROM vector_products WHERE id = ?", (product_id,)).rowcount
+    if deleted == 0:
         raise NotFoundError(f"vector product {product_id!r} not found")
 
 

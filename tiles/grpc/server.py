@@ -76,7 +76,7 @@ class GrpcServer:
             credentials = grpc.ssl_server_credentials(
                 [(Path(key).read_bytes(), Path(cert).read_bytes())]  # type: ignore[arg-type]
             )
-        self.store = store if store is not None else store_beside(service.layers.path)
+        self.store = store if store is not None else store_beside(service.layers.location)
         self._own_store = store is None
         register_store(self.store)
         self.xyz = XYZService(service, self.store, tile_base_url, TokenCheck(token))

@@ -1,4 +1,4 @@
-"""Published XYZ objects, kept in SQLite beside the tile server's layer database.
+"""Published XYZ objects, kept in the database of the tile server's layers (or beside it).
 
 An XYZ record holds what the original client sent with ``CreateXYZ`` (graft,
 typespec, parameter and viz-option messages as serialized protobuf bytes, so they
@@ -19,7 +19,7 @@ from typing import Any
 
 from tiles import settings
 from tiles.errors import NotFoundError
-from tiles.sqlite_store import SQLiteStore
+from tiles.sql_store import SQLStore, is_database_url
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS xyz (
@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS xyz (
     result_type INTEGER NOT NULL,
     channel TEXT NOT NULL,
     client_version TEXT NOT NULL,
-    user TEXT NOT NULL,
+    "user" TEXT NOT NULL,
     public INTEGER NOT NULL,
     created_ms INTEGER NOT NULL,
     updated_ms INTEGER NOT NULL,
@@ -60,6 +60,8 @@ _COLUMNS = [
     "updated_ms",
     "expires_ms",
 ]
+# Quoted: "user" is a reserved word in PostgreSQL.
+_COLUMN_LIST = ", ".join(f'"{c}"' for c in _COLUMNS)
 
 
 def now_ms() -> int:
@@ -111,17 +113,18 @@ def _unpack(blob: bytes) -> list[bytes]:
     return out
 
 
-class XYZStore(SQLiteStore):
-    """XYZ records in one SQLite file, with parsed grafts cached in memory.
+class XYZStore(SQLStore):
+    """XYZ records in a database, with parsed grafts cached in memory.
 
-    One connection is shared under a lock: writes are rare and small.
+    One SQLite connection is shared under a lock: writes are rare and small.
 
     Parameters
     ----------
     path:
-        The database file, or ``":memory:"``.
+        The database file, ``":memory:"`` or a ``postgresql://`` URL.
     """
 
+    NAME = "xyz"
     MIGRATIONS = (_SCHEMA,)
 
     def __init__(self, path: str | os.PathLike) -> None:
@@ -142,8 +145,9 @@ class XYZStore(SQLiteStore):
                 # Keep the first creation time; everything else is the latest publish.
                 row["created_ms"] = existing[0]
             conn.execute(
-                f"INSERT OR REPLACE INTO xyz ({', '.join(_COLUMNS)}) "
-                f"VALUES ({', '.join('?' for _ in _COLUMNS)})",
+                f"INSERT INTO xyz ({_COLUMN_LIST}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
+                "ON CONFLICT (id) DO UPDATE SET "
+                + ", ".join(f'"{c}" = excluded."{c}"' for c in _COLUMNS[1:]),
                 [row[c] for c in _COLUMNS],
             )
             self._grafts.pop(record.id, None)
@@ -161,9 +165,7 @@ class XYZStore(SQLiteStore):
     def get(self, xyz_id: str, include_expired: bool = False) -> XYZRecord:
         """The record ``xyz_id``; NotFoundError when unknown or expired."""
         with self.reading() as conn:
-            row = conn.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM xyz WHERE id = ?", (xyz_id,)
-            ).fetchone()
+            row = conn.execute(f"SELECT {_COLUMN_LIST} FROM xyz WHERE id = ?", (xyz_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"XYZ {xyz_id!r} not found")
         record = self._from_row(row)
@@ -175,8 +177,7 @@ class XYZStore(SQLiteStore):
         """Every unexpired record, oldest first."""
         with self.reading() as conn:
             rows = conn.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM xyz WHERE expires_ms > ? "
-                "ORDER BY created_ms, id",
+                f"SELECT {_COLUMN_LIST} FROM xyz WHERE expires_ms > ? ORDER BY created_ms, id",
                 (now_ms(),),
             ).fetchall()
         return [self._from_row(r) for r in rows]
@@ -193,7 +194,7 @@ class XYZStore(SQLiteStore):
         """Records whose lifetime is over (to be purged with their layers)."""
         with self.reading() as conn:
             rows = conn.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM xyz WHERE expires_ms <= ?", (now_ms(),)
+                f"SELECT {_COLUMN_LIST} FROM xyz WHERE expires_ms <= ?", (now_ms(),)
             ).fetchall()
         return [self._from_row(r) for r in rows]
 
@@ -213,16 +214,30 @@ _stores: list[XYZStore] = []
 _stores_lock = threading.Lock()
 
 
-def default_store_path() -> Path:
-    """``xyz.sqlite`` beside the tile server's layer database (``TILES_SERVER_DB``)."""
-    return settings.SERVER_DB.get().with_name("xyz.sqlite")
+def default_store_path() -> Path | str:
+    """The database of XYZ objects: ``TILES_REGISTRY``, else ``xyz.sqlite`` beside the tile
+    server's layer database (``TILES_SERVER_DB``), else that database when it is PostgreSQL."""
+    registry = settings.REGISTRY.get()
+    if registry is not None:
+        return registry
+    return store_target_beside(settings.SERVER_DB.get())
+
+
+def store_target_beside(layers_db: str | os.PathLike) -> Path | str:
+    """Where the XYZ objects of a layer database live: the same PostgreSQL database, the
+    same SQLite file when it is ``TILES_REGISTRY``, else ``xyz.sqlite`` beside it."""
+    if is_database_url(layers_db) or str(layers_db) == ":memory:":
+        return str(layers_db)
+    if settings.REGISTRY.get() == Path(layers_db):
+        return Path(layers_db)
+    return Path(layers_db).with_name("xyz.sqlite")
 
 
 def store_beside(layers_db: str | os.PathLike) -> XYZStore:
-    """The XYZ store that belongs with a layer database file (in memory for ``:memory:``)."""
+    """The XYZ store that belongs with a layer database (in memory for ``:memory:``)."""
     if str(layers_db) == ":memory:":
         return XYZStore(":memory:")
-    return XYZStore(Path(layers_db).with_name("xyz.sqlite"))
+    return XYZStore(store_target_beside(layers_db))
 
 
 def register_store(store: XYZStore) -> None:
@@ -251,7 +266,7 @@ def find_graft(xyz_id: str) -> dict:
     if not stores:
         # A tile server restarted without its gRPC endpoint still renders stored layers.
         path = default_store_path()
-        if path.exists():
+        if is_database_url(path) or path.exists():
             store = XYZStore(path)
             register_store(store)
             return store.graft(xyz_id)

@@ -239,7 +239,9 @@ def serve(
         server = tornado.httpserver.HTTPServer(app)
         server.listen(port, host)
         shown = f"[{host}]" if ":" in host else host
-        logger.info("tile server on http://%s:%d (layers in %s)", shown, port, service.layers.path)
+        logger.info(
+            "tile server on http://%s:%d (layers in %s)", shown, port, service.layers.target
+        )
         wildcard = host in ("0.0.0.0", "::", "")
         base = public_url or f"http://{socket.getfqdn() if wildcard else shown}:{port}"
         started = [start(service, base, token) for start in companions]

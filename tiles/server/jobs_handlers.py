@@ -18,17 +18,20 @@ listens beyond this machine):
 ``GET /workflows/{id}``, ``GET /workflows/{id}/versions/{version}``
     A workflow with its versions; one version.
 
-Job records and outputs are kept in SQLite and files beside it (``$TILES_JOBS_DB``, else
-``jobs.sqlite`` beside the catalog), so they outlive the process: jobs that were queued or
-running when the server stopped are marked FAILED when it starts again.
+Job records and outputs are kept in a database (``$TILES_JOBS_DB``, else ``TILES_REGISTRY``,
+else ``jobs.sqlite`` beside the catalog), so they outlive the process and any server
+process sharing the database answers for them: jobs that were queued or running when a
+server stopped are marked FAILED when one starts again. A job runs in the process that
+accepted it; cancelling it through another process does not reach it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
+import socket
 import threading
-from pathlib import Path
 from typing import Any
 
 from tiles import settings
@@ -36,10 +39,15 @@ from tiles.compute import formats, jobs
 from tiles.compute.workflows import WorkflowStore
 from tiles.errors import NotFoundError, ParameterError, describe
 from tiles.server.handlers import BaseHandler
-from tiles.sqlite_store import SQLiteStore
+from tiles.sql_store import SQLStore
+
+logger = logging.getLogger(__name__)
 
 #: Days a job's record and output are kept.
 JOB_RETENTION_DAYS = 10
+#: An unfinished job whose owner has not renewed it for this long is taken as lost.
+JOB_LEASE_SECONDS = 120.0
+_LOST = "the server stopped before this job finished; submit it again"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -54,65 +62,122 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated TEXT NOT NULL
 );
 """
+_RESULTS = "CREATE TABLE IF NOT EXISTS job_results (id TEXT PRIMARY KEY, data BLOB NOT NULL)"
+_OWNER = "ALTER TABLE jobs ADD COLUMN owner TEXT"
+
+
+def _process_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_is_gone(owner: str | None) -> bool:
+    """Whether the process named ``owner`` surely stopped (it ran on this machine)."""
+    if owner is None:
+        return True  # written before owners were recorded
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-class JobRecords(SQLiteStore):
-    """Job records in SQLite and job outputs as files in ``<db>.results/``.
+class JobRecords(SQLStore):
+    """Job records and outputs in a database.
 
     Parameters
     ----------
     path:
-        The database file, or None for ``TILES_JOBS_DB``.
+        The database file or ``postgresql://`` URL, or None for ``TILES_JOBS_DB``.
     """
 
-    MIGRATIONS = (_SCHEMA,)
-    PATH_SETTING = settings.JOBS_DB
+    NAME = "jobs"
+    MIGRATIONS = (_SCHEMA, _RESULTS, _OWNER)
+    TARGET_SETTING = settings.JOBS_DB
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         super().__init__(path)
-        self.results_dir = self.path.with_name(self.path.name + ".results")
-        self.results_dir.mkdir(exist_ok=True)
+        self.owner = _process_owner()
         self._recover()
 
+    def _fail_lost(self, conn: Any, rows: list[tuple], now: dt.datetime) -> None:
+        lease = (now - dt.timedelta(seconds=JOB_LEASE_SECONDS)).isoformat()
+        for job_id, owner, updated in rows:
+            if owner != self.owner and (_owner_is_gone(owner) or updated < lease):
+                conn.execute(
+                    "UPDATE jobs SET stage = ?, error = ?, error_type = ?, updated = ? "
+                    "WHERE id = ? AND stage IN (?, ?)",
+                    (
+                        jobs.FAILED,
+                        _LOST,
+                        "WorkflowsError",
+                        now.isoformat(),
+                        job_id,
+                        jobs.QUEUED,
+                        jobs.RUNNING,
+                    ),
+                )
+
     def _recover(self) -> None:
-        """Fail jobs a stopped server left unfinished; forget expired ones."""
+        """Fail jobs whose server stopped before they finished; forget expired ones."""
         now = _now()
         cutoff = (now - dt.timedelta(days=JOB_RETENTION_DAYS)).isoformat()
         with self.transaction() as conn:
+            rows = conn.execute(
+                "SELECT id, owner, updated FROM jobs WHERE stage IN (?, ?)",
+                (jobs.QUEUED, jobs.RUNNING),
+            ).fetchall()
+            self._fail_lost(conn, rows, now)
             conn.execute(
-                "UPDATE jobs SET stage = ?, error = ?, error_type = ?, updated = ? "
-                "WHERE stage IN (?, ?)",
-                (
-                    jobs.FAILED,
-                    "the server stopped before this job finished; submit it again",
-                    "WorkflowsError",
-                    now.isoformat(),
-                    jobs.QUEUED,
-                    jobs.RUNNING,
-                ),
+                "DELETE FROM job_results WHERE id IN (SELECT id FROM jobs WHERE updated < ?)",
+                (cutoff,),
             )
-            expired = [
-                r[0] for r in conn.execute("SELECT id FROM jobs WHERE updated < ?", (cutoff,))
-            ]
             conn.execute("DELETE FROM jobs WHERE updated < ?", (cutoff,))
-        for job_id in expired:
-            self.result_path(job_id).unlink(missing_ok=True)
 
-    def result_path(self, job_id: str) -> Path:
-        """Where a succeeded job's output is stored."""
-        return self.results_dir / f"{job_id}.out"
+    def save_result(self, job_id: str, data: bytes) -> None:
+        """Store a succeeded job's output (before its record says it succeeded)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO job_results (id, data) VALUES (?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+                (job_id, data),
+            )
+
+    def has_result(self, job_id: str) -> bool:
+        """Whether a job's output is stored."""
+        with self.reading() as conn:
+            found = conn.execute("SELECT 1 FROM job_results WHERE id = ?", (job_id,)).fetchone()
+        return found is not None
+
+    def result(self, job_id: str) -> bytes | None:
+        """A job's stored output, None when there is none."""
+        with self.reading() as conn:
+            row = conn.execute("SELECT data FROM job_results WHERE id = ?", (job_id,)).fetchone()
+        return None if row is None else bytes(row[0])
 
     def create(self, job_id: str, fmt: str, type_name: str) -> None:
-        """Record a new queued job."""
+        """Record a new queued job, owned by this process."""
         now = _now().isoformat()
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO jobs VALUES (?, ?, 0, ?, ?, NULL, NULL, ?, ?)",
-                (job_id, jobs.QUEUED, fmt, type_name, now, now),
+                "INSERT INTO jobs VALUES (?, ?, 0, ?, ?, NULL, NULL, ?, ?, ?)",
+                (job_id, jobs.QUEUED, fmt, type_name, now, now, self.owner),
+            )
+
+    def renew(self) -> None:
+        """Renew the lease of this process's unfinished jobs."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE jobs SET updated = ? WHERE owner = ? AND stage IN (?, ?)",
+                (_now().isoformat(), self.owner, jobs.QUEUED, jobs.RUNNING),
             )
 
     def update(self, job: jobs.Job) -> None:
@@ -133,15 +198,19 @@ class JobRecords(SQLiteStore):
             )
 
     def get(self, job_id: str) -> dict[str, Any]:
-        """A job's record as JSON; NotFoundError when unknown."""
+        """A job's record as JSON (FAILED once its owner is lost); NotFoundError when unknown."""
+        sql = (
+            "SELECT id, stage, progress, format, type, error, error_type, created, updated, "
+            "owner FROM jobs WHERE id = ?"
+        )
         with self.reading() as conn:
-            row = conn.execute(
-                "SELECT id, stage, progress, format, type, error, error_type, created, updated "
-                "FROM jobs WHERE id = ?",
-                (job_id,),
-            ).fetchone()
+            row = conn.execute(sql, (job_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"no job {job_id!r}")
+        if row[1] not in jobs.FINISHED and row[9] != self.owner:
+            with self.transaction() as conn:
+                self._fail_lost(conn, [(job_id, row[9], row[8])], _now())
+                row = conn.execute(sql, (job_id,)).fetchone()
         keys = ("id", "stage", "progress", "format", "type", "error", "error_type")
         record = dict(zip(keys, row[:7], strict=True))
         record.update(created=row[7], updated=row[8], done=record["stage"] in jobs.FINISHED)
@@ -160,6 +229,16 @@ class JobsState:
         self.workflows = WorkflowStore(workflows_path)
         self.live: dict[str, jobs.LocalJob] = {}
         self._lock = threading.Lock()
+        self._closed = threading.Event()
+        threading.Thread(target=self._renew_leases, name="tiles-job-leases", daemon=True).start()
+
+    def _renew_leases(self) -> None:
+        while not self._closed.wait(JOB_LEASE_SECONDS / 4):
+            if any(not job.done for job in list(self.live.values())):
+                try:
+                    self.records.renew()
+                except Exception:  # the database may be away for a moment; try again later
+                    logger.warning("could not renew the leases of running jobs", exc_info=True)
 
     def submit(self, body: dict[str, Any]) -> jobs.LocalJob:
         """Validate a ``POST /jobs`` body and start the job."""
@@ -187,19 +266,17 @@ class JobsState:
         return job
 
     def _changed(self, job: jobs.LocalJob) -> None:
-        if job.stage == jobs.SUCCEEDED and not self.records.result_path(job.id).exists():
+        if job.stage == jobs.SUCCEEDED and not self.records.has_result(job.id):
             output = job._output()
             data = output if isinstance(output, bytes) else formats.encode_result(output)
-            partial = self.records.result_path(job.id).with_suffix(".part")
-            partial.write_bytes(data)
-            partial.replace(self.records.result_path(job.id))  # readers never see half a file
+            self.records.save_result(job.id, data)
         self.records.update(job)
 
     def record(self, job_id: str) -> dict[str, Any]:
         """The job's current record (live progress when it runs here)."""
         record = self.records.get(job_id)
         live = self.live.get(job_id)
-        # A finished job's record is only stored once its output is on disk, so until
+        # A finished job's record is only stored once its output is stored, so until
         # then the stored record (not the live job) is the truth.
         if live is not None and not record["done"] and not live.done:
             record.update(stage=live.stage, progress=live.progress)
@@ -215,6 +292,7 @@ class JobsState:
 
     def close(self) -> None:
         """Close both databases."""
+        self._closed.set()
         self.records.close()
         self.workflows.close()
 
@@ -271,8 +349,8 @@ class JobHandler(JobsBaseHandler):
 class JobResultHandler(JobsBaseHandler):
     def get(self, job_id: str) -> None:
         record = self.state.record(job_id)
-        path = self.state.records.result_path(job_id)
-        if record["stage"] != jobs.SUCCEEDED or not path.exists():
+        data = self.state.records.result(job_id) if record["stage"] == jobs.SUCCEEDED else None
+        if data is None:
             message = record.get("error") or f"job {job_id} is {record['stage']}, not finished"
             # The job's own error type, so a client raises what the job raised.
             self.write_json(
@@ -284,7 +362,7 @@ class JobResultHandler(JobsBaseHandler):
             "Content-Type", formats.MIMETYPES.get(record["format"], "application/octet-stream")
         )
         self.set_header("Cache-Control", "no-store")
-        self.finish(path.read_bytes())
+        self.finish(data)
 
 
 class WorkflowsHandler(JobsBaseHandler):

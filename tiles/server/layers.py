@@ -1,4 +1,5 @@
-"""Registered layers, kept in SQLite so tile URLs keep working after a restart.
+"""Registered layers, kept in a database (SQLite or PostgreSQL) so tile URLs keep working
+after a restart and in every server process that shares the database.
 
 A layer is a graft plus its default display options and parameter values.
 Its id is derived from the graft's content hash and those options, so registering
@@ -20,7 +21,7 @@ from tiles.builtins import REGISTRY
 from tiles.display import QUERY_KEYS, DisplayOptions
 from tiles.errors import NotFoundError, ParameterError
 from tiles.graft.validation import check_graft
-from tiles.sqlite_store import SQLiteStore
+from tiles.sql_store import SQLStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS layers (
@@ -33,6 +34,7 @@ CREATE TABLE IF NOT EXISTS layers (
     created TEXT NOT NULL
 );
 """
+_COLUMNS = "id, name, graft, graft_hash, options, parameters, created"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,27 +185,39 @@ def make_layer(
     )
 
 
-class LayerStore(SQLiteStore):
-    """Layers stored in one SQLite file, with an in-memory index for fast tile lookups.
+class LayerStore(SQLStore):
+    """Layers stored in a database, with an in-memory index for fast tile lookups.
 
-    One connection is shared under a lock: writes are rare and reads are served from memory.
+    A layer registered by another process sharing the database is read on its first
+    lookup here. Layers are content-addressed and never change, so the index is never
+    stale; a layer deleted elsewhere stays servable here until this process restarts.
+    One SQLite connection is shared under a lock: writes are rare and reads are served
+    from memory.
 
     Parameters
     ----------
     path:
-        The database file, ``":memory:"``, or None for ``TILES_SERVER_DB``.
+        The database file, ``":memory:"``, a ``postgresql://`` URL, or None for
+        ``TILES_SERVER_DB``.
     """
 
+    NAME = "layers"
     MIGRATIONS = (_SCHEMA,)
-    PATH_SETTING = settings.SERVER_DB
+    TARGET_SETTING = settings.SERVER_DB
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         super().__init__(path)
-        with self.reading() as conn:
-            rows = conn.execute(
-                "SELECT id, name, graft, graft_hash, options, parameters, created FROM layers"
-            ).fetchall()
         self._layers: dict[str, Layer] = {}
+        self._load()
+
+    def _load(self, layer_id: str | None = None) -> None:
+        """Index the stored layers (only ``layer_id`` when given)."""
+        sql = f"SELECT {_COLUMNS} FROM layers"
+        with self.reading() as conn:
+            if layer_id is None:
+                rows = conn.execute(sql).fetchall()
+            else:
+                rows = conn.execute(sql + " WHERE id = ?", (layer_id,)).fetchall()
         for row in rows:
             layer = self._from_row(row)
             self._layers[layer.id] = layer
@@ -225,13 +239,14 @@ class LayerStore(SQLiteStore):
 
     def add(self, layer: Layer) -> Layer:
         """Store ``layer``; registering an existing id returns the stored layer unchanged."""
+        existing = self._layers.get(layer.id)
+        if existing is not None:
+            return existing
+        options = {**layer.display.to_json(), "log_level": layer.log_level}
         with self.transaction() as conn:
-            existing = self._layers.get(layer.id)
-            if existing is not None:
-                return existing
-            options = {**layer.display.to_json(), "log_level": layer.log_level}
-            conn.execute(
-                "INSERT OR IGNORE INTO layers VALUES (?, ?, ?, ?, ?, ?, ?)",
+            inserted = conn.execute(
+                f"INSERT INTO layers ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO NOTHING",
                 (
                     layer.id,
                     layer.name,
@@ -241,24 +256,38 @@ class LayerStore(SQLiteStore):
                     json.dumps(layer.parameters),
                     layer.created,
                 ),
-            )
+            ).rowcount
+        if inserted:
             self._layers[layer.id] = layer
             return layer
+        return self.get(layer.id)  # registered before, perhaps through another process
 
     def get(self, layer_id: str) -> Layer:
         """The layer with ``layer_id``; NotFoundError when there is none."""
         layer = self._layers.get(layer_id)
         if layer is None:
+            self._load(layer_id)  # perhaps registered through another process
+            layer = self._layers.get(layer_id)
+        if layer is None:
             raise NotFoundError(f"layer {layer_id!r} not found")
         return layer
 
     def list(self) -> list[Layer]:
-        """Every layer, oldest first."""
-        return sorted(self._layers.values(), key=lambda layer: (layer.created, layer.id))
+        """Every stored layer (whichever process registered it), oldest first."""
+        with self.reading() as conn:
+            ids = {row[0] for row in conn.execute("SELECT id FROM layers")}
+        for layer_id in ids - self._layers.keys():
+            self._load(layer_id)
+        for layer_id in self._layers.keys() - ids:
+            self._layers.pop(layer_id, None)  # deleted through another process
+        return sorted(
+            (self._layers[i] for i in ids if i in self._layers),
+            key=lambda layer: (layer.created, layer.id),
+        )
 
     def delete(self, layer_id: str) -> None:
         """Forget a layer (its URLs answer 404 afterwards)."""
+        self.get(layer_id)
         with self.transaction() as conn:
-            self.get(layer_id)
             conn.execute("DELETE FROM layers WHERE id = ?", (layer_id,))
-            del self._layers[layer_id]
+            self._layers.pop(layer_id, None)
