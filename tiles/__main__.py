@@ -75,7 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "demo":
         from tiles.demo import register_examples
+        from tiles.server.app import prepare_catalog
 
+        prepare_catalog()  # the sample data, with a progress bar the first time
         layers = register_examples()
         shown = args.host if args.host not in ("0.0.0.0", "::") else "127.0.0.1"
         print(f"Viewer: http://{shown}:{args.port}/", flush=True)

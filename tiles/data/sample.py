@@ -32,6 +32,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,9 @@ DATES = (
 ACQUISITION_TIME = dt.time(17, 52, 31)  # mid-morning local time, as a sun-synchronous pass
 
 S2_BANDS = ("blue", "green", "red", "nir")
+#: Steps :func:`generate` reports: the landscape, elevation and land cover, one warp per
+#: scene grid, the clouds, and one per scene and date.
+GENERATION_STEPS = 3 + len(SCENES) + len(DATES) * len(SCENES)
 LANDCOVER_CLASSES = {
     1: "water",
     2: "developed",
@@ -161,7 +165,13 @@ def ensure_sample_catalog(catalog: Catalog) -> None:
             return
         folder = sample_data_dir(catalog)
         if not (folder / "MANIFEST.json").is_file():
-            _build_folder(folder)
+            # tqdm.auto: a bar on a terminal, a widget in Jupyter.
+            from tqdm.auto import tqdm
+
+            with tqdm(
+                total=GENERATION_STEPS, desc="Building the sample catalog", unit="step"
+            ) as bar:
+                _build_folder(folder, progress=bar.update)
         _register(catalog, folder)
 
 
@@ -211,11 +221,11 @@ class _Grid:
     shape: tuple[int, int]
 
 
-def _build_folder(folder: Path) -> None:
+def _build_folder(folder: Path, progress: Callable[[], Any] = lambda: None) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
-        manifest = generate(tmp)
+        manifest = generate(tmp, progress)
         (tmp / "MANIFEST.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         try:
             os.rename(tmp, folder)
@@ -438,8 +448,21 @@ def _write_cog(
             rasterio.shutil.copy(ds, str(path), driver="COG", **options)
 
 
-def generate(folder: Path) -> dict[str, Any]:
-    """Write the sample files into ``folder`` and return the manifest describing them."""
+def generate(folder: Path, progress: Callable[[], Any] = lambda: None) -> dict[str, Any]:
+    """Write the sample files into ``folder`` and return the manifest describing them.
+
+    Parameters
+    ----------
+    folder : Path
+        Where the files go.
+    progress : callable, optional
+        Called with no argument after each of the :data:`GENERATION_STEPS` steps.
+
+    Returns
+    -------
+    dict
+        The manifest: the version and every image's product, id, date, files, properties.
+    """
     folder = Path(folder)
     grids = {label: _scene_grid(crs, ll) for label, crs, ll in SCENES}
     west, south, east, north = 180.0, 90.0, -180.0, -90.0
@@ -456,6 +479,7 @@ def generate(folder: Path) -> dict[str, Any]:
         )
     margin = 0.03
     land = _Landscape((west - margin, south - margin, east + margin, north + margin))
+    progress()
 
     images: list[dict[str, Any]] = []
 
@@ -501,6 +525,7 @@ def generate(folder: Path) -> dict[str, Any]:
             },
         }
     )
+    progress()
 
     # Static surface properties per scene grid, warped once (one call per kind of
     # resampling, since the coordinate transform is the costly part of a warp).
@@ -511,6 +536,7 @@ def generate(folder: Path) -> dict[str, Any]:
         warped = _warp(stack, land.grid, grid, Resampling.bilinear)
         scenes[label] = dict(zip(fields, warped, strict=True))
         scenes[label]["landcover"] = _warp(land.landcover, land.grid, grid, Resampling.nearest)
+        progress()
 
     # Clouds live on a coarse lon/lat grid so both scenes of a date see the same sky.
     cw, cn = land.grid.transform @ (0, 0)
@@ -532,6 +558,7 @@ def generate(folder: Path) -> dict[str, Any]:
         label: _warp(sky_stack, cloud_grid, grid, Resampling.bilinear)
         for label, grid in grids.items()
     }
+    progress()
     for i, (iso, _) in enumerate(DATES):
         date = dt.date.fromisoformat(iso)
         stamp = dt.datetime.combine(date, ACQUISITION_TIME, tzinfo=dt.timezone.utc)
@@ -559,6 +586,7 @@ def generate(folder: Path) -> dict[str, Any]:
                     },
                 }
             )
+            progress()
     return {"version": SAMPLE_VERSION, "images": images}
 
 

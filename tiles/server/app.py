@@ -109,6 +109,7 @@ class RunningServer:
         require_token: bool | None = None,
     ) -> None:
         token = _check_token(host, token)
+        prepare_catalog()
         self.service = TileService(
             LayerStore(db_path),
             workers=workers,
@@ -169,6 +170,17 @@ class RunningServer:
             self._loop.call_soon_threadsafe(self._stop.set)
             self._thread.join(timeout=10)
         self.service.close()
+
+
+def prepare_catalog() -> None:
+    """Open the default catalog (building the sample data on first use) before serving.
+
+    Tiles and TileJSON look sources up in the catalog; building the sample data takes many
+    seconds, which must never happen inside a request, where it would hold the server up.
+    """
+    from tiles.data.default_catalog import default_catalog
+
+    default_catalog()
 
 
 def _check_token(host: str, token: str | None) -> str | None:
@@ -232,6 +244,8 @@ def serve(
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     token = _check_token(host, token)
+
+    prepare_catalog()
 
     async def run() -> None:
         service = TileService(LayerStore())
