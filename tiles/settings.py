@@ -264,6 +264,24 @@ HTTP_TIMEOUT = _setting(
     "seconds before a remote read (a COG over HTTP, a STAC API) gives up",
 )
 
+# -- sharing work between processes and machines ------------------------------------------
+CACHE = _setting(
+    "TILES_CACHE",
+    None,
+    _text,
+    "a Redis URL (`redis://host:6379/0`, `?prefix=name` to share one Redis between "
+    "deployments) where every server process keeps rendered tiles and tile arrays, behind "
+    "its own memory caches, and takes a short lock so one process computes a new tile "
+    "(default: memory caches only)",
+)
+CACHE_TTL = _setting(
+    "TILES_CACHE_TTL",
+    24 * 3600,
+    _at_least(1, int),
+    "seconds an entry stays in the Redis cache (default a day; Redis's own `maxmemory` with "
+    "`allkeys-lru` bounds its bytes)",
+)
+
 # -- cache budgets ------------------------------------------------------------------------
 READ_CACHE = _setting(
     "TILES_READ_CACHE_MB",

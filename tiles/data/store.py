@@ -23,7 +23,7 @@ import dataclasses
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -291,6 +291,13 @@ CREATE TABLE IF NOT EXISTS sources (
 );
 """
 
+# Each product's version counts the changes to its images, so caches can key on it.
+_VERSIONS = "CREATE TABLE IF NOT EXISTS product_versions (product TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+_BUMP = (
+    "INSERT INTO product_versions (product, version) VALUES (?, 1) "
+    "ON CONFLICT (product) DO UPDATE SET version = product_versions.version + 1"
+)
+
 _IMAGE_COLUMNS = (
     "id, product, acquired, crs, geotrans, rows, cols, footprint, "
     "west, south, east, north, files, properties"
@@ -323,7 +330,7 @@ class Catalog(SQLStore):
     """
 
     NAME = "catalog"
-    MIGRATIONS = (_SCHEMA,)
+    MIGRATIONS = (_SCHEMA, _VERSIONS)
     CONNECTION_PER_THREAD = True
 
     def __init__(self, path: PathLike) -> None:
@@ -450,6 +457,7 @@ class Catalog(SQLStore):
             conn.execute("DELETE FROM images WHERE product = ?", (product_id,))
             conn.execute("DELETE FROM sources WHERE product = ?", (product_id,))
             conn.execute("DELETE FROM products WHERE id = ?", (product_id,))
+            conn.execute(_BUMP, (product_id,))
 
     # -- images --------------------------------------------------------------------------
 
@@ -533,6 +541,7 @@ class Catalog(SQLStore):
                     json.dumps(record.properties, default=_json_default),
                 ),
             )
+            conn.execute(_BUMP, (record.product,))
         # Round-trip through storage so the returned record equals what readers will get.
         return self.image(record.id)
 
@@ -625,9 +634,42 @@ class Catalog(SQLStore):
     def remove_image(self, image_id: str) -> None:
         """Remove one image from the catalog (its files are left alone)."""
         with self.transaction() as conn:
-            cur = conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
-            if cur.rowcount == 0:
+            row = conn.execute("DELETE FROM images WHERE id = ? RETURNING product", (image_id,))
+            product = row.fetchone()
+            if product is None:
                 raise NotFoundError(f"image {image_id!r} not found in catalog {self.target}")
+            conn.execute(_BUMP, (product[0],))
+
+    def data_version(
+        self, product_ids: Iterable[str] = (), image_ids: Iterable[str] = (), everything=False
+    ) -> int:
+        """A number that grows whenever images of these products or of the products of these
+        images are added, replaced or removed (of any product when ``everything``).
+
+        Parameters
+        ----------
+        product_ids, image_ids:
+            What a computation reads.
+        everything:
+            Count every product (for computations whose sources are not known).
+
+        Returns
+        -------
+        int
+            The sum of the products' change counts (0 before any change).
+        """
+        # An image id is "<product id>:<name>", and product ids may hold ":" themselves.
+        names = set(product_ids)
+        for image_id in image_ids:
+            parts = image_id.split(":")
+            names.update(":".join(parts[:i]) for i in range(1, len(parts)))
+        sql = "SELECT COALESCE(SUM(version), 0) FROM product_versions"
+        if not everything:
+            if not names:
+                return 0
+            sql += f" WHERE product IN ({', '.join('?' for _ in names)})"
+        with self.reading() as conn:
+            return int(conn.execute(sql, () if everything else sorted(names)).fetchone()[0])
 
     def search(
         self,

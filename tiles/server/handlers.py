@@ -344,6 +344,12 @@ class TileHandler(BaseHandler):
         if data is None:
             if service.tile_has_no_data(layer, tile):
                 return service.transparent_png()  # outside the data: no checkerboard
+            if service.shared is not None:  # rendered by another process?
+                png = await asyncio.get_running_loop().run_in_executor(
+                    None, service.shared_png, pkey
+                )
+                if png is not None:
+                    return png
             data = await self.run(("compute", ckey), service.compute_job, layer, q, tile, ckey)
         # Rendering is admitted even when the queue is full: the pixels are already paid for.
         return await self.run(

@@ -89,6 +89,19 @@ def sources_intersect(facts: GraftFacts, bbox_lonlat: Sequence[float]) -> bool |
     return False
 
 
+def data_version(facts: GraftFacts) -> int:
+    """The catalog version of the products a graph reads (of all products when its sources
+    are not known); -1 when the catalog cannot say."""
+    from tiles.data import catalog
+
+    try:
+        return catalog.default_catalog().data_version(
+            facts.product_ids, facts.image_ids, everything=not facts.sources_known
+        )
+    except DataError:
+        return -1
+
+
 def max_images_per_request() -> int:
     """Most images one collection may load for a tile or value (``$TILES_MAX_IMAGES``, 200).
 

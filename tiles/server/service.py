@@ -24,12 +24,16 @@ from tiles.geocontext import XYZTile
 from tiles.server import logs, pipeline
 from tiles.server.layers import Layer, LayerStore
 from tiles.server.query import TileQuery
+from tiles.server.shared_cache import SharedCache, decode_tile_data, encode_tile_data
 from tiles.server.workqueue import WorkQueue
 
 _MB = 1024 * 1024
 #: How long a layer's source footprint (for TileJSON bounds) is reused before asking the
 #: catalog again; images added to the catalog show up after at most this long.
 FOOTPRINT_TTL_SECONDS = 60.0
+#: How long the catalog version of a layer's sources is reused before asking again: tiles
+#: of images added to the catalog are computed anew after at most this long.
+DATA_VERSION_TTL_SECONDS = 2.0
 MAX_ZOOM = 22
 
 
@@ -44,8 +48,14 @@ class TileService:
         array_cache_bytes: int | None = None,
         png_cache_bytes: int | None = None,
         tile_timeout: float | None = None,
+        shared: SharedCache | None = None,
     ) -> None:
         self.layers = layers
+        #: The tile cache shared with other processes (Redis), None without ``TILES_CACHE``.
+        self.shared = shared
+        if shared is None and settings.CACHE.is_set():
+            self.shared = SharedCache.from_url(settings.CACHE.get())
+        self._data_versions: dict[str, tuple[float, int]] = {}
         #: Seconds a request waits for its computation before answering 504; the work goes
         #: on and its result is cached for the next request.
         self.tile_timeout = (
@@ -72,11 +82,12 @@ class TileService:
 
     # -- keys ------------------------------------------------------------------------------
 
-    @staticmethod
-    def compute_key(layer: Layer, q: TileQuery, tile: XYZTile) -> tuple:
-        """Identity of a tile's pixels: what is computed, never how it is shown."""
+    def compute_key(self, layer: Layer, q: TileQuery, tile: XYZTile) -> tuple:
+        """Identity of a tile's pixels: what is computed (and the version of the catalog
+        products it reads), never how it is shown."""
         return (
             layer.graft_hash,
+            self.data_version(layer),
             q.arguments_key,
             tile.z,
             tile.x,
@@ -96,13 +107,22 @@ class TileService:
         self, layer: Layer, q: TileQuery, tile: XYZTile, key: Hashable
     ) -> pipeline.TileData:
         """Compute one tile's pixels and cache them (runs on a worker thread)."""
-        with self._count_lock:
-            self.computed += 1
-        with logs.capturing(
-            self.logbook, layer.id, q.session_id, layer.log_level, (tile.z, tile.x, tile.y)
-        ):
-            data = pipeline.compute_tile(
-                layer.graft, q.arguments, tile, q.display.reduction, q.bands
+
+        def compute() -> pipeline.TileData:
+            with self._count_lock:
+                self.computed += 1
+            with logs.capturing(
+                self.logbook, layer.id, q.session_id, layer.log_level, (tile.z, tile.x, tile.y)
+            ):
+                return pipeline.compute_tile(
+                    layer.graft, q.arguments, tile, q.display.reduction, q.bands
+                )
+
+        if self.shared is None:
+            data = compute()
+        else:  # another process may have it, or be computing it
+            data = self.shared.get_or_compute(
+                "array", key, compute, encode_tile_data, decode_tile_data
             )
         self.arrays.put(key, data)
         return data
@@ -127,7 +147,28 @@ class TileService:
                 inside=inside,
             )
         self.pngs.put(key, png)
+        if self.shared is not None:
+            self.shared.put("png", key, png)
         return png
+
+    def shared_png(self, key: Hashable) -> bytes | None:
+        """The PNG another process rendered and left in the shared cache, else None (blocks on
+        Redis: run it off the IOLoop)."""
+        png = None if self.shared is None else self.shared.get("png", key)
+        if png is not None:
+            self.pngs.put(key, png)
+        return png
+
+    def data_version(self, layer: Layer) -> int:
+        """The catalog version of what the layer reads, looked up at most every
+        :data:`DATA_VERSION_TTL_SECONDS`; images added, replaced or removed change it."""
+        now = time.monotonic()
+        cached = self._data_versions.get(layer.graft_hash)
+        if cached is not None and now - cached[0] < DATA_VERSION_TTL_SECONDS:
+            return cached[1]
+        version = pipeline.data_version(pipeline.graft_facts(layer.graft))
+        self._data_versions[layer.graft_hash] = (now, version)
+        return version
 
     def inside_footprint(self, layer: Layer, tile: XYZTile) -> Any:
         """Pixels of ``tile`` inside the layer's sources' footprint, or None when unknown."""
@@ -289,6 +330,18 @@ class TileService:
             "queue": self.queue.stats(),
             "array_cache": self.arrays.stats(),
             "png_cache": self.pngs.stats(),
+            "shared_cache": None if self.shared is None else self.shared.stats(),
+            "backends": self.backends(),
+        }
+
+    def backends(self) -> dict[str, Any]:
+        """Where this process keeps its state (passwords left out), for /health."""
+        from tiles.data.default_catalog import default_catalog
+
+        return {
+            "layers": self.layers.target,
+            "catalog": default_catalog().target,
+            "cache": None if self.shared is None else self.shared.stats()["backend"],
         }
 
     def close(self) -> None:

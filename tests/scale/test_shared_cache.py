@@ -1,0 +1,159 @@
+"""The Redis tile cache shared by server processes (a real Redis server): tiles computed by
+one process are served by another from Redis (counted), a new tile is computed once
+across processes, arrays round-trip exactly, catalog changes make new keys, and a Redis
+that does not answer only costs the cache."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from tests.scale.processes import ServeProcess, free_port
+from tests.server.support import decode_png, http, image_graft, register, tile_over, tile_url
+from tiles.data.store import Catalog
+from tiles.server.pipeline import TileData
+from tiles.server.shared_cache import SharedCache, decode_tile_data, encode_tile_data
+
+IMAGE = "sample:s2:20230115_z12"
+
+
+def _health(server: ServeProcess) -> dict:
+    return json.loads(http("GET", f"{server.url}/health")[2])
+
+
+def test_tile_arrays_round_trip_exactly():
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(3, 16, 16))
+    mask = rng.random((3, 16, 16)) < 0.3
+    data = TileData(np.ma.MaskedArray(values, mask=mask), ("a", "b", "c"), ((0, 1), None, (2, 5)))
+    back = decode_tile_data(encode_tile_data(data))
+    np.testing.assert_array_equal(back.array.data, values)
+    np.testing.assert_array_equal(np.ma.getmaskarray(back.array), mask)
+    assert back.array.dtype == values.dtype
+    assert back.bandnames == data.bandnames and back.ranges == data.ranges
+    empty = decode_tile_data(encode_tile_data(TileData(None)))
+    assert empty.array is None and empty.bandnames == ()
+
+
+def test_a_tile_is_computed_and_stored_once_and_its_keys_expire(redis_url):
+    cache = SharedCache.from_url(redis_url)
+    made = []
+
+    def compute() -> bytes:
+        made.append(1)
+        return b"pixels"
+
+    assert cache.get_or_compute("t", ("k", 1), compute, bytes, bytes) == b"pixels"
+    assert cache.get_or_compute("t", ("k", 1), compute, bytes, bytes) == b"pixels"
+    assert made == [1]
+    assert cache.counts["misses"] == 1 and cache.counts["hits"] == 1
+    key = cache.key("t", ("k", 1))
+    assert key.startswith(cache.prefix + ":t:")
+    assert 0 < cache.client.ttl(key) <= cache.ttl
+    assert not cache.client.exists(key + ":lock")  # released
+
+
+_RACE = """
+import sys, time
+from tiles.server.shared_cache import SharedCache
+cache = SharedCache.from_url(sys.argv[1])
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+
+def compute():
+    cache.client.incr(cache.prefix + ":computations")
+    time.sleep(1.0)
+    return b"the tile"
+
+print(cache.get_or_compute("race", ("tile", 7), compute, bytes, bytes).decode())
+"""
+
+
+def test_processes_asked_for_the_same_new_tile_at_once_compute_it_once(redis_url):
+    start = time.time() + 2.0
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RACE, redis_url, str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [out.strip() for out, _ in outputs] == ["the tile"] * 4, outputs
+    cache = SharedCache.from_url(redis_url)
+    assert int(cache.client.get(cache.prefix + ":computations")) == 1
+
+
+def test_catalog_versions_change_with_each_product_s_images(tmp_path):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    tif = tmp_path / "scene_20200105.tif"
+    with rasterio.open(
+        tif,
+        "w",
+        driver="GTiff",
+        width=8,
+        height=8,
+        count=1,
+        dtype="uint8",
+        crs="EPSG:32613",
+        transform=from_origin(400000, 3950000, 30, 30),
+    ) as dst:
+        dst.write(np.ones((1, 8, 8), "uint8"))
+    cat = Catalog(tmp_path / "catalog.sqlite")
+    for name in ("a", "b"):
+        cat.create_product(name, [{"name": "x", "data_range": (0, 255)}])
+    assert cat.data_version(["a"]) == cat.data_version(["b"]) == 0
+    image = cat.add_image("a", tif)
+    a1 = cat.data_version(["a"])
+    assert a1 > 0 and cat.data_version(["b"]) == 0
+    assert cat.data_version(image_ids=[image.id]) == a1  # an image counts with its product
+    cat.add_image("a", tif)  # replaced
+    a2 = cat.data_version(["a"])
+    cat.remove_image(image.id)
+    a3 = cat.data_version(["a"])
+    assert a1 < a2 < a3 and cat.data_version(["b"]) == 0
+    assert cat.data_version(everything=True) == a3
+
+
+def test_a_tile_computed_by_one_server_process_is_served_by_another_from_redis(redis_url, tmp_path):
+    env = {"TILES_REGISTRY": str(tmp_path / "registry.sqlite"), "TILES_CACHE": redis_url}
+    first = ServeProcess(env, log=tmp_path / "first.log")
+    second = ServeProcess(env, log=tmp_path / "second.log")
+    with first, second:
+        layer = register(first.url, image_graft(IMAGE, "red", "green", "blue"), name="rgb")
+        tile = tile_over(IMAGE, 12)
+        status, _, from_first = http("GET", tile_url(layer, tile))
+        assert status == 200 and _health(first)["computed"] == 1
+        second_url = tile_url(layer, tile).replace(first.url, second.url)
+        status, _, from_second = http("GET", second_url)
+        assert status == 200 and from_second == from_first
+        health = _health(second)
+        assert health["computed"] == 0  # not computed again: the PNG came from Redis
+        assert health["shared_cache"]["hits"] >= 1
+        assert health["backends"]["cache"].startswith("redis://127.0.0.1:")
+        # Another look of the same pixels: the second process renders it from the array
+        # the first stored, still without computing.
+        status, _, restyled = http("GET", second_url + "?scales=[[0,0.2],[0,0.2],[0,0.2]]")
+        assert status == 200 and restyled != from_first
+        assert decode_png(restyled)[..., 3].any()
+        assert _health(second)["computed"] == 0
+
+
+def test_without_redis_the_server_computes_tiles_and_says_the_cache_is_away(tmp_path):
+    env = {
+        "TILES_REGISTRY": str(tmp_path / "registry.sqlite"),
+        "TILES_CACHE": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+    }
+    with ServeProcess(env, log=tmp_path / "server.log") as server:
+        layer = register(server.url, image_graft(IMAGE, "red"), name="red")
+        status, _, png = http("GET", tile_url(layer, tile_over(IMAGE, 12)))
+        assert status == 200 and decode_png(png)[..., 3].any()
+        shared = _health(server)["shared_cache"]
+        assert shared["errors"] >= 1 and shared["available"] is False
