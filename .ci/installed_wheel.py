@@ -92,15 +92,13 @@ def check_viewer(base: str) -> None:
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
         )
         page = browser.new_page(viewport={"width": 1000, "height": 700})
-        tiles: list[tuple[int, bytes]] = []
-        page.on(
-            "response",
-            lambda r: (
-                tiles.append((r.status, r.body()))
-                if r.url.endswith(".png") or ".png?" in r.url
-                else None
-            ),
-        )
+        responses = []
+
+        def on_response(response):
+            if "/layers/" in response.url and ".png" in response.url:
+                responses.append(response)
+
+        page.on("response", on_response)
         page.goto(base + "/")
         page.wait_for_selector("#layers li.selected", timeout=DEADLINE * 1000)
         names = page.inner_text("#layers")
@@ -108,12 +106,14 @@ def check_viewer(base: str) -> None:
             "document.getElementById('status').textContent === 'tiles loaded'",
             timeout=DEADLINE * 1000,
         )
+        page.remove_listener("response", on_response)
+        statuses = [r.status for r in responses]
+        drawn = [r.body() for r in responses if r.status == 200]
         browser.close()
     if "NDVI" not in names:
         sys.exit(f"the viewer does not list the demo's layers: {names!r}")
-    drawn = [body for status, body in tiles if status == 200]
     if not drawn:
-        sys.exit(f"the viewer got no tiles: {[status for status, _ in tiles]}")
+        sys.exit(f"the viewer got no tiles: {statuses}")
     alpha = [Image.open(io.BytesIO(body)).convert("RGBA").getchannel("A") for body in drawn]
     if not any(a.getextrema()[1] > 0 for a in alpha):
         sys.exit("every tile the viewer drew is empty")
