@@ -283,6 +283,12 @@ CACHE_TTL = _setting(
 )
 
 # -- cache budgets ------------------------------------------------------------------------
+GDAL_CACHE = _setting(
+    "TILES_GDAL_CACHE_MB",
+    64 * 2**20,
+    _megabytes,
+    "MB of decoded raster blocks GDAL keeps, shared by all open files (default 64)",
+)
 READ_CACHE = _setting(
     "TILES_READ_CACHE_MB",
     256 * 2**20,

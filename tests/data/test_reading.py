@@ -236,3 +236,57 @@ def test_every_resampler_runs(cat: Catalog) -> None:
         np.testing.assert_allclose(
             got.data[0, 0][~got.mask[0, 0]], ref[~np.isnan(ref)] / 255, atol=1e-5
         )
+
+
+def test_reused_datasets_on_many_threads_read_what_fresh_warps_read(cat: Catalog) -> None:
+    # Each read thread keeps its datasets open across reads. Grids at several resolutions
+    # (full resolution and both overviews) and places, read over and over from a pool of
+    # threads in shuffled order with the read cache emptied, must give exactly what a
+    # freshly opened file warped by rasterio alone gives.
+    from concurrent.futures import ThreadPoolExecutor
+
+    rec = cat.images("s2")[0]
+    path, bidx = rec.files["red"]
+    with rasterio.open(path) as src:
+        crs, (w, s, e, n) = src.crs.to_string(), src.bounds
+    grids = []
+    for resolution in (100.0, 150.0, 260.0, 450.0):
+        for k in range(3):
+            x0 = w + (e - w) * 0.2 * k
+            y0 = s + (n - s) * 0.25 * k
+            bounds = (x0, y0, x0 + 64 * resolution, y0 + 64 * resolution)
+            grids.append(AOI(bounds=bounds, bounds_crs=crs, crs=crs, resolution=resolution))
+    levels = {plan_band_read(path, bidx, g, rec.footprint).overview_level for g in grids}
+    assert levels == {None, 0, 1}
+    expected = []
+    for g in grids:
+        level = plan_band_read(path, bidx, g, rec.footprint).overview_level
+        expected.append(independent(path, bidx, g, overview_level=level) / 10000)
+
+    def read(i: int) -> np.ma.MaskedArray:
+        return CatalogSource([rec], cat.product("s2"), grids[i]).read([0], ["red"])[0, 0]
+
+    order = list(range(len(grids))) * 4
+    np.random.default_rng(3).shuffle(order)
+    for _ in range(2):
+        clear_read_cache()
+        with ThreadPoolExecutor(4) as pool:
+            for i, got in zip(order, pool.map(read, order), strict=True):
+                want = expected[i]
+                np.testing.assert_array_equal(got.mask, np.isnan(want))
+                np.testing.assert_allclose(got.data[~got.mask], want[~np.isnan(want)], rtol=1e-6)
+
+
+def test_a_rewritten_file_is_read_anew(tmp_path: Path, shared_data: Path) -> None:
+    c = Catalog(tmp_path / "c.sqlite")
+    c.create_product("naip", NAIP_BANDS)
+    copy = tmp_path / "scene_20090818.tif"
+    first, second = sorted((shared_data / NAIP).glob("*.tif"))[:2]
+    shutil.copy(first, copy)
+    rec = c.add_image("naip", copy)
+    before = CatalogSource([rec], c.product("naip"), NAIP_AOI).read([0], ["red"])
+    shutil.copy(second, copy)  # same grid size, other date: new bytes under the same path
+    after = CatalogSource([rec], c.product("naip"), NAIP_AOI).read([0], ["red"])
+    ref = independent(str(copy), 1, NAIP_AOI)
+    np.testing.assert_allclose(after.data[0, 0][~after.mask[0, 0]], ref[~np.isnan(ref)] / 255)
+    assert not np.array_equal(before.data, after.data)

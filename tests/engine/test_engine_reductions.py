@@ -7,6 +7,7 @@ import pytest
 
 from tests.engine.support import (
     BANDS,
+    NAIP_DIR,
     CountingSource,
     assert_ma_equal,
     lazy_naip,
@@ -23,6 +24,7 @@ from tiles.engine import (
     sortby_composite,
     with_properties,
 )
+from tiles.engine.reductions import reduce_array
 
 
 def np_reduce(op, arr, axis):
@@ -195,3 +197,40 @@ def test_lazy_mosaic_reads_only_until_filled(shared_data):
     result = mosaic(filled, reverse=True)
     assert_ma_equal(result.ndarray, np.ma.MaskedArray(stack.data[0], mask=False))
     assert clear.reads == [([0], BANDS)]
+
+
+def _exactly_equal(actual, expected) -> None:
+    """Same mask, and bit-identical data at every unmasked pixel."""
+    np.testing.assert_array_equal(np.ma.getmaskarray(actual), np.ma.getmaskarray(expected))
+    valid = ~np.ma.getmaskarray(expected)
+    np.testing.assert_array_equal(np.ma.getdata(actual)[valid], np.ma.getdata(expected)[valid])
+
+
+def test_median_over_images_is_numpy_ma_median_bit_for_bit(shared_data):
+    # Ten real NAIP dates, rescaled, with each date's own clouds: odd and even counts of
+    # unmasked values per pixel, pixels masked in every date, and infinite values.
+    dates = [p.stem.rsplit("_", 1)[1] for p in sorted((shared_data / NAIP_DIR).glob("*.tif"))]
+    assert len(dates) == 10
+    stack = naip_stack(shared_data, dates).astype(np.float64) / 255.0
+    rng = np.random.default_rng(7)
+    stack[rng.random(stack.shape) < 0.35] = np.ma.masked
+    stack[:, :, :4, :4] = np.ma.masked
+    stack[2, 0, 10, 10:14] = np.inf
+    stack[3, 1, 11, 10:14] = -np.inf
+    for n in (1, 2, 5, 6, 10):
+        expected = np.ma.median(stack[:n], axis=0)
+        _exactly_equal(reduce_array("median", stack[:n], [0]), expected)
+    ic = CollectionValue(stack, [{} for _ in range(len(stack))], {b: {} for b in BANDS})
+    _exactly_equal(reduce(ic, "median", "images").ndarray, np.ma.median(stack, axis=0))
+    _exactly_equal(
+        reduce(ic, "median", ("images", "bands")).ndarray[0],
+        np.ma.median(stack.transpose(2, 3, 0, 1).reshape(*stack.shape[2:], -1), axis=-1),
+    )
+
+
+def test_median_with_unmasked_nan_follows_numpy(shared_data):
+    stack = naip_stack(shared_data).astype(np.float64)
+    stack[1, 0, 5, 5] = np.nan
+    result = reduce_array("median", stack, [0])
+    assert np.isnan(result[0, 5, 5])
+    _exactly_equal(result, np.ma.median(stack, axis=0))

@@ -192,3 +192,32 @@ def test_render_png_end_to_end(rng):
     assert PILImage.open(io.BytesIO(png)).size == (256, 256)
     expected = matplotlib.colormaps["terrain"](expected_stretch(data[0], 0, 10) / 255.0, bytes=True)
     np.testing.assert_array_equal(decode(png), expected)
+
+
+@pytest.mark.parametrize(
+    ("nbands", "colormap"),
+    [(1, None), (1, "viridis"), (1, "RdYlGn"), (1, "terrain"), (2, None), (3, None)],
+)
+@pytest.mark.parametrize("holes", [False, True])
+@pytest.mark.parametrize("checkerboard", [True, False])
+def test_render_png_decodes_to_render_on_real_pixels(
+    shared_data, colormap, nbands, holes, checkerboard
+):
+    # Real Sentinel-2 reflectance; opaque tiles take the direct grey/RGB/palette encodings,
+    # tiles with holes the general one: both must decode to exactly render()'s pixels.
+    import rasterio
+
+    folder = shared_data / "optical" / "sentinel2_l2a_29RKH_20200219"
+    bands = []
+    for name in ("B04", "B03", "B02")[:nbands]:
+        with rasterio.open(folder / f"{name}.tif") as src:
+            bands.append(src.read(1, window=((400, 656), (300, 556))).astype(np.float64) / 1e4)
+    array = np.ma.masked_array(np.stack(bands))
+    if holes:
+        array[0, 100:140, 30:90] = np.ma.masked
+    scales = [[0.05, 0.35]] * (1 if colormap else nbands)
+    png = render.render_png(array, scales, colormap, checkerboard)
+    np.testing.assert_array_equal(decode(png), render.render(array, scales, colormap, checkerboard))
+    mode = PILImage.open(io.BytesIO(png)).mode
+    if not holes:
+        assert mode == {1: "P" if colormap else "L", 2: "RGB", 3: "RGB"}[nbands]

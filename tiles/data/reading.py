@@ -8,7 +8,10 @@ How a read happens, per (image, band):
 
 * images whose lon/lat footprint misses the GeoContext are skipped without opening a file;
 * the overview level is chosen so a coarse grid (a zoomed-out tile) reads an overview
-  rather than full resolution; the file is opened at that level;
+  rather than full resolution (measured once per file and grid);
+* each thread keeps its datasets open (the file at that level), a bounded number, inside a
+  rasterio environment it entered once, so a read neither reopens the file nor sets GDAL up
+  again, and decoded blocks stay in GDAL's block cache for neighbouring tiles;
 * rasterio/GDAL warps the band into the grid with the requested resampler, honouring
   nodata; pixels with no data come out as NaN, which becomes the mask;
 * the warped band is kept in a process-wide LRU cache bounded in bytes, keyed by file,
@@ -88,17 +91,6 @@ RESAMPLERS: dict[str, Resampling] = {
 }
 
 
-def _cachemax_mb() -> int:
-    # GDAL's own block cache, in MB; bounded so it adds little to the read cache's budget.
-    try:
-        return int(os.environ.get("GDAL_CACHEMAX", "256"))
-    except ValueError:
-        return 256
-
-
-_GDAL_CACHEMAX_MB = _cachemax_mb()
-
-
 def _http_timeout_s() -> int:
     # Seconds before a remote read gives up; a stalled server then fails a tile, not hangs it.
     return settings.HTTP_TIMEOUT.get()
@@ -110,34 +102,56 @@ def is_remote(path: str) -> bool:
 
 
 def gdal_read_options(path: str) -> dict[str, Any]:
-    """GDAL configuration for reading ``path`` quickly.
+    """GDAL configuration for opening and reading ``path`` quickly.
 
     Remote files (``/vsi...`` or URLs) skip directory listings entirely, read a COG's header
     in one request, merge neighbouring range requests, keep a small per-file cache and give
     up after ``$TILES_HTTP_TIMEOUT`` seconds (30); local files only skip the listing but
     still probe sidecars (external ``.ovr``/``.msk``) one by one, which is cheap on a local
-    disk and keeps such files working.
+    disk and keeps such files working. GDAL's block cache is ``$TILES_GDAL_CACHE_MB``.
+
+    Parameters
+    ----------
+    path:
+        A file path, URL or ``/vsi...`` path.
+
+    Returns
+    -------
+    dict
+        Options for :class:`rasterio.Env`.
     """
-    remote = is_remote(path)
-    options: dict[str, Any] = {
-        "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR" if remote else "TRUE",
-        "GDAL_CACHEMAX": _GDAL_CACHEMAX_MB,
-        "VSI_CACHE": True,
+    options = _common_options()
+    if is_remote(path):
+        options.update(_REMOTE_OPEN_OPTIONS)
+    return options
+
+
+#: Options read when a remote file is opened: no directory listing or sidecar probes at all,
+#: a COG's header and tile index in one request, a small cache per open file. (Local files
+#: have the operating system's page cache.)
+_REMOTE_OPEN_OPTIONS: dict[str, Any] = {
+    "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+    "VSI_CACHE": True,
+    "VSI_CACHE_SIZE": 8 * 2**20,
+    "GDAL_INGESTED_BYTES_AT_OPEN": 65536,
+}
+
+
+def _common_options() -> dict[str, Any]:
+    # Options read while reading (HTTP ones at each request) are the same for every file, so
+    # one environment per read thread holds them; only the sidecar probing differs at open.
+    timeout = _http_timeout_s()
+    return {
+        "GDAL_DISABLE_READDIR_ON_OPEN": "TRUE",
+        "GDAL_CACHEMAX": max(1, settings.GDAL_CACHE.get() // 2**20),
         "GDAL_HTTP_MULTIRANGE": "YES",
         "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
         "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.tiff,.TIF,.TIFF,.jp2,.vrt",
+        "GDAL_HTTP_TIMEOUT": timeout,
+        "GDAL_HTTP_CONNECTTIMEOUT": min(10, timeout),
+        "GDAL_HTTP_MAX_RETRY": 2,  # transient 429/5xx answers
+        "GDAL_HTTP_RETRY_DELAY": 0.5,
     }
-    if remote:
-        timeout = _http_timeout_s()
-        options.update(
-            GDAL_INGESTED_BYTES_AT_OPEN=65536,  # a COG's header and tile index, at once
-            VSI_CACHE_SIZE=8 * 2**20,  # per open file; many are open at once
-            GDAL_HTTP_TIMEOUT=timeout,
-            GDAL_HTTP_CONNECTTIMEOUT=min(10, timeout),
-            GDAL_HTTP_MAX_RETRY=2,  # transient 429/5xx answers
-            GDAL_HTTP_RETRY_DELAY=0.5,
-        )
-    return options
 
 
 # --------------------------------------------------------------------------------------
@@ -182,6 +196,64 @@ def _run_all(calls: list[Callable[[], Any]]) -> list[Any]:
         return [c() for c in calls]
     futures = [_POOL.submit(c) for c in calls]
     return [f.result() for f in futures]
+
+
+# --------------------------------------------------------------------------------------
+# Open datasets, kept per thread
+# --------------------------------------------------------------------------------------
+
+#: Datasets each thread keeps open (a file at one overview level is one dataset). Reopening
+#: costs a header parse and drops the file's decoded blocks from GDAL's block cache.
+DATASETS_PER_THREAD = 24
+
+
+class _ThreadState(threading.local):
+    """A thread's rasterio environment (entered once) and its open datasets, oldest first."""
+
+    def __init__(self) -> None:
+        self.env: rasterio.Env | None = None
+        self.datasets: OrderedDict[tuple, Any] = OrderedDict()
+
+
+_thread = _ThreadState()
+
+
+def _enter_thread_env() -> None:
+    if _thread.env is None:
+        _thread.env = rasterio.Env(**_common_options())
+        _thread.env.__enter__()
+
+
+def _dataset(path: str, stamp: tuple[int, int], overview_level: int | None) -> Any:
+    """This thread's open dataset of ``path`` at ``overview_level``, opened when missing.
+
+    The first call on a thread enters a rasterio environment with :func:`gdal_read_options`
+    that stays for the thread's life, so reads skip rasterio's per-call set-up. At most
+    :data:`DATASETS_PER_THREAD` stay open; a changed file (``stamp``) opens anew.
+    """
+    _enter_thread_env()
+    key = (path, stamp, overview_level)
+    datasets = _thread.datasets
+    src = datasets.get(key)
+    if src is not None:
+        datasets.move_to_end(key)
+        return src
+    kwargs = {} if overview_level is None else {"overview_level": overview_level}
+    if is_remote(path):
+        with rasterio.Env(**_REMOTE_OPEN_OPTIONS):
+            src = rasterio.open(path, **kwargs)
+    else:
+        src = rasterio.open(path, **kwargs)
+    datasets[key] = src
+    while len(datasets) > DATASETS_PER_THREAD:
+        datasets.popitem(last=False)[1].close()
+    return src
+
+
+def close_datasets() -> None:
+    """Close the datasets the calling thread keeps open (tests, and before files are removed)."""
+    while _thread.datasets:
+        _thread.datasets.popitem()[1].close()
 
 
 # --------------------------------------------------------------------------------------
@@ -252,8 +324,46 @@ class ReadPlan:
     work_dtype: str
 
 
-def _grid_pixel_size_in(geoctx: Any, crs: Any, footprint: dict | None) -> float | None:
-    """Size of one output pixel measured in ``crs`` units, where grid and image meet."""
+_sizes_lock = threading.Lock()
+_sizes: OrderedDict[tuple, tuple[dict | None, float | None]] = OrderedDict()
+_shapes: OrderedDict[str, tuple[dict, Any]] = OrderedDict()
+
+
+def _footprint_shape(path: str, footprint: dict) -> Any:
+    """``footprint`` as a shapely geometry, parsed once per file while it stays the same."""
+    with _sizes_lock:
+        cached = _shapes.get(path)
+    if cached is not None and cached[0] == footprint:
+        return cached[1]
+    shape = shapely.geometry.shape(footprint)
+    with _sizes_lock:
+        _shapes[path] = (footprint, shape)
+        while len(_shapes) > 4096:
+            _shapes.popitem(last=False)
+    return shape
+
+
+def _grid_pixel_size_in(
+    geoctx: Any, crs: Any, footprint: dict | None, path: str = "", stamp: tuple = ()
+) -> float | None:
+    """Size of one output pixel measured in ``crs`` units, where grid and image meet.
+
+    Remembered per file and grid, so the bands of a file and repeated reads measure once.
+    """
+    key = (path, stamp, str(crs), geoctx.cache_key)
+    with _sizes_lock:
+        cached = _sizes.get(key)
+    if cached is not None and cached[0] == footprint:
+        return cached[1]
+    size = _measure_pixel_size(geoctx, crs, footprint, path)
+    with _sizes_lock:
+        _sizes[key] = (footprint, size)
+        while len(_sizes) > 4096:
+            _sizes.popitem(last=False)
+    return size
+
+
+def _measure_pixel_size(geoctx: Any, crs: Any, footprint: dict | None, path: str) -> float | None:
     rows, cols = geoctx.arr_shape
     t = geoctx.transform
     # Measure at the middle of the part of the grid the image covers, since pixel size in a
@@ -261,7 +371,7 @@ def _grid_pixel_size_in(geoctx: Any, crs: Any, footprint: dict | None) -> float 
     col, row = cols / 2, rows / 2
     if footprint is not None:
         w, s, e, n = geoctx.bounds_lonlat
-        fp = shapely.geometry.shape(footprint)
+        fp = _footprint_shape(path, footprint)
         if w <= e:
             part = fp.intersection(shapely.geometry.box(w, s, e, n))
             if not part.is_empty:
@@ -287,7 +397,7 @@ def plan_band_read(path: str, bidx: int, geoctx: Any, footprint: dict | None = N
     Picks the coarsest internal overview whose pixels are still no larger than the
     output pixels (as ``gdalwarp`` does), so zoomed-out grids read little data.
     """
-    info, _ = _file_info(path)
+    info, stamp = _file_info(path)
     if not 1 <= bidx <= len(info.dtypes):
         raise DataError(f"{path} has no band {bidx} (it has {len(info.dtypes)})")
     dtype = np.dtype(info.dtypes[bidx - 1])
@@ -296,7 +406,7 @@ def plan_band_read(path: str, bidx: int, geoctx: Any, footprint: dict | None = N
     level, factor = None, 1
     factors = info.overviews[bidx - 1]
     if factors:
-        dst = _grid_pixel_size_in(geoctx, info.crs, footprint)
+        dst = _grid_pixel_size_in(geoctx, info.crs, footprint, path, stamp)
         src_res = math.sqrt(abs(info.transform.a * info.transform.e))
         if dst is not None:
             ratio = dst / src_res
@@ -307,38 +417,43 @@ def plan_band_read(path: str, bidx: int, geoctx: Any, footprint: dict | None = N
 
 
 def _warp_bands(
-    plans: Sequence[ReadPlan], nodata: float | None, geoctx: Any, resampling: Resampling
-) -> list[np.ndarray]:
+    plans: Sequence[ReadPlan],
+    stamp: tuple[int, int],
+    nodata: float | None,
+    geoctx: Any,
+    resampling: Resampling,
+) -> np.ndarray:
     """Warp bands of one file (one overview level) into the grid in one pass.
 
     One warp computes the pixel mapping once for all the bands, so the bands of a
-    multi-band file cost little more than one. Float arrays, NaN where there is no data.
+    multi-band file cost little more than one. A float ``(bands, rows, cols)`` array, NaN
+    where there is no data.
     """
     first = plans[0]
     rows, cols = geoctx.arr_shape
     out = np.full((len(plans), rows, cols), np.nan, dtype=first.work_dtype)
-    kwargs: dict[str, Any] = {}
-    if first.overview_level is not None:
-        kwargs["overview_level"] = first.overview_level
     bidxs = [plan.bidx for plan in plans]
     try:
-        with rasterio.Env(**gdal_read_options(first.path)):
-            with rasterio.open(first.path, **kwargs) as src:
-                reproject(
-                    rasterio.band(src, bidxs),
-                    out,
-                    src_nodata=nodata,
-                    dst_transform=geoctx.transform,
-                    dst_crs=geoctx.rasterio_crs,
-                    dst_nodata=np.nan,
-                    resampling=resampling,
-                    init_dest_nodata=True,
-                    num_threads=1,
-                )
+        src = _dataset(first.path, stamp, first.overview_level)
+        reproject(
+            rasterio.band(src, bidxs),
+            out,
+            src_nodata=nodata,
+            dst_transform=geoctx.transform,
+            dst_crs=geoctx.rasterio_crs,
+            dst_nodata=np.nan,
+            resampling=resampling,
+            init_dest_nodata=True,
+            num_threads=1,
+        )
     except RasterioIOError as e:
+        # The file may have changed under an open dataset: open it anew next time.
+        stale = _thread.datasets.pop((first.path, stamp, first.overview_level), None)
+        if stale is not None:
+            stale.close()
         raise DataError(f"cannot read bands {bidxs} of {first.path}: {e}") from e
     out.setflags(write=False)  # shared through the cache
-    return list(out)
+    return out
 
 
 def value_range(info: Mapping[str, Any]) -> tuple[float, float] | None:
@@ -376,14 +491,35 @@ def value_range(info: Mapping[str, Any]) -> tuple[float, float] | None:
     return (lo, hi) if np.isfinite(lo) and np.isfinite(hi) and lo < hi else None
 
 
-def rescale(values: np.ndarray, band: Band) -> np.ndarray:
-    """Map stored values linearly from ``data_range`` to ``physical_range`` (or [0, 1])."""
+def rescale(values: np.ndarray, band: Band, out: np.ndarray | None = None) -> np.ndarray:
+    """Map stored values linearly from ``data_range`` to ``physical_range`` (or [0, 1]).
+
+    Parameters
+    ----------
+    values:
+        Stored values (any numeric type).
+    band:
+        The band whose ranges apply.
+    out:
+        A float64 array of ``values``' shape to write into (saves a copy), or None.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 values, ``out`` when given.
+    """
     lo, hi = band.data_range
     plo, phi = band.physical_range if band.physical_range is not None else (0.0, 1.0)
+    if out is None:
+        out = np.empty(values.shape, dtype=np.float64)
     if hi == lo:
-        return np.full(values.shape, plo, dtype=np.float64)
+        out[...] = plo
+        return out
     scale = (phi - plo) / (hi - lo)
-    return (values.astype(np.float64) - lo) * scale + plo
+    np.subtract(values, lo, out=out, dtype=np.float64)
+    out *= scale
+    out += plo
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -474,6 +610,7 @@ class CatalogSource:
         geoctx, resampling = self.geoctx, self._resampling
 
         def read() -> list[np.ndarray]:
+            _enter_thread_env()
             path = self._file_of(rec, bands[0])[0]
             info, stamp = _file_info(path)
             plans, keys = [], []
@@ -494,7 +631,8 @@ class CatalogSource:
                     )
                     batches.setdefault((plan.overview_level, plan.work_dtype, nodata), []).append(i)
             for (_, _, nodata), members in batches.items():
-                warped = _warp_bands([plans[i] for i in members], nodata, geoctx, resampling)
+                batch = [plans[i] for i in members]
+                warped = _warp_bands(batch, stamp, nodata, geoctx, resampling)
                 for i, array in zip(members, warped, strict=True):
                     _CACHE.put(keys[i], array)
                     found[i] = array
@@ -529,9 +667,9 @@ class CatalogSource:
         outside = self._outside_cutline()
         for (i, members), arrays in zip(slots, _run_all(calls), strict=True):
             for (j, band), warped in zip(members, arrays, strict=True):
-                invalid = np.isnan(warped)
+                invalid = np.isnan(warped, out=mask[i, j])
                 if outside is not None:
-                    invalid = invalid | outside
-                data[i, j] = np.where(invalid, 0.0, rescale(warped, band))
-                mask[i, j] = invalid
+                    invalid |= outside
+                rescale(warped, band, out=data[i, j])
+                data[i, j][invalid] = 0.0
         return np.ma.MaskedArray(data, mask=mask, fill_value=0.0)

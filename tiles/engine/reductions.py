@@ -51,6 +51,7 @@ __all__ = [
     "COLLECTION_AXES",
     "IMAGE_AXES",
     "REDUCTIONS",
+    "masked_median",
     "mosaic",
     "normalize_axis",
     "reduce",
@@ -108,10 +109,60 @@ def reduce_array(op: str, array: np.ma.MaskedArray, axes: Sequence[int]) -> Any:
         warnings.simplefilter("ignore", RuntimeWarning)
         if op == "count":
             return np.ma.asarray(np.ma.count(array, axis=axis), dtype=np.float64)
+        if op == "median":
+            return masked_median(array, axis)
         array = array.astype(np.float64)
         func = getattr(np.ma, op)
         result = func(array, axis=axis)
     return result
+
+
+def masked_median(array: np.ma.MaskedArray, axis: int) -> Any:
+    """``numpy.ma.median(array, axis)``, bit for bit, by one sort of the filled values.
+
+    Masked values are filled with +inf and sorted to the end; per pixel, the two middle
+    unmasked values are averaged as ``(low + high) / 2``, exactly what ``numpy.ma.median``
+    computes, without its masked-array machinery (several times faster on image stacks).
+    Pixels with no unmasked value are masked (their data is 0, as numpy's). Arrays holding
+    an unmasked NaN go to ``numpy.ma.median``, which has its own rule for them.
+
+    Parameters
+    ----------
+    array:
+        A masked array.
+    axis:
+        The axis to reduce.
+
+    Returns
+    -------
+    numpy.ma.MaskedArray or masked scalar
+        float64 medians.
+
+    Example
+    -------
+    >>> a = np.ma.masked_array([[1.0, 5.0], [3.0, 2.0], [9.0, 4.0]], mask=[[0, 0], [0, 1], [1, 0]])
+    >>> masked_median(a, 0).tolist()
+    [2.0, 4.5]
+    """
+    data = np.ma.getdata(array)
+    mask = np.ma.getmaskarray(array)
+    if data.ndim < 2 or data.shape[axis] == 0 or not np.issubdtype(data.dtype, np.number):
+        return np.ma.median(array.astype(np.float64), axis=axis)
+    filled = np.where(mask, np.inf, data.astype(np.float64, copy=False))
+    if np.isnan(filled).any():
+        return np.ma.median(array.astype(np.float64), axis=axis)
+    # Sorting along the last, contiguous axis is several times faster than along the first.
+    filled = np.ascontiguousarray(np.moveaxis(filled, axis, -1))
+    filled.sort(axis=-1)
+    counts = np.moveaxis(~mask, axis, -1).sum(axis=-1, keepdims=True)
+    high = counts // 2
+    low = np.where(counts % 2 == 1, high, high - 1)
+    median = np.take_along_axis(filled, low, -1)[..., 0]
+    median += np.take_along_axis(filled, high, -1)[..., 0]
+    median /= 2.0
+    empty = counts[..., 0] == 0
+    median[empty] = 0.0
+    return np.ma.MaskedArray(median, mask=empty)
 
 
 def _to_float(value: Any) -> float | None:
