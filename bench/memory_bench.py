@@ -48,7 +48,7 @@ def all_tiles(path: Path) -> list[mercantile.Tile]:
 def cache_bytes(server: TilesServer) -> dict:
     with urllib.request.urlopen(f"{server.base_url}/health", timeout=30) as resp:
         health = json.loads(resp.read())
-    return {k: v for k, v in health.items() if k.endswith("cache")}
+    return {k: v for k, v in health.items() if k.endswith("cache") and v and "max_bytes" in v}
 
 
 def main() -> None:

@@ -289,29 +289,30 @@ GDAL_CACHE = _setting(
     _megabytes,
     "MB of decoded raster blocks GDAL keeps, shared by all open files (default 64)",
 )
+# Defaults sized for a laptop: 448 MB in all (README, "The tile server").
 READ_CACHE = _setting(
     "TILES_READ_CACHE_MB",
-    256 * 2**20,
+    128 * 2**20,
     _megabytes,
-    "MB of pixels read from rasters kept for reuse (default 256)",
+    "MB of pixels read from rasters kept for reuse (default 128)",
 )
 RESULT_CACHE = _setting(
     "TILES_RESULT_CACHE_MB",
-    256 * 2**20,
+    64 * 2**20,
     _megabytes,
-    "MB of computed results kept for reuse by `compute` (default 256)",
+    "MB of computed results kept for reuse by `compute` (default 64)",
 )
 ARRAY_CACHE = _setting(
     "TILES_ARRAY_CACHE_MB",
-    512 * 2**20,
+    128 * 2**20,
     _megabytes,
-    "MB of computed tile arrays the server keeps, so a restyle skips computing (default 512)",
+    "MB of computed tile arrays the server keeps, so a restyle skips computing (default 128)",
 )
 PNG_CACHE = _setting(
     "TILES_PNG_CACHE_MB",
-    128 * 2**20,
+    64 * 2**20,
     _megabytes,
-    "MB of rendered PNG tiles the server keeps (default 128)",
+    "MB of rendered PNG tiles the server keeps (default 64)",
 )
 
 

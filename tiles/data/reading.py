@@ -63,6 +63,7 @@ __all__ = [
     "plan_band_read",
     "rescale",
     "read_cache_info",
+    "read_cache_stats",
     "clear_read_cache",
     "set_read_cache_size",
     "gdal_read_options",
@@ -168,13 +169,18 @@ def read_cache_info() -> dict[str, int]:
     return {"items": stats.pop("entries"), **stats}
 
 
+def read_cache_stats() -> dict[str, int]:
+    """The read cache's figures as every :class:`~tiles.cache.ByteLRU` gives them (``/health``)."""
+    return _CACHE.stats()
+
+
 def clear_read_cache() -> None:
     """Empty the read cache (and reset its counters)."""
     _CACHE.clear()
 
 
 def set_read_cache_size(megabytes: float) -> None:
-    """Change the read cache budget (default ``$TILES_READ_CACHE_MB`` or 256 MiB)."""
+    """Change the read cache budget (default ``$TILES_READ_CACHE_MB`` or 128 MiB)."""
     _CACHE.resize(int(megabytes * 2**20))
 
 

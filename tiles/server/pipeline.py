@@ -156,7 +156,18 @@ def to_tile_data(value: Any, reduction: str, halo: int = 0, bands: Sequence[str]
         array = array[[names.index(b) for b in bands]]
         names = tuple(bands)
     ranges = tuple(value_range(value.bandinfo.get(name, {})) for name in names)
-    return TileData(np.ma.asarray(array), names, ranges)
+    return TileData(_compact(np.ma.asarray(array)), names, ranges)
+
+
+def _compact(array: np.ma.MaskedArray) -> np.ma.MaskedArray:
+    """``array``, copied when it views a larger buffer (a cropped halo), so the array cache's
+    byte count is the memory it really keeps."""
+    data, mask = np.ma.getdata(array), np.ma.getmask(array)
+    views_more = any(
+        part is not np.ma.nomask and part.base is not None and part.base.nbytes > part.nbytes
+        for part in (data, mask)
+    )
+    return array.copy() if views_more else array
 
 
 def compute_tile(

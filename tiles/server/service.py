@@ -18,6 +18,7 @@ from rasterio.warp import transform as transform_points
 
 from tiles import settings
 from tiles.cache import ByteLRU
+from tiles.data.reading import read_cache_stats
 from tiles.display import DisplayOptions
 from tiles.engine import legend, render
 from tiles.geocontext import XYZTile
@@ -330,6 +331,7 @@ class TileService:
             "queue": self.queue.stats(),
             "array_cache": self.arrays.stats(),
             "png_cache": self.pngs.stats(),
+            "read_cache": read_cache_stats(),
             "shared_cache": None if self.shared is None else self.shared.stats(),
             "backends": self.backends(),
         }
