@@ -145,6 +145,8 @@ def _common_options() -> dict[str, Any]:
     return {
         "GDAL_DISABLE_READDIR_ON_OPEN": "TRUE",
         "GDAL_CACHEMAX": max(1, settings.GDAL_CACHE.get() // 2**20),
+        # A read spanning several compressed blocks decodes them on all cores at once.
+        "GDAL_NUM_THREADS": "ALL_CPUS",
         "GDAL_HTTP_MULTIRANGE": "YES",
         "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
         "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.tiff,.TIF,.TIFF,.jp2,.vrt",
