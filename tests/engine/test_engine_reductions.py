@@ -7,12 +7,12 @@ import pytest
 
 from tests.engine.support import (
     BANDS,
-    NAIP_DIR,
     CountingSource,
     assert_ma_equal,
     lazy_naip,
     naip_stack,
 )
+from tests.support import NAIP
 from tiles.engine import (
     REDUCTIONS,
     CollectionValue,
@@ -209,7 +209,7 @@ def _exactly_equal(actual, expected) -> None:
 def test_median_over_images_is_numpy_ma_median_bit_for_bit(shared_data):
     # Ten real NAIP dates, rescaled, with each date's own clouds: odd and even counts of
     # unmasked values per pixel, pixels masked in every date, and infinite values.
-    dates = [p.stem.rsplit("_", 1)[1] for p in sorted((shared_data / NAIP_DIR).glob("*.tif"))]
+    dates = [p.stem.rsplit("_", 1)[1] for p in sorted((shared_data / NAIP).glob("*.tif"))]
     assert len(dates) == 10
     stack = naip_stack(shared_data, dates).astype(np.float64) / 255.0
     rng = np.random.default_rng(7)
