@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,14 +110,21 @@ def pick_bands_list(x: Any, bands: Sequence[str], allow_missing: bool = False) -
 
 
 @builtin("wf.rename_bands")
-def rename_bands(x: Any, **mapping: str) -> Any:
-    """``wf.rename_bands``: bands renamed by keyword (``old=new``)."""
+def rename_bands(x: Any, new_names: Mapping[str, str] | None = None, /, **names: str) -> Any:
+    """Bands renamed old -> new: a dict argument (as the original client sends it), or
+    keyword arguments (as grafts stored by earlier versions of this package hold them)."""
+    if new_names is not None and not isinstance(new_names, Mapping):
+        raise GraftTypeError(f"rename_bands needs a dict of old: new names, not {new_names!r}")
+    mapping = {**(new_names or {}), **names}
     return engine.rename_bands(_imagery(x, "rename_bands"), mapping=mapping)
 
 
 @builtin("wf.rename_bands_positionally")
-def rename_bands_positionally(x: Any, *names: str) -> Any:
-    """``wf.rename_bands``, positional form: the bands renamed in order to ``names``."""
+def rename_bands_positionally(x: Any, *names: Any) -> Any:
+    """Bands renamed in order: one list argument (as the original client sends it), or the
+    names as separate arguments."""
+    if len(names) == 1 and isinstance(names[0], (list, tuple)):
+        names = tuple(names[0])
     return engine.rename_bands(_imagery(x, "rename_bands"), names=list(names))
 
 

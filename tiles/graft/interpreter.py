@@ -226,14 +226,57 @@ def _short(expr: Any) -> str:
 def evaluate_graft(
     graft: Any, builtins: Mapping[str, Callable], arguments: Mapping[str, Any] | None = None
 ) -> Any:
-    """Evaluate ``graft`` with free names bound to ``arguments`` and then ``builtins``."""
+    """Evaluate ``graft`` with free names bound to ``arguments`` and then ``builtins``.
+
+    When the graft's value is a function (a graft with ``parameters``, as the original client
+    sends a published or mapped object that takes parameters) and ``arguments`` are given,
+    the function is applied to them by name, as the original service did; without
+    arguments the function itself is returned.
+
+    Parameters
+    ----------
+    graft : dict
+        The graft to evaluate.
+    builtins : mapping
+        Names the graft may call that it does not define.
+    arguments : mapping, optional
+        Values of the graft's free names, and of the function's parameters.
+
+    Returns
+    -------
+    object
+        The value, or a :class:`Closure` when the graft is a function given no arguments.
+
+    Example
+    -------
+    >>> import operator
+    >>> graft = {"parameters": ["x"], "1": ["add", "x", "x"], "returns": "1"}
+    >>> evaluate_graft(graft, {"add": operator.add}, {"x": 2})
+    4
+    """
     if not is_graft(graft):
         raise GraftSyntaxError("a graft must be a JSON object with a 'returns' key")
-    if "parameters" in graft:
-        return Closure(graft, Scope({"returns": None}, None, dict(arguments or {}), builtins))
+    bound = dict(arguments or {})
     try:
-        return Scope(graft, None, dict(arguments or {}), builtins).value()
+        if "parameters" in graft:
+            value = Closure(graft, Scope({"returns": None}, None, bound, builtins))
+        else:
+            value = Scope(graft, None, bound, builtins).value()
+        if isinstance(value, Closure) and bound:
+            return _apply_by_name(value, bound)
+        return value
     except RecursionError:
         raise GraftError(
             "graft evaluation nested too deeply (a function that keeps calling itself?)"
         ) from None
+
+
+def _apply_by_name(function: Closure, arguments: Mapping[str, Any]) -> Any:
+    """Call ``function`` with the ``arguments`` named like its parameters."""
+    missing = [p for p in function.parameters if p not in arguments]
+    if missing:
+        raise GraftTypeError(
+            f"the graft is a function of ({', '.join(function.parameters)}); "
+            f"no value given for {', '.join(missing)}"
+        )
+    return function(**{p: arguments[p] for p in function.parameters})

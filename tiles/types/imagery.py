@@ -226,13 +226,16 @@ class ImageryMixin:
             raise argument_error(where, "bands", "str or list of str", bands)
         return tuple(self.pick_bands(name) for name in names)
 
-    def rename_bands(self, *new_positional_names: str, **new_names: str):
+    def rename_bands(self, *new_positional_names, **new_names):
         """New imagery with bands renamed by position or by ``old=new`` keywords (not both)."""
+        where = f"{type(self).__name__}.rename_bands"
         if new_positional_names and new_names:
-            raise TypeError("rename_bands takes names by position or by keyword, not both")
+            raise TypeError(f"{where} takes names by position or by keyword, not both")
         if new_names:
-            return type(self)._from_apply("wf.rename_bands", self, **new_names)
-        return type(self)._from_apply("wf.rename_bands_positionally", self, *new_positional_names)
+            mapping = {old: promote(new, Str, where, old) for old, new in new_names.items()}
+            return type(self)._from_apply("wf.rename_bands", self, Dict[Str, Str](mapping))
+        names = [promote(n, Str, where, "new_positional_names") for n in new_positional_names]
+        return type(self)._from_apply("wf.rename_bands_positionally", self, List[Str](names))
 
     def concat_bands(self, other_image):
         """Bands of ``other_image`` appended; overlapping names from it get the suffix ``_1``."""
