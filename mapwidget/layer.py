@@ -27,7 +27,6 @@ from mapwidget.parameters import ParameterSet
 from tiles import display
 from tiles.display import DisplayOptions
 from tiles.errors import ParameterError, ProxyTypeError, WorkflowsError
-from tiles.server.client import request_json
 from tiles.types import Datetime, Function, Image, ImageCollection
 
 #: Leaflet never asks for tiles below this zoom: a whole continent per tile is too costly.
@@ -385,7 +384,7 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
         if self.registration is None:
             return None
         try:
-            tilejson = request_json("GET", self.registration.tilejson_url)
+            tilejson = self.registration.tilejson()
         except (OSError, WorkflowsError):
             return None
         west, south, east, north = tilejson.get("bounds", WORLD)

@@ -98,7 +98,7 @@ def normalize_scales(scales: Any) -> list[ScalePair]:
     if scales is None:
         return []
     if isinstance(scales, str | bytes) or not isinstance(scales, Sequence):
-        raise DisplayOptionError(
+        raise _invalid(
             "scales",
             scales,
             f"Invalid scales {scales!r}: expected a list of [min, max] pairs, like [[0, 1]]",
@@ -108,7 +108,7 @@ def normalize_scales(scales: Any) -> list[ScalePair]:
     if len(scales) == 2 and all(_is_scale_number(v) or v is None for v in scales):
         scales = [scales]
     if len(scales) > 3:
-        raise DisplayOptionError(
+        raise _invalid(
             "scales",
             scales,
             f"Invalid scales: {len(scales)} pairs given, but at most 3 bands can be rendered",
@@ -116,7 +116,7 @@ def normalize_scales(scales: Any) -> list[ScalePair]:
     pairs: list[ScalePair] = []
     for i, pair in enumerate(scales):
         if isinstance(pair, str | bytes) or not isinstance(pair, Sequence) or len(pair) != 2:
-            raise DisplayOptionError(
+            raise _invalid(
                 "scales",
                 scales,
                 f"Invalid scales: item {i} is {pair!r}, expected a [min, max] pair of numbers",
@@ -126,7 +126,7 @@ def normalize_scales(scales: Any) -> list[ScalePair]:
             pairs.append((None, None))
             continue
         if not (_is_scale_number(lo) and _is_scale_number(hi)):
-            raise DisplayOptionError(
+            raise _invalid(
                 "scales",
                 scales,
                 f"Invalid scales: item {i} is {list(pair)!r}; both min and max must be numbers "
@@ -137,7 +137,7 @@ def normalize_scales(scales: Any) -> list[ScalePair]:
         except OverflowError:  # an int beyond any float
             finite = False
         if not finite:
-            raise DisplayOptionError(
+            raise _invalid(
                 "scales", scales, f"Invalid scales: item {i} {list(pair)!r:.100} is not finite"
             )
         pairs.append((float(lo), float(hi)))
@@ -162,7 +162,7 @@ def normalize_colormap(colormap: str | None) -> str | None:
     if colormap is None or colormap == "":
         return None
     if not isinstance(colormap, str):
-        raise DisplayOptionError(
+        raise _invalid(
             "colormap",
             colormap,
             f"Invalid colormap {colormap!r}: expected a name such as 'viridis'",
@@ -175,7 +175,7 @@ def normalize_colormap(colormap: str | None) -> str | None:
         return lowered[colormap.lower()]
     close = difflib.get_close_matches(colormap, sorted(names), n=3)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise DisplayOptionError("colormap", colormap, f"Unknown colormap {colormap!r}{hint}")
+    raise _invalid("colormap", colormap, f"Unknown colormap {colormap!r}{hint}")
 
 
 def normalize_reduction(reduction: str | None) -> str:
@@ -189,7 +189,7 @@ def normalize_reduction(reduction: str | None) -> str:
     if reduction is None or reduction == "":
         return "mosaic"
     if reduction not in LAYER_REDUCTIONS:
-        raise DisplayOptionError(
+        raise _invalid(
             "reduction",
             reduction,
             f"Invalid reduction {reduction!r}: must be one of {', '.join(LAYER_REDUCTIONS)}",
@@ -199,7 +199,7 @@ def normalize_reduction(reduction: str | None) -> str:
 
 def _check_checkerboard(checkerboard: Any) -> bool:
     if not isinstance(checkerboard, bool):
-        raise DisplayOptionError(
+        raise _invalid(
             "checkerboard",
             checkerboard,
             f"checkerboard must be true or false, not {checkerboard!r}",
@@ -256,7 +256,7 @@ class DisplayOptions:
         object.__setattr__(self, "reduction", normalize_reduction(self.reduction))
         object.__setattr__(self, "checkerboard", _check_checkerboard(self.checkerboard))
         if cmap is not None and len(pairs) > 1:
-            raise DisplayOptionError(
+            raise _invalid(
                 "colormap",
                 cmap,
                 f"colormap {cmap!r} applies to a single band, but {len(pairs)} scale pairs "
@@ -297,21 +297,21 @@ class DisplayOptions:
             one band, or there are more scale pairs than bands.
         """
         if nbands < 1 or nbands > 3:
-            raise DisplayOptionError(
+            raise _invalid(
                 "bands",
                 nbands,
                 f"Cannot render an image with {nbands} bands: pick 1 band (grey or colormap) "
                 "or 3 bands (red, green, blue) first",
             )
         if self.colormap is not None and nbands != 1:
-            raise DisplayOptionError(
+            raise _invalid(
                 "colormap",
                 self.colormap,
                 f"colormap {self.colormap!r} needs an image with exactly 1 band, "
                 f"this one has {nbands}",
             )
         if len(self.scales) > nbands:
-            raise DisplayOptionError(
+            raise _invalid(
                 "scales",
                 self.json_scales,
                 f"scales has {len(self.scales)} pairs but the image has only {nbands} band(s)",
@@ -380,7 +380,7 @@ class DisplayOptions:
         if "checkerboard" in query:
             text = _last_text(query["checkerboard"]).strip().lower()
             if text not in _TRUE | _FALSE:
-                raise DisplayOptionError(
+                raise _invalid(
                     "checkerboard",
                     text,
                     f"query parameter 'checkerboard' must be true or false, not {text!r}",
@@ -424,11 +424,15 @@ class DisplayOptions:
             Naming the bad option and value.
         """
         if not isinstance(data, Mapping):
-            raise DisplayOptionError(
+            raise _invalid(
                 "display options", data, f"display options must be a JSON object, not {data!r}"
             )
         changes = {key: data[key] for key in QUERY_KEYS if key in data}
         return (defaults or cls()).replace(**changes)
+
+
+def _invalid(option: str, value: Any, message: str) -> DisplayOptionError:
+    return DisplayOptionError(message, option=option, value=value)
 
 
 def _last_text(values: Any) -> str:
@@ -440,6 +444,6 @@ def _scales_json(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DisplayOptionError(
+        raise _invalid(
             "scales", text, f"query parameter 'scales': {text[:80]!r} is not valid JSON"
         ) from exc

@@ -45,21 +45,21 @@ class DisplayOptionError(ParameterError):
 
     Parameters
     ----------
-    option : str
-        The option at fault, e.g. ``"scales"``.
-    value : object
-        The value given for it.
     message : str
         What is wrong, naming the option and the value.
+    option : str, optional
+        The option at fault, e.g. ``"scales"``.
+    value : object, optional
+        The value given for it.
     """
 
-    def __init__(self, option: str, value: object, message: str) -> None:
+    def __init__(self, message: str, option: str | None = None, value: object = None) -> None:
         super().__init__(message)
         self.option = option
         self.value = value
 
     def __reduce__(self) -> tuple:
-        return (type(self), (self.option, self.value, str(self)))
+        return (type(self), (str(self), self.option, self.value))
 
 
 class NotFoundError(WorkflowsError, LookupError):

@@ -13,91 +13,25 @@ results as in-process.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import Any
 
-from tiles import errors
 from tiles.compute import jobs
-from tiles.errors import WorkflowsError
-
-#: Seconds to wait for one HTTP answer.
-HTTP_TIMEOUT = 60
+from tiles.compute.http import ApiClient, error_from_json
 
 
-def _error_class(name: str | None) -> type[Exception]:
-    from tiles.compute import workflows
+class Connection(ApiClient):
+    """A tile server to compute, publish and use workflows on.
 
-    for module in (errors, jobs, workflows):
-        found = getattr(module, name or "", None)
-        if isinstance(found, type) and issubclass(found, WorkflowsError):
-            return found
-    return WorkflowsError
-
-
-def error_from_json(answer: dict[str, Any], fallback: str = "") -> Exception:
-    """The exception a server reported (same class when it is one of this package's)."""
-    return _error_class(answer.get("error_type"))(answer.get("error") or fallback)
-
-
-class Connection:
-    """A tile server to compute, publish and use workflows on."""
-
-    def __init__(self, url: str, token: str | None = None) -> None:
-        self.url = url.rstrip("/")
-        self.token = token
-
-    def __repr__(self) -> str:
-        return f"Connection({self.url!r})"
-
-    def request(self, method: str, path: str, body: Any = None) -> tuple[bytes, str]:
-        """Send one request; return (body, content type); raise the server's error."""
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        if self.token:
-            req.add_header("Authorization", f"Bearer {self.token}")
-        try:
-            with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as resp:
-                return resp.read(), resp.headers.get("Content-Type", "")
-        except urllib.error.HTTPError as exc:
-            raw = exc.read()
-            try:
-                answer = json.loads(raw)
-            except ValueError:
-                answer = {"error": raw.decode("utf-8", "replace")[:500] or exc.reason}
-            if exc.code == 404 and "error_type" not in answer:
-                answer["error_type"] = "NotFoundError"
-            raise error_from_json(answer, f"server answered {exc.code}") from None
-        except urllib.error.URLError as exc:
-            raise WorkflowsError(
-                f"cannot reach the tile server at {self.url}: {exc.reason}"
-            ) from None
-
-    def json(self, method: str, path: str, body: Any = None) -> Any:
-        """Send a request with a JSON body and decode the JSON answer.
-
-        Parameters
-        ----------
-        method:
-            The HTTP method.
-        path:
-            The path on the server, starting with ``/``.
-        body:
-            A JSON-serialisable body, or None.
-
-        Returns
-        -------
-        Any
-            The decoded answer (None for an empty one).
-        """
-        raw, _ = self.request(method, path, body)
-        return json.loads(raw or b"null")
+    Parameters
+    ----------
+    url : str
+        The server's base URL.
+    token : str, optional
+        The server's token (default ``TILES_TOKEN``).
+    """
 
     # -- jobs --
 

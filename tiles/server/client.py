@@ -13,36 +13,31 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import Any
 
 from tiles import settings
+from tiles.compute.http import ApiClient
 from tiles.display import DisplayOptions
-from tiles.errors import ParameterError, ProxyTypeError, WorkflowsError
+from tiles.errors import ParameterError, ProxyTypeError
 from tiles.graft import canonicalize
 
-#: Seconds to wait for the tile server to answer a registration or a query.
-HTTP_TIMEOUT = 30
 
-
-def _server(server: str | None = None) -> tuple[str, str | None]:
-    """The tile server layers are registered on, and the token it takes (see server_url)."""
+def _client(server: str | None = None) -> ApiClient:
+    """The tile server layers are registered on (see :func:`server_url`)."""
     from tiles.compute.remote import current
 
     connection = current()
     if server:
-        url, token = server, None
-    elif connection is not None:
-        url, token = connection.url, connection.token
-    else:
-        url, token = settings.SERVER_URL.get(), None
+        return ApiClient(server)
+    if connection is not None:
+        return connection
+    url = settings.SERVER_URL.get()
     if url:
-        return url.rstrip("/"), token or settings.TOKEN.get()
+        return ApiClient(url)
     from tiles.server.app import ensure_server
 
-    return ensure_server().base_url, settings.TOKEN.get()
+    return ApiClient(ensure_server().base_url)
 
 
 def server_url(server: str | None = None) -> str:
@@ -59,54 +54,7 @@ def server_url(server: str | None = None) -> str:
         ``server``, else the server given to ``wf.connect``, else ``$TILES_SERVER_URL``,
         else a server started in this process on a free loopback port.
     """
-    return _server(server)[0]
-
-
-def request_json(method: str, url: str, body: Any = None, token: str | None = None) -> Any:
-    """One JSON request to a tile server; its answer, or its error as an exception.
-
-    Parameters
-    ----------
-    method, url : str
-        The HTTP method and the full URL.
-    body : Any, optional
-        Sent as JSON.
-    token : str, optional
-        Sent as a bearer token (default ``$TILES_TOKEN``).
-
-    Returns
-    -------
-    Any
-        The decoded JSON answer.
-
-    Raises
-    ------
-    ParameterError
-        For a 400 answer, with the server's message.
-    WorkflowsError
-        For any other error status.
-    OSError
-        When the server cannot be reached.
-    """
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Accept", "application/json")
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    token = token or settings.TOKEN.get()
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as resp:
-            return json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        try:
-            message = json.loads(exc.read()).get("error", exc.reason)
-        except (ValueError, AttributeError):
-            message = exc.reason
-        if exc.code == 400:
-            raise ParameterError(message) from None
-        raise WorkflowsError(f"tile server answered {exc.code}: {message}") from None
+    return _client(server).url
 
 
 def encode_parameter(name: str, value: Any) -> Any:
@@ -217,10 +165,19 @@ class TileLayer:
             query["session_id"] = session_id
         if level is not None:
             query["level"] = str(int(level))
-        url = f"{self.base_url}/layers/{self.id}/errors"
+        path = f"/layers/{self.id}/errors"
         if query:
-            url += "?" + urllib.parse.urlencode(query)
-        return request_json("GET", url)["records"]
+            path += "?" + urllib.parse.urlencode(query)
+        return ApiClient(self.base_url).json("GET", path)["records"]
+
+    def tilejson(self) -> dict[str, Any]:
+        """The layer's TileJSON as the server gives it (bounds, zooms, legend, ...).
+
+        Returns
+        -------
+        dict
+        """
+        return ApiClient(self.base_url).json("GET", f"/layers/{self.id}/tilejson.json")
 
 
 def register_layer(
@@ -263,7 +220,7 @@ def register_layer(
         )
         for n in names
     }
-    base, token = _server(server)
+    client = _client(server)
     body = {
         "graft": obj.graft,
         "name": name,
@@ -271,13 +228,13 @@ def register_layer(
         "log_level": int(log_level),
         "parameters": parameters,
     }
-    answer = request_json("POST", f"{base}/layers", body, token)
+    answer = client.json("POST", "/layers", body)
     return TileLayer(
         id=answer["id"],
         name=name or "",
         url_template=answer["url_template"],
         tilejson_url=answer["tilejson_url"],
-        base_url=base,
+        base_url=client.url,
         parameters=parameters,
         display=display,
     )
