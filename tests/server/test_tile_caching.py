@@ -14,6 +14,7 @@ import pytest
 import tiles as wf
 from tests.server.support import decode_png, get_json, http, image_graft, register, tile_over
 from tests.server.support import tile_url as make_tile_url
+from tiles.data import catalog
 from tiles.geocontext import AOI
 from tiles.server import RunningServer
 
@@ -154,10 +155,17 @@ def test_tilejson_legend_of_rgb_and_unknown_layers(servers):
     legend = get_json(rgb["tilejson_url"])["legend"]
     assert legend == {
         "colormap": None,
-        "scales": [[0.0, 0.3]],
+        "scales": [[0.0, 0.3]] * 3,  # the stretch of each band
         "bands": ["red", "green", "blue"],
         "colorbar": None,
     }
+    # Without scales, tiles (and so the legend) use each band's declared physical range.
+    plain = register(first.base_url, image_graft(IMAGE, "red", "nir"))
+    declared = [list(catalog.product("sample:s2").band(b).physical_range) for b in ("red", "nir")]
+    assert get_json(plain["tilejson_url"])["legend"]["scales"] == declared
+    one = get_json(plain["tilejson_url"] + "?band=nir&colormap=magma")["legend"]
+    colorbar = urllib.parse.parse_qs(urllib.parse.urlsplit(one["colorbar"]).query)
+    assert one["scales"] == declared[1:] and json.loads(colorbar["scales"][0]) == declared[1:]
     status, _, body = http("GET", rgb["colorbar_url"])
     assert status == 404 and "no colormap" in json.loads(body)["error"]
     # A picked band narrows the names; a parameter with no value leaves them unknown.

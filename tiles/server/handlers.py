@@ -37,7 +37,7 @@ from tiles.geocontext import XYZTile
 from tiles.server import caching
 from tiles.server.layers import Layer, make_layer, normalize_log_level
 from tiles.server.query import parse_tile_query
-from tiles.server.service import TileService
+from tiles.server.service import BandFacts, TileService
 
 logger = logging.getLogger(__name__)
 
@@ -369,30 +369,30 @@ class TileJSONHandler(BaseHandler):
         template = urls["url_template"]
         if self.request.query:
             template += "?" + self.request.query
-        bands = await self._band_names(layer)
-        colorbar = None
+        facts = await self._band_facts(layer)
+        legend = self.service.legend(display, facts, None)
         if display.colormap is not None:
-            query = [("colormap", display.colormap), ("scales", json.dumps(display.json_scales))]
-            if bands and len(bands) == 1:
-                query.append(("label", bands[0]))
+            query = [("colormap", display.colormap), ("scales", json.dumps(legend["scales"]))]
+            if facts is not None and len(facts.bands) == 1:
+                query.append(("label", facts.bands[0]))
             colorbar = urls["colorbar_url"] + "?" + urllib.parse.urlencode(query)
-        legend = self.service.legend(display, bands, colorbar)
+            legend = self.service.legend(display, facts, colorbar)
         self.write_json(self.service.tilejson(layer, template, legend))
 
-    async def _band_names(self, layer: Layer) -> list[str] | None:
-        """The band names tiles of this query show; None when they cannot be found."""
+    async def _band_facts(self, layer: Layer) -> BandFacts | None:
+        """Names and ranges of the bands tiles of this query show; None when not found."""
         try:
             q = parse_tile_query(self.request.arguments, layer)
         except ParameterError:
             return None  # e.g. a parameter with no value: tiles need one too
         key = ("bands", layer.graft_hash, q.arguments_key, q.display.reduction, q.bands)
-        cached = self.service.band_names.get(key)
+        cached = self.service.band_facts.get(key)
         if cached is not None:
             return cached
         try:
-            return await self.run(key, self.service.band_names_job, layer, q, key)
+            return await self.run(key, self.service.band_facts_job, layer, q, key)
         except Exception as exc:  # the legend goes without names; tiles will show the error
-            logger.info("band names of layer %s unknown: %s", layer.id, describe(exc))
+            logger.info("bands of layer %s unknown: %s", layer.id, describe(exc))
             return None
 
 

@@ -244,6 +244,25 @@ def point_context(facts: GraftFacts, x: float, y: float) -> tuple[AOI, int]:
     return aoi, halo
 
 
+def point_data(
+    graft: dict,
+    arguments: Mapping[str, Any],
+    x: float,
+    y: float,
+    reduction: str,
+    bands: Sequence[str] = (),
+) -> tuple[TileData, int]:
+    """The layer computed around EPSG:3857 point (x, y), and the row/col of the point in it.
+
+    The pixels are at the source's native resolution (see :func:`point_context`); the
+    data also says the bands' names and declared ranges.
+    """
+    facts = graft_facts(graft)
+    aoi, index = point_context(facts, x, y)
+    value = evaluate_value(graft, aoi, arguments)
+    return to_tile_data(value, reduction, 0, bands), index
+
+
 def value_at(
     graft: dict,
     arguments: Mapping[str, Any],
@@ -253,10 +272,7 @@ def value_at(
     bands: Sequence[str] = (),
 ) -> dict[str, float | None]:
     """Band values of the layer at EPSG:3857 point (x, y); masked bands give None."""
-    facts = graft_facts(graft)
-    aoi, index = point_context(facts, x, y)
-    value = evaluate_value(graft, aoi, arguments)
-    data = to_tile_data(value, reduction, 0, bands)
+    data, index = point_data(graft, arguments, x, y, reduction, bands)
     if data.array is None:
         return {}
     pixel = data.array[:, index, index]

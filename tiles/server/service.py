@@ -6,6 +6,7 @@ compute, where results are cached, and what runs on the worker pool.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import threading
@@ -29,6 +30,16 @@ from tiles.server.shared_cache import SharedCache, decode_tile_data, encode_tile
 from tiles.server.workqueue import WorkQueue
 
 _MB = 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class BandFacts:
+    """The bands a layer's tiles show: names and declared value ranges (None where none)."""
+
+    bands: list[str]
+    ranges: list[tuple[float, float] | None]
+
+
 #: How long a layer's source footprint (for TileJSON bounds) is reused before asking the
 #: catalog again; images added to the catalog show up after at most this long.
 FOOTPRINT_TTL_SECONDS = 60.0
@@ -75,9 +86,10 @@ class TileService:
         self.computed = 0  # tile computations actually run (not cache hits or joins)
         self._count_lock = threading.Lock()
         self._footprints: dict[str, tuple[float, Any]] = {}
-        #: Band names of layers (with their arguments), found once for TileJSON legends.
-        self.band_names: ByteLRU[list[str] | None] = ByteLRU(
-            256 * 1024, sizeof=lambda names: 64 + sum(len(n) for n in names or ())
+        #: Band names and declared ranges of layers (with their arguments), found once for
+        #: TileJSON legends.
+        self.band_facts: ByteLRU[BandFacts | None] = ByteLRU(
+            256 * 1024, sizeof=lambda facts: 64 + len(repr(facts))
         )
         logs.install_capture()
 
@@ -183,24 +195,25 @@ class TileService:
         with logs.capturing(self.logbook, layer.id, q.session_id, layer.log_level):
             return pipeline.value_at(layer.graft, q.arguments, x, y, q.display.reduction, q.bands)
 
-    def band_names_job(self, layer: Layer, q: TileQuery, key: Hashable) -> list[str] | None:
-        """Names of the bands the layer's tiles show, from one pixel inside its sources.
+    def band_facts_job(self, layer: Layer, q: TileQuery, key: Hashable) -> BandFacts | None:
+        """Names and declared ranges of the bands the layer's tiles show, from one pixel.
 
         Runs on a worker thread; the answer is cached under ``key``. None when the sources'
         footprint is unknown or the layer computes an empty image there.
         """
         shape = self.footprint(layer)
-        names = None
+        facts = None
         if shape is not None and not shape.is_empty:
             point = shape.representative_point()
             (x,), (y,) = transform_points("EPSG:4326", "EPSG:3857", [point.x], [point.y])
             with logs.capturing(self.logbook, layer.id, q.session_id, layer.log_level):
-                values = pipeline.value_at(
+                data, _ = pipeline.point_data(
                     layer.graft, q.arguments, x, y, q.display.reduction, q.bands
                 )
-            names = list(values) or None
-        self.band_names.put(key, names)
-        return names
+            if data.bandnames:
+                facts = BandFacts(list(data.bandnames), list(data.ranges))
+        self.band_facts.put(key, facts)
+        return facts
 
     @staticmethod
     def legend_png(display: DisplayOptions, label: str | None) -> bytes:
@@ -242,7 +255,7 @@ class TileService:
 
     @staticmethod
     def legend(
-        display: DisplayOptions, bands: list[str] | None, colorbar_url: str | None
+        display: DisplayOptions, facts: BandFacts | None, colorbar_url: str | None
     ) -> dict[str, Any]:
         """The ``legend`` member of TileJSON (its fields are documented in README).
 
@@ -250,20 +263,25 @@ class TileService:
         ----------
         display:
             The look tiles are drawn with.
-        bands:
-            Names of the bands tiles show, None when unknown.
+        facts:
+            Names and declared ranges of the bands tiles show, None when unknown.
         colorbar_url:
             Where the colorbar PNG of this look is served.
 
         Returns
         -------
         dict
-            ``colormap``, ``scales``, ``bands`` and ``colorbar`` (None without a colormap).
+            ``colormap``, ``scales`` (the stretch tiles use, per band), ``bands`` and
+            ``colorbar`` (None without a colormap).
         """
+        scales = display.json_scales
+        if facts is not None:
+            per_band = render.scales_per_band(display.scales, len(facts.bands), facts.ranges)
+            scales = [list(p) if p != (None, None) else None for p in per_band]
         return {
             "colormap": display.colormap,
-            "scales": display.json_scales,
-            "bands": bands,
+            "scales": scales,
+            "bands": facts.bands if facts is not None else None,
             "colorbar": colorbar_url if display.colormap else None,
         }
 
