@@ -223,6 +223,13 @@ PUBLIC_URL = _setting(
     "the base URL browsers reach the server at (a Jupyter proxy route such as "
     "`/user/me/proxy/{port}`, or the public address of `serve`)",
 )
+BASEMAP = _setting(
+    "TILES_BASEMAP",
+    None,
+    _text,
+    "an XYZ URL template of a basemap the viewer offers under the layers (for example "
+    "`https://tile.openstreetmap.org/{z}/{x}/{y}.png`); none by default, as offline",
+)
 TILE_TIMEOUT = _setting(
     "TILES_TILE_TIMEOUT",
     120.0,

@@ -88,6 +88,7 @@ def request_etag(layer: Layer, q: TileQuery, tile: XYZTile) -> str:
         [tile.z, tile.x, tile.y],
         q.display.reduction,
         list(q.bands),
+        q.image_date,
         repr(q.render_key),
     ]
     text = json.dumps(identity, sort_keys=True, separators=(",", ":"))

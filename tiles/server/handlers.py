@@ -386,6 +386,7 @@ class TileJSONHandler(BaseHandler):
         except ParameterError:
             return None  # e.g. a parameter with no value: tiles need one too
         key = ("bands", layer.graft_hash, q.arguments_key, q.display.reduction, q.bands)
+        key += (q.image_date,)
         cached = self.service.band_facts.get(key)
         if cached is not None:
             return cached
@@ -441,6 +442,7 @@ class ValueHandler(BaseHandler):
             q.arguments_key,
             q.display.reduction,
             q.bands,
+            q.image_date,
             *coords.values(),
         )
         try:
@@ -498,6 +500,7 @@ class ColorbarHandler(BaseHandler):
 def routes(service: TileService, token: str | None, require_token: bool, static_dir: Path) -> list:
     """The URL table of the tile server."""
     from tiles.server.jobs_handlers import jobs_routes
+    from tiles.server.viewer_handlers import viewer_routes
 
     kw = {"service": service, "token": token, "require_token": require_token}
     layer = r"/layers/([0-9a-zA-Z_-]+)"
@@ -512,6 +515,7 @@ def routes(service: TileService, token: str | None, require_token: bool, static_
         (layer + r"/errors", ErrorsHandler, kw),
         (r"/colormaps/?", ColormapsHandler, kw),
         (r"/colormaps/([^/]+)\.png", ColorbarHandler, kw),
+        *viewer_routes(kw),
         *jobs_routes(token, require_token),
         (r"/static/(.*)", StaticHandler, {"path": str(static_dir)}),
         (

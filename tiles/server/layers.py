@@ -119,7 +119,7 @@ def normalize_parameters(parameters: Any) -> dict[str, Any]:
 
 
 #: Query keys of tile URLs; parameters cannot use these names.
-RESERVED_QUERY_KEYS = QUERY_KEYS | {"session_id", "band", "token"}
+RESERVED_QUERY_KEYS = QUERY_KEYS | {"session_id", "band", "token", "image_date"}
 
 
 def make_layer(

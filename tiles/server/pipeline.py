@@ -8,6 +8,7 @@ These functions run on worker threads and know nothing about HTTP. Their output,
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import warnings
 from collections.abc import Mapping, Sequence
@@ -129,10 +130,49 @@ def evaluate_value(graft: dict, geoctx: GeoContext, arguments: Mapping[str, Any]
     return evaluate(graft, geoctx=geoctx, arguments=values, max_images=max_images_per_request())
 
 
-def to_tile_data(value: Any, reduction: str, halo: int = 0, bands: Sequence[str] = ()) -> TileData:
-    """Reduce a collection, crop the halo and pick ``bands`` of an evaluated value."""
+def images_of_day(value: Any, day: str) -> Any:
+    """Of a collection, the images whose ``date`` property falls on ``day`` (ISO, UTC).
+
+    Other values are returned as they are. Lazy collections stay lazy, so only that day's
+    images are read.
+    """
+    from tiles.engine import CollectionValue, select_images
+
+    if not isinstance(value, CollectionValue):
+        return value
+    picked = [i for i, props in enumerate(value.properties) if _day(props.get("date")) == day]
+    return select_images(value, picked)
+
+
+def _day(date: Any) -> str | None:
+    """The UTC day (ISO) of a ``date`` property (a datetime, date or ISO text)."""
+    if isinstance(date, str):
+        try:
+            date = dt.datetime.fromisoformat(date.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if isinstance(date, dt.datetime):
+        if date.tzinfo is not None:
+            date = date.astimezone(dt.timezone.utc)
+        return date.date().isoformat()
+    if isinstance(date, dt.date):
+        return date.isoformat()
+    return None
+
+
+def to_tile_data(
+    value: Any,
+    reduction: str,
+    halo: int = 0,
+    bands: Sequence[str] = (),
+    image_date: str | None = None,
+) -> TileData:
+    """Reduce a collection (to the images of ``image_date`` first, if given), crop the halo
+    and pick ``bands`` of an evaluated value."""
     from tiles.engine import CollectionValue, ImageValue, reduce
 
+    if image_date is not None:
+        value = images_of_day(value, image_date)
     if isinstance(value, CollectionValue):
         value = ImageValue.empty() if value.is_empty else reduce(value, reduction, axis="images")
     if not isinstance(value, ImageValue):
@@ -176,6 +216,7 @@ def compute_tile(
     tile: XYZTile,
     reduction: str,
     bands: Sequence[str] = (),
+    image_date: str | None = None,
 ) -> TileData:
     """Compute the pixels of one map tile.
 
@@ -186,7 +227,7 @@ def compute_tile(
     halo = facts.halo
     ctx = tile.buffered(halo) if halo else tile
     value = evaluate_value(graft, ctx, arguments)
-    return to_tile_data(value, reduction, halo, bands)
+    return to_tile_data(value, reduction, halo, bands, image_date)
 
 
 def _native_grid(facts: GraftFacts, x: float, y: float) -> tuple[str, float] | None:
@@ -251,6 +292,7 @@ def point_data(
     y: float,
     reduction: str,
     bands: Sequence[str] = (),
+    image_date: str | None = None,
 ) -> tuple[TileData, int]:
     """The layer computed around EPSG:3857 point (x, y), and the row/col of the point in it.
 
@@ -260,7 +302,7 @@ def point_data(
     facts = graft_facts(graft)
     aoi, index = point_context(facts, x, y)
     value = evaluate_value(graft, aoi, arguments)
-    return to_tile_data(value, reduction, 0, bands), index
+    return to_tile_data(value, reduction, 0, bands, image_date), index
 
 
 def value_at(
@@ -270,9 +312,10 @@ def value_at(
     y: float,
     reduction: str,
     bands: Sequence[str] = (),
+    image_date: str | None = None,
 ) -> dict[str, float | None]:
     """Band values of the layer at EPSG:3857 point (x, y); masked bands give None."""
-    data, index = point_data(graft, arguments, x, y, reduction, bands)
+    data, index = point_data(graft, arguments, x, y, reduction, bands, image_date)
     if data.array is None:
         return {}
     pixel = data.array[:, index, index]
@@ -280,6 +323,53 @@ def value_at(
         name: (None if np.ma.is_masked(pixel[i]) else float(pixel[i]))
         for i, name in enumerate(data.bandnames)
     }
+
+
+def collection_dates(
+    graft: dict, arguments: Mapping[str, Any], bounds_lonlat: Sequence[float]
+) -> list[str]:
+    """The days (ISO, UTC) of a collection layer's images within lon/lat ``bounds_lonlat``.
+
+    Computed on a coarse grid over the bounds (a lazy collection reads no pixels for it).
+    An Image layer has no dates: the list is empty.
+    """
+    from tiles.engine import CollectionValue
+
+    aoi = AOI(bounds=tuple(bounds_lonlat), bounds_crs="EPSG:4326", crs="EPSG:3857", shape=(64, 64))
+    value = evaluate_value(graft, aoi, arguments)
+    if not isinstance(value, CollectionValue):
+        return []
+    return sorted({day for p in value.properties if (day := _day(p.get("date"))) is not None})
+
+
+def view_scales(
+    graft: dict,
+    arguments: Mapping[str, Any],
+    bounds_lonlat: Sequence[float],
+    pixels: int,
+    reduction: str,
+    bands: Sequence[str] = (),
+    image_date: str | None = None,
+) -> list:
+    """Scales stretching the 2nd to 98th percentile of each band over lon/lat bounds.
+
+    The layer is computed once over the bounds, ``pixels`` on the longer side (the map's
+    "scale to view").
+    """
+    from tiles.engine.render import percentile_scales
+
+    aoi = AOI(
+        bounds=tuple(bounds_lonlat),
+        bounds_crs="EPSG:4326",
+        crs="EPSG:3857",
+        shape=(pixels, pixels),
+        align_pixels=False,
+    )
+    value = evaluate_value(graft, aoi, arguments)
+    scales = percentile_scales(to_tile_data(value, reduction, 0, bands, image_date).array)
+    if all(pair == [None, None] for pair in scales):
+        raise ValueError("the view holds no data for this layer (every pixel is masked)")
+    return scales
 
 
 def footprint_mask(footprint: shapely.Geometry, tile: XYZTile) -> np.ndarray:

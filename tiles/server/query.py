@@ -3,13 +3,15 @@
 The vocabulary is the original map client's: ``session_id``, ``colormap`` (empty
 means none), ``reduction``, ``checkerboard``, ``band`` (repeatable), ``scales``
 (JSON or ``null``) and one ``name=<JSON>`` per parameter, where the JSON is a
-literal or a graft. Options missing from the query fall back to the layer's
+literal or a graft; plus ``image_date`` (``YYYY-MM-DD``: of a collection, only the images
+taken that day, UTC, as the viewer's date slider shows them). Options missing from the query fall back to the layer's
 registered defaults; every error names the key at fault.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -41,6 +43,8 @@ class TileQuery:
     arguments: dict[str, Any]
     #: Canonical text of the parameter values, for cache keys.
     arguments_key: str
+    #: Only a collection's images of this day (ISO ``YYYY-MM-DD``, UTC), or None for all.
+    image_date: str | None = None
 
     @property
     def render_key(self) -> tuple:
@@ -137,6 +141,16 @@ def parse_tile_query(
         raise ParameterError(f"query parameter 'session_id' is longer than {MAX_SESSION_ID}")
     display = DisplayOptions.from_query(args, defaults=layer.display)
 
+    image_date = None
+    if "image_date" in args:
+        image_date = _text(args["image_date"]).strip()
+        try:
+            dt.date.fromisoformat(image_date)
+        except ValueError:
+            raise ParameterError(
+                f"query parameter 'image_date' must be a day like 2023-01-15, not {image_date!r}"
+            ) from None
+
     bands: tuple[str, ...] = ()
     if "band" in args:
         bands = tuple(_text([v]) for v in args["band"])
@@ -176,4 +190,5 @@ def parse_tile_query(
         bands=bands,
         arguments=arguments,
         arguments_key=arguments_key,
+        image_date=image_date,
     )

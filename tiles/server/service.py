@@ -107,6 +107,7 @@ class TileService:
             tile.y,
             q.display.reduction,
             q.bands,
+            q.image_date,
         )
 
     @staticmethod
@@ -128,7 +129,7 @@ class TileService:
                 self.logbook, layer.id, q.session_id, layer.log_level, (tile.z, tile.x, tile.y)
             ):
                 return pipeline.compute_tile(
-                    layer.graft, q.arguments, tile, q.display.reduction, q.bands
+                    layer.graft, q.arguments, tile, q.display.reduction, q.bands, q.image_date
                 )
 
         if self.shared is None:
@@ -193,7 +194,9 @@ class TileService:
     def value_job(self, layer: Layer, q: TileQuery, x: float, y: float) -> dict[str, Any]:
         """Pixel values under an EPSG:3857 point (runs on a worker thread)."""
         with logs.capturing(self.logbook, layer.id, q.session_id, layer.log_level):
-            return pipeline.value_at(layer.graft, q.arguments, x, y, q.display.reduction, q.bands)
+            return pipeline.value_at(
+                layer.graft, q.arguments, x, y, q.display.reduction, q.bands, q.image_date
+            )
 
     def band_facts_job(self, layer: Layer, q: TileQuery, key: Hashable) -> BandFacts | None:
         """Names and declared ranges of the bands the layer's tiles show, from one pixel.
@@ -208,7 +211,7 @@ class TileService:
             (x,), (y,) = transform_points("EPSG:4326", "EPSG:3857", [point.x], [point.y])
             with logs.capturing(self.logbook, layer.id, q.session_id, layer.log_level):
                 data, _ = pipeline.point_data(
-                    layer.graft, q.arguments, x, y, q.display.reduction, q.bands
+                    layer.graft, q.arguments, x, y, q.display.reduction, q.bands, q.image_date
                 )
             if data.bandnames:
                 facts = BandFacts(list(data.bandnames), list(data.ranges))
