@@ -7,8 +7,10 @@ import json
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 import rasterio
+import rasterio.transform
 import shapely.geometry
 from rasterio.warp import transform_bounds
 
@@ -259,3 +261,47 @@ def test_cli(tmp_path: Path, shared_data: Path, capsys: pytest.CaptureFixture[st
     assert cli_main(c + ["remove-image", "s2:one"]) == 0
     assert cli_main(c + ["remove-image", "s2:one"]) == 1
     assert "not found" in capsys.readouterr().err
+
+
+def write_raster(path: Path, count: int) -> Path:
+    """A small georeferenced GeoTIFF of ``count`` uint8 bands near Santa Fe."""
+    transform = rasterio.transform.from_origin(-106.0, 35.7, 0.001, 0.001)
+    profile = {
+        "driver": "GTiff", "width": 8, "height": 8, "count": count, "dtype": "uint8",
+        "crs": "EPSG:4326", "transform": transform,
+    }  # fmt: skip
+    with rasterio.open(path, "w", **profile) as dst:
+        for b in range(1, count + 1):
+            dst.write(np.full((8, 8), 10 * b, dtype=np.uint8), b)
+    return path
+
+
+def test_cli_options_in_any_order_remove_product_and_errors_naming_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    c = ["--catalog", str(tmp_path / "cli.sqlite")]
+    rgb = ["--band", "red:0:255", "--band", "green:0:255", "--band", "blue:0:255"]
+    three = write_raster(tmp_path / "three.tif", 3)
+    assert cli_main(["create-product", "p", *rgb, *c]) == 0
+    # Options before the path, and the common options after the command.
+    assert (
+        cli_main(["add-image", "p", "--acquired", "2020-02-19", "--id", "x", str(three), *c]) == 0
+    )
+    capsys.readouterr()
+    assert cli_main(["images", "p", "--json", *c]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(r["id"], r["acquired"][:10]) for r in listed] == [("p:x", "2020-02-19")]
+    # A file with the wrong band count: the error names the command-line fix.
+    one = write_raster(tmp_path / "one.tif", 1)
+    assert cli_main(["add-image", "p", str(one), *c]) == 1
+    assert "--band-file NAME=PATH" in capsys.readouterr().err
+    # Redefining a product names the command that removes it, and that command works.
+    assert cli_main(["create-product", "p", "--band", "grey:0:255", *c]) == 1
+    assert "python -m tiles catalog remove-product p" in capsys.readouterr().err
+    assert cli_main(["remove-product", "p", *c]) == 0
+    assert cli_main(["images", "p", *c]) == 1
+    assert "not found" in capsys.readouterr().err
+    assert cli_main(["create-product", "p", "--band", "grey:0:255", *c]) == 0
+    assert cli_main(["add-image", "p", str(one), *c]) == 1  # the file says no date
+    assert "--acquired" in capsys.readouterr().err
+    assert cli_main(["add-image", "p", str(one), "--acquired", "2021-05-01", *c]) == 0

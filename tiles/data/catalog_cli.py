@@ -8,6 +8,7 @@ Examples::
     python -m tiles catalog add-image naip data/m_4709963_se_14_1_20090818.tif
     python -m tiles catalog add-image s2 --band-file red=B04.tif --band-file nir=B08.tif
     python -m tiles catalog images naip --json
+    python -m tiles catalog remove-product naip
     python -m tiles catalog add-stac-product s2 https://earth-search.aws.element84.com/v1 \
         --collection sentinel-2-l2a --band red --band nir --band scl
 """
@@ -60,18 +61,35 @@ def _band_file(spec: str) -> tuple[str, str]:
     return name, path
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tiles catalog", description="Manage the image catalog.")
+def _common() -> argparse.ArgumentParser:
+    """Options every command takes, before or after the command name."""
+    p = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     p.add_argument("--catalog", help="catalog file (default: $TILES_CATALOG or the cache dir)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    sub = p.add_subparsers(dest="command", required=True)
+    return p
 
-    sub.add_parser("products", help="list products")
 
-    s = sub.add_parser("images", help="list the images of a product")
+def _commands() -> dict[str, argparse.ArgumentParser]:
+    """One parser per command; options and positionals may come in any order."""
+    commands: dict[str, argparse.ArgumentParser] = {}
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:  # noqa: A002
+        parser = argparse.ArgumentParser(
+            prog=f"python -m tiles catalog {name}",
+            description=help,
+            parents=[_common()],
+            allow_abbrev=False,
+        )
+        parser.help_line = help  # type: ignore[attr-defined]
+        commands[name] = parser
+        return parser
+
+    command("products", "list products")
+
+    s = command("images", "list the images of a product")
     s.add_argument("product")
 
-    s = sub.add_parser("create-product", help="define a product and its bands")
+    s = command("create-product", "define a product and its bands")
     s.add_argument("id")
     s.add_argument("--title", default="")
     s.add_argument(
@@ -84,7 +102,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--bands-json", help="JSON list of band dicts, or @file.json")
 
-    s = sub.add_parser("add-image", help="register image file(s) of a product")
+    s = command("remove-product", "remove a product and its images (files are left alone)")
+    s.add_argument("id")
+
+    s = command("add-image", "register image file(s) of a product")
     s.add_argument("product")
     s.add_argument("paths", nargs="*", help="multi-band raster(s), one image each")
     s.add_argument(
@@ -98,12 +119,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--id", dest="image_id", help="image id (default: from the file name)")
     s.add_argument("--acquired", help="acquisition date/time, ISO 8601")
 
-    s = sub.add_parser("remove-image", help="remove an image from the catalog")
+    s = command("remove-image", "remove an image from the catalog")
     s.add_argument("id")
 
-    s = sub.add_parser(
-        "add-stac-product", help="define a product searched in a STAC API or static catalog"
-    )
+    s = command("add-stac-product", "define a product searched in a STAC API or static catalog")
     s.add_argument("id")
     s.add_argument("url", help="STAC API landing page, or static catalog/collection/item(s)")
     s.add_argument("--collection", help="the collection (needed for most APIs)")
@@ -118,7 +137,52 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--title", default="")
     s.add_argument("--timeout", type=float, default=20.0, help="seconds per catalog request")
     s.add_argument("--signer", help="sign asset URLs (planetary-computer)")
+    return commands
+
+
+def _parser(commands: dict[str, argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """The ``python -m tiles catalog`` parser, for its help and usage errors."""
+    p = argparse.ArgumentParser(
+        prog="python -m tiles catalog", description="Manage the image catalog.", parents=[_common()]
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, parser in commands.items():
+        sub.add_parser(name, help=parser.help_line, add_help=False)  # type: ignore[attr-defined]
     return p
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """The command and its arguments; options may come before or after positionals.
+
+    Parameters
+    ----------
+    argv : sequence of str
+        The arguments after ``python -m tiles catalog``.
+
+    Returns
+    -------
+    argparse.Namespace
+        ``command``, ``catalog``, ``json`` and the command's own arguments.
+
+    Examples
+    --------
+    >>> args = parse_arguments(["add-image", "s2", "--acquired", "2020-02-19", "a.tif"])
+    >>> args.command, args.product, args.paths, args.acquired
+    ('add-image', 's2', ['a.tif'], '2020-02-19')
+    """
+    commands = _commands()
+    top = _parser(commands)
+    argv = list(argv)
+    # The command is the first argument that is not a common option (or its value).
+    common, rest = _common().parse_known_args(argv)
+    if not rest or rest[0] not in commands:
+        top.parse_args(argv)  # prints the help, or names the unknown command, and exits
+    name = rest[0]
+    args = commands[name].parse_intermixed_args(rest[1:])
+    args.command = name
+    args.catalog = args.catalog or common.catalog
+    args.json = args.json or common.json
+    return args
 
 
 def _record_row(r: _catalog.ImageRecord) -> dict[str, Any]:
@@ -151,7 +215,7 @@ def _emit(args: argparse.Namespace, data: Any, header: Sequence[str], rows: Any)
 
 def main(argv: list[str]) -> int:
     """Run the catalog command line with ``argv`` (without the program name); return a code."""
-    args = _parser().parse_args(argv)
+    args = parse_arguments(argv)
     try:
         cat = _catalog.Catalog(args.catalog) if args.catalog else _catalog.default_catalog()
         if args.command == "products":
@@ -201,6 +265,9 @@ def main(argv: list[str]) -> int:
                 ["id", "acquired", "crs"],
                 [[r.id, r.acquired.isoformat(), r.crs] for r in recs],
             )
+        elif args.command == "remove-product":
+            cat.remove_product(args.id)
+            _emit(args, {"removed": args.id}, ["removed"], [[args.id]])
         elif args.command == "remove-image":
             cat.remove_image(args.id)
             _emit(args, {"removed": args.id}, ["removed"], [[args.id]])

@@ -388,7 +388,9 @@ class Catalog(SQLStore):
                     return existing
                 raise ParameterError(
                     f"product {product_id!r} already exists with a different definition; "
-                    "remove it first to redefine it"
+                    f"remove it first to redefine it (wf.catalog.remove_product({product_id!r}),"
+                    f" or python -m tiles catalog remove-product {product_id}), which also "
+                    "removes its images"
                 )
             conn.execute(
                 "INSERT INTO products (id, title, bands) VALUES (?, ?, ?)",
@@ -567,8 +569,9 @@ class Catalog(SQLStore):
         if count != len(prod.bands):
             raise ParameterError(
                 f"{fpath} has {count} band(s) but product {prod.id!r} has "
-                f"{len(prod.bands)} ({', '.join(prod.band_names)}); pass a mapping "
-                "{band: path} for one file per band"
+                f"{len(prod.bands)} ({', '.join(prod.band_names)}); for one file per band "
+                "give each band's file (--band-file NAME=PATH once per band on the command "
+                "line, or a mapping {band: path} in Python)"
             )
         return {b.name: (fpath, i + 1) for i, b in enumerate(prod.bands)}
 
@@ -585,7 +588,8 @@ class Catalog(SQLStore):
                     return d
         raise ParameterError(
             f"cannot tell when {', '.join(sorted(infos))} was acquired (no TIFFTAG_DATETIME "
-            "and no date in the file name); pass acquired="
+            "and no date in the file name); give the date (acquired=... in Python, "
+            "--acquired on the command line)"
         )
 
     def _record_from_row(self, row: Sequence[Any]) -> ImageRecord:
