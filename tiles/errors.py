@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sqlite3
 
 
 class WorkflowsError(Exception):
@@ -131,6 +132,8 @@ STATUSES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], Sta
     ((ResourceLimitError, MemoryError), Status(413, "RESOURCE_EXHAUSTED")),
     (TooManyRequestsError, Status(429, "RESOURCE_EXHAUSTED", retry_after=5)),
     (UnavailableError, Status(503, "UNAVAILABLE", retry_after=1)),
+    # A store's SQLite file is locked by another process (or unreadable) for too long.
+    (sqlite3.OperationalError, Status(503, "UNAVAILABLE", retry_after=5)),
     (JobTimeoutError, Status(504, "DEADLINE_EXCEEDED", retry_after=5)),
     (WorkCancelledError, Status(499, "CANCELLED")),
     # Deep JSON or grafts exhaust the interpreter's stack: the input's fault, not the server's.

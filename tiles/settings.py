@@ -236,6 +236,13 @@ TILE_TIMEOUT = _setting(
     _at_least(0.001, float),
     "seconds a tile request waits for its computation before a 504 (the work goes on)",
 )
+DB_TIMEOUT = _setting(
+    "TILES_DB_TIMEOUT",
+    30.0,
+    _at_least(0.0, float),
+    "seconds a request waits for its database (a SQLite file another process keeps locked, "
+    "a PostgreSQL server) before failing with a 503 and `Retry-After`",
+)
 MAX_IMAGES = _setting(
     "TILES_MAX_IMAGES",
     200,

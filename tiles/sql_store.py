@@ -15,7 +15,7 @@ upserts; every difference between the two dialects is handled here: placeholders
 psycopg's ``%s``, and the column types of schema steps are widened for PostgreSQL
 (``INTEGER`` -> ``BIGINT``, ``REAL`` -> ``DOUBLE PRECISION``, ``BLOB`` -> ``BYTEA``).
 SQLite files run in WAL mode (readers proceed while one writer works, also across
-processes) and wait up to :data:`BUSY_TIMEOUT_SECONDS` for another writer.
+processes) and wait up to ``$TILES_DB_TIMEOUT`` seconds for another writer.
 
 Example::
 
@@ -54,7 +54,6 @@ from tiles import settings
 from tiles.errors import DataError, ParameterError
 
 __all__ = [
-    "BUSY_TIMEOUT_SECONDS",
     "POOL_SIZE",
     "Migration",
     "SQLStore",
@@ -64,8 +63,6 @@ __all__ = [
     "sql_statements",
 ]
 
-#: How long a write waits for another connection's write to finish before failing.
-BUSY_TIMEOUT_SECONDS = 30.0
 #: Most PostgreSQL connections one process keeps to one database (its stores share them).
 POOL_SIZE = 8
 
@@ -220,7 +217,7 @@ def _pool(url: str) -> Any:
                 open=False,
             )
             try:
-                pool.open(wait=True, timeout=BUSY_TIMEOUT_SECONDS)
+                pool.open(wait=True, timeout=settings.DB_TIMEOUT.get())
             except Exception as exc:
                 pool.close()
                 raise DataError(f"cannot connect to {describe_target(url)}: {exc}") from None
@@ -335,7 +332,7 @@ class SQLStore:
         # otherwise used by one thread at a time (its own, or under the lock).
         conn = sqlite3.connect(
             str(self.path),
-            timeout=BUSY_TIMEOUT_SECONDS,
+            timeout=settings.DB_TIMEOUT.get(),
             isolation_level=None,
             check_same_thread=False,
         )

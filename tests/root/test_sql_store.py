@@ -20,7 +20,7 @@ from tiles.errors import DataError, ParameterError
 from tiles.grpc.store import XYZRecord, XYZStore
 from tiles.server.jobs_handlers import JobRecords
 from tiles.server.layers import LayerStore, make_layer
-from tiles.sql_store import BUSY_TIMEOUT_SECONDS, SQLStore, sql_statements
+from tiles.sql_store import SQLStore, sql_statements
 
 NOTES_V1 = """
 CREATE TABLE IF NOT EXISTS notes (id TEXT PRIMARY KEY, text TEXT NOT NULL);
@@ -188,11 +188,12 @@ def test_a_database_from_a_newer_version_is_refused(database):
 
 
 @pytest.mark.parametrize("per_thread", [False, True])
-def test_wal_and_busy_timeout_on_every_connection(tmp_path: Path, per_thread: bool):
+def test_wal_and_busy_timeout_on_every_connection(tmp_path: Path, per_thread: bool, monkeypatch):
+    monkeypatch.setenv("TILES_DB_TIMEOUT", "7.5")
     store = _store_class([NOTES_V1], per_thread)(tmp_path / "notes.sqlite")
     with store.reading() as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == BUSY_TIMEOUT_SECONDS * 1000
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 7500
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     # WAL is a property of the file: a plain connection sees it too.
     assert _raw(tmp_path / "notes.sqlite").execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -150,7 +150,8 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
     async def _record(self, context: grpc.aio.ServicerContext, xyz_id: str) -> XYZRecord:
         if not xyz_id:
             raise ParameterError("xyz_id is empty")
-        return self.store.get(xyz_id)
+        # Stores are SQLite: their calls run on threads, never on this event loop.
+        return await asyncio.to_thread(self.store.get, xyz_id)
 
     def url_template(self, record: XYZRecord) -> str:
         """Where the record's tiles are; clients append the original query vocabulary."""
@@ -193,6 +194,13 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
         for blob in record.viz_options:
             request.viz_options.add().ParseFromString(blob)
         return request
+
+    def _delete(self, record: XYZRecord) -> None:
+        try:
+            self.store.delete(record.id)
+            self.tiles.layers.delete(record.layer_id)
+        except NotFoundError:
+            pass  # deleted concurrently: the outcome is the same
 
     def _purge_expired(self) -> None:
         for record in self.store.expired():
@@ -302,7 +310,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
     ) -> xyz_pb2.XYZ:
         """Publish an XYZ: store its graft and register a tile-server layer for it."""
         user = await self._caller(context)
-        record = self.publish(request, user)
+        record = await asyncio.to_thread(self.publish, request, user)
         logger.info("published XYZ %s (%s) as layer %s", record.id, record.name, record.layer_id)
         return messages.to_xyz(record, self.url_template(record))
 
@@ -313,7 +321,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
         """The XYZ ``request.xyz_id``, with its tile URL template."""
         await self._caller(context)
         record = await self._record(context, request.xyz_id)
-        self._ensure_layer(record)
+        await asyncio.to_thread(self._ensure_layer, record)
         return messages.to_xyz(record, self.url_template(record))
 
     @answers_errors
@@ -322,8 +330,8 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
     ) -> AsyncIterator[xyz_pb2.XYZ]:
         """Stream the public XYZs, or the caller's private ones."""
         user = await self._caller(context)
-        self._purge_expired()
-        for record in self.store.list():
+        await asyncio.to_thread(self._purge_expired)
+        for record in await asyncio.to_thread(self.store.list):
             # Public layers are everyone's; private ones are listed to their publisher.
             if record.public != request.public:
                 continue
@@ -340,11 +348,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
         record = await self._record(context, request.xyz_id)
         if record.user and record.user != user:
             raise ForbiddenError(f"XYZ {record.id!r} was published by another user")
-        try:
-            self.store.delete(record.id)
-            self.tiles.layers.delete(record.layer_id)
-        except NotFoundError:
-            pass  # deleted concurrently: the outcome is the same
+        await asyncio.to_thread(self._delete, record)
         return empty_pb2.Empty()
 
     @answers_errors
@@ -387,7 +391,7 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
             sent = current
             await asyncio.sleep(self.log_poll_seconds)
             try:
-                self.store.get(record.id)
+                await asyncio.to_thread(self.store.get, record.id)
             except NotFoundError:
                 return  # the XYZ was deleted or expired: nothing more will be logged
 

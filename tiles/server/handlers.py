@@ -38,6 +38,7 @@ from tiles.server import caching
 from tiles.server.layers import Layer, make_layer, normalize_log_level
 from tiles.server.query import parse_tile_query
 from tiles.server.service import BandFacts, TileService
+from tiles.server.workqueue import WorkQueue
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +68,24 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
         )
 
 
+#: Request bodies up to this size are parsed on the event loop; larger ones on the I/O pool.
+INLINE_BODY_BYTES = 64 * 1024
+
+
 def request_error(what: str, exc: BaseException) -> ParameterError:
     """A ParameterError naming ``what`` for a failure to read part of a request."""
     return ParameterError(f"{what}: {describe(exc)}")
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """A request body as a JSON object; ParameterError naming the problem otherwise."""
+    try:
+        body = json.loads(raw or b"{}")
+    except (ValueError, RecursionError) as exc:
+        raise request_error("request body is not valid JSON", exc) from None
+    if not isinstance(body, dict):
+        raise ParameterError("request body must be a JSON object")
+    return body
 
 
 class JSONErrors(tornado.web.RequestHandler):
@@ -118,7 +134,12 @@ class StaticHandler(JSONErrors, tornado.web.StaticFileHandler):
 
 
 class BaseHandler(JSONErrors):
-    """JSON errors, CORS for reads, and access to the service."""
+    """JSON errors, CORS for reads, access to the service, and work off the event loop.
+
+    Nothing a handler runs on the event loop may wait on SQLite, disk, a catalog or a large
+    body: :meth:`run` hands computations to the work queue and :meth:`off_loop` blocking
+    I/O to the I/O pool, so ``/health`` answers whatever they are doing.
+    """
 
     def initialize(self, service: TileService, token: str | None, require_token: bool) -> None:
         self.service = service
@@ -140,15 +161,12 @@ class BaseHandler(JSONErrors):
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps(value))
 
-    def json_body(self) -> dict[str, Any]:
-        """The request body as a JSON object; 400 naming the problem otherwise."""
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except (ValueError, RecursionError) as exc:
-            raise request_error("request body is not valid JSON", exc) from None
-        if not isinstance(body, dict):
-            raise ParameterError("request body must be a JSON object")
-        return body
+    async def json_body(self) -> dict[str, Any]:
+        """The request body as a JSON object (a large one parsed off the event loop)."""
+        raw = self.request.body
+        if len(raw) <= INLINE_BODY_BYTES:
+            return parse_json_object(raw)
+        return await self.off_loop(parse_json_object, raw)
 
     def layer(self, layer_id: str) -> Layer:
         return self.service.layers.get(layer_id)
@@ -205,32 +223,53 @@ class BaseHandler(JSONErrors):
             "value_url": f"{base}/value",
         }
 
-    async def run(self, key: Hashable, fn: Any, *args: Any, always: bool = False) -> Any:
+    def io_queue(self) -> WorkQueue:
+        """The pool blocking I/O runs on."""
+        return self.service.io
+
+    def wait_limit(self) -> float:
+        """Seconds a request waits for work it handed off before a 504."""
+        return self.service.tile_timeout
+
+    async def run(
+        self,
+        key: Hashable,
+        fn: Any,
+        *args: Any,
+        always: bool = False,
+        queue: WorkQueue | None = None,
+    ) -> Any:
         """Run ``fn(*args)`` on the work queue (joining identical work) and await it.
 
         If the client disconnects first, the work is dropped unless others wait for it.
+        ``queue`` is another pool to use (default: the computations' queue).
         """
-        future = self.service.queue.submit(key, fn, *args, always=always)
-        self._waiting.append((key, future))
+        queue = queue if queue is not None else self.service.queue
+        future = queue.submit(key, fn, *args, always=always)
+        waiting = (queue, key, future)
+        self._waiting.append(waiting)
+        limit = self.wait_limit()
         try:
             # shield: a timeout answers this request but leaves the shared work running.
-            return await asyncio.wait_for(
-                asyncio.shield(asyncio.wrap_future(future)), self.service.tile_timeout
-            )
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), limit)
         except asyncio.TimeoutError:
+            what = "computing" if queue is self.service.queue else "storage or catalog access"
             raise JobTimeoutError(
-                f"computing took longer than {self.service.tile_timeout:g} s; it goes on, "
-                "and a retry may find the result ready"
+                f"{what} took longer than {limit:g} s; it goes on, and a retry may find it done"
             ) from None
         finally:
-            self._waiting.remove((key, future))
+            self._waiting.remove(waiting)
+
+    async def off_loop(self, fn: Any, *args: Any) -> Any:
+        """``fn(*args)`` on the I/O pool: SQLite, files, catalogs and large bodies."""
+        return await self.run(object(), fn, *args, queue=self.io_queue())
 
     def prepare(self) -> None:
-        self._waiting: list[tuple[Hashable, Future]] = []
+        self._waiting: list[tuple[WorkQueue, Hashable, Future]] = []
 
     def on_connection_close(self) -> None:
-        for key, future in list(self._waiting):
-            self.service.queue.release(key, future)
+        for queue, key, future in list(self._waiting):
+            queue.release(key, future)
 
 
 class HealthHandler(BaseHandler):
@@ -253,15 +292,23 @@ class LayersHandler(BaseHandler):
         ]
         self.write_json({"layers": layers})
 
-    def post(self) -> None:
+    async def post(self) -> None:
         self.check_token()
-        body = self.json_body()
+        body = await self.json_body()
         allowed = {"graft", "name", "log_level", "parameters"} | display.QUERY_KEYS
         unknown = sorted(set(body) - allowed)
         if unknown:
             raise ParameterError(f"unknown field(s) {', '.join(unknown)}")
         if "graft" not in body:
             raise ParameterError("missing field 'graft'")
+        # Checking a large graft and writing the store both happen off the event loop.
+        layer, known = await self.off_loop(self._register, body)
+        self.write_json(
+            {"id": layer.id, "name": layer.name, **self.layer_urls(layer)},
+            status=200 if known else 201,
+        )
+
+    def _register(self, body: dict[str, Any]) -> tuple[Layer, bool]:
         layer = make_layer(
             body["graft"],
             name=body.get("name"),
@@ -270,11 +317,7 @@ class LayersHandler(BaseHandler):
             parameters=body.get("parameters"),
         )
         known = layer.id in {x.id for x in self.service.layers.list()}
-        layer = self.service.layers.add(layer)
-        self.write_json(
-            {"id": layer.id, "name": layer.name, **self.layer_urls(layer)},
-            status=200 if known else 201,
-        )
+        return self.service.layers.add(layer), known
 
 
 class LayerHandler(BaseHandler):
@@ -282,10 +325,10 @@ class LayerHandler(BaseHandler):
         layer = self.layer(layer_id)
         self.write_json({**layer.to_json(), **self.layer_urls(layer)})
 
-    def delete(self, layer_id: str) -> None:
+    async def delete(self, layer_id: str) -> None:
         self.check_token()
         self.layer(layer_id)
-        self.service.layers.delete(layer_id)
+        await self.off_loop(self.service.layers.delete, layer_id)
         self.set_status(204)
         self.finish()
 
@@ -342,7 +385,15 @@ class TileHandler(BaseHandler):
         service = self.service
         data = service.arrays.get(ckey)
         if data is None:
-            if service.tile_has_no_data(layer, tile):
+            # The catalog look-up (maybe a remote one) runs on the I/O pool.
+            empty = await self.run(
+                ("no data", layer.graft_hash, tile.z, tile.x, tile.y),
+                service.tile_has_no_data,
+                layer,
+                tile,
+                queue=service.io,
+            )
+            if empty:
                 return service.transparent_png()  # outside the data: no checkerboard
             if service.shared is not None:  # rendered by another process?
                 png = await asyncio.get_running_loop().run_in_executor(
@@ -377,7 +428,7 @@ class TileJSONHandler(BaseHandler):
                 query.append(("label", facts.bands[0]))
             colorbar = urls["colorbar_url"] + "?" + urllib.parse.urlencode(query)
             legend = self.service.legend(display, facts, colorbar)
-        self.write_json(self.service.tilejson(layer, template, legend))
+        self.write_json(await self.off_loop(self.service.tilejson, layer, template, legend))
 
     async def _band_facts(self, layer: Layer) -> BandFacts | None:
         """Names and ranges of the bands tiles of this query show; None when not found."""

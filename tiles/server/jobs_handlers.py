@@ -39,6 +39,8 @@ from tiles.compute import formats, jobs
 from tiles.compute.workflows import WorkflowStore
 from tiles.errors import NotFoundError, ParameterError, describe
 from tiles.server.handlers import BaseHandler
+from tiles.server.service import IO_WORKERS
+from tiles.server.workqueue import WorkQueue
 from tiles.sql_store import SQLStore
 
 logger = logging.getLogger(__name__)
@@ -229,6 +231,8 @@ class JobsState:
         self.workflows = WorkflowStore(workflows_path)
         self.live: dict[str, jobs.LocalJob] = {}
         self._lock = threading.Lock()
+        #: Where the handlers read and write these stores and files, off the event loop.
+        self.io = WorkQueue(IO_WORKERS, 32 * IO_WORKERS, name="io")
         self._closed = threading.Event()
         threading.Thread(target=self._renew_leases, name="tiles-job-leases", daemon=True).start()
 
@@ -282,6 +286,12 @@ class JobsState:
             record.update(stage=live.stage, progress=live.progress)
         return record
 
+    def result(self, job_id: str) -> tuple[dict[str, Any], bytes | None]:
+        """The job's record and its output (None until it succeeded)."""
+        record = self.record(job_id)
+        data = self.records.result(job_id) if record["stage"] == jobs.SUCCEEDED else None
+        return record, data
+
     def cancel(self, job_id: str) -> dict[str, Any]:
         """Cancel a job (finished jobs stay as they are)."""
         self.records.get(job_id)
@@ -291,8 +301,9 @@ class JobsState:
         return self.record(job_id)
 
     def close(self) -> None:
-        """Close both databases."""
+        """Stop the I/O pool and close both databases."""
         self._closed.set()
+        self.io.shutdown(wait=False)
         self.records.close()
         self.workflows.close()
 
@@ -311,13 +322,19 @@ def default_state() -> JobsState:
 
 
 class JobsBaseHandler(BaseHandler):
-    """JSON bodies, token checks and error mapping for jobs and workflows."""
+    """Token checks for jobs and workflows; their stores and files are read off the loop."""
 
     def initialize(self, state: JobsState, token: str | None, require_token: bool) -> None:
         self.state = state
         self.service = None
         self.token = token
         self.require_token = require_token
+
+    def io_queue(self) -> WorkQueue:
+        return self.state.io
+
+    def wait_limit(self) -> float:
+        return settings.TILE_TIMEOUT.get()
 
     def prepare(self) -> None:
         super().prepare()
@@ -327,29 +344,28 @@ class JobsBaseHandler(BaseHandler):
 
 
 class JobsHandler(JobsBaseHandler):
-    def post(self) -> None:
-        body = self.json_body()
+    async def post(self) -> None:
+        body = await self.json_body()
         unknown = sorted(
             set(body) - {"graft", "arguments", "geoctx", "format", "type", "cache", "num_retries"}
         )
         if unknown:
             raise ParameterError(f"unknown field(s) {', '.join(unknown)}")
-        job = self.state.submit(body)
-        self.write_json(self.state.record(job.id), status=201)
+        job = await self.off_loop(self.state.submit, body)
+        self.write_json(await self.off_loop(self.state.record, job.id), status=201)
 
 
 class JobHandler(JobsBaseHandler):
-    def get(self, job_id: str) -> None:
-        self.write_json(self.state.record(job_id))
+    async def get(self, job_id: str) -> None:
+        self.write_json(await self.off_loop(self.state.record, job_id))
 
-    def delete(self, job_id: str) -> None:
-        self.write_json(self.state.cancel(job_id))
+    async def delete(self, job_id: str) -> None:
+        self.write_json(await self.off_loop(self.state.cancel, job_id))
 
 
 class JobResultHandler(JobsBaseHandler):
-    def get(self, job_id: str) -> None:
-        record = self.state.record(job_id)
-        data = self.state.records.result(job_id) if record["stage"] == jobs.SUCCEEDED else None
+    async def get(self, job_id: str) -> None:
+        record, data = await self.off_loop(self.state.result, job_id)
         if data is None:
             message = record.get("error") or f"job {job_id} is {record['stage']}, not finished"
             # The job's own error type, so a client raises what the job raised.
@@ -366,37 +382,38 @@ class JobResultHandler(JobsBaseHandler):
 
 
 class WorkflowsHandler(JobsBaseHandler):
-    def get(self) -> None:
-        self.write_json({"workflows": self.state.workflows.list()})
+    async def get(self) -> None:
+        self.write_json({"workflows": await self.off_loop(self.state.workflows.list)})
 
-    def post(self) -> None:
-        from tiles.compute.workflows import check_record, check_viz_options
-
-        body = self.json_body()
+    async def post(self) -> None:
+        body = await self.json_body()
         for name in ("id", "version", "graft", "typespec"):
             if name not in body:
                 raise ParameterError(f"missing field {name!r}")
-        check_record(body)
-        body["viz_options"] = check_viz_options(body.get("viz_options"))
-        known = body["version"] in {v["version"] for v in self._versions(body["id"])}
-        workflow = self.state.workflows.publish(body)
+        workflow, known = await self.off_loop(self._publish, body)
         self.write_json(workflow, status=200 if known else 201)
 
-    def _versions(self, workflow_id: str) -> list[dict]:
+    def _publish(self, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        from tiles.compute.workflows import check_record, check_viz_options
+
+        check_record(body)
+        body["viz_options"] = check_viz_options(body.get("viz_options"))
         try:
-            return self.state.workflows.get(workflow_id)["versions"]
+            versions = self.state.workflows.get(body["id"])["versions"]
         except NotFoundError:
-            return []
+            versions = []
+        known = body["version"] in {v["version"] for v in versions}
+        return self.state.workflows.publish(body), known
 
 
 class WorkflowHandler(JobsBaseHandler):
-    def get(self, workflow_id: str) -> None:
-        self.write_json(self.state.workflows.get(workflow_id))
+    async def get(self, workflow_id: str) -> None:
+        self.write_json(await self.off_loop(self.state.workflows.get, workflow_id))
 
 
 class WorkflowVersionHandler(JobsBaseHandler):
-    def get(self, workflow_id: str, version: str) -> None:
-        self.write_json(self.state.workflows.get_version(workflow_id, version))
+    async def get(self, workflow_id: str, version: str) -> None:
+        self.write_json(await self.off_loop(self.state.workflows.get_version, workflow_id, version))
 
 
 def jobs_routes(

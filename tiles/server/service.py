@@ -47,6 +47,9 @@ FOOTPRINT_TTL_SECONDS = 60.0
 #: of images added to the catalog are computed anew after at most this long.
 DATA_VERSION_TTL_SECONDS = 2.0
 MAX_ZOOM = 22
+#: Threads doing the blocking work the event loop must never wait on: SQLite stores, the
+#: catalog (a remote one included), files and large request bodies. They mostly wait.
+IO_WORKERS = 8
 
 
 class TileService:
@@ -74,6 +77,7 @@ class TileService:
             tile_timeout if tile_timeout is not None else settings.TILE_TIMEOUT.get()
         )
         self.queue = WorkQueue(workers, max_pending)
+        self.io = WorkQueue(IO_WORKERS, 32 * IO_WORKERS, name="io")
         self.arrays: ByteLRU[pipeline.TileData] = ByteLRU(
             array_cache_bytes if array_cache_bytes is not None else settings.ARRAY_CACHE.get(),
             sizeof=lambda d: d.nbytes,
@@ -350,6 +354,7 @@ class TileService:
             "layers": len(self.layers.list()),
             "computed": self.computed,
             "queue": self.queue.stats(),
+            "io": self.io.stats(),
             "array_cache": self.arrays.stats(),
             "png_cache": self.pngs.stats(),
             "read_cache": read_cache_stats(),
@@ -368,8 +373,9 @@ class TileService:
         }
 
     def close(self) -> None:
-        """Stop the pool and close the layer store."""
+        """Stop the pools and close the layer store."""
         self.queue.shutdown(wait=False)
+        self.io.shutdown(wait=False)
         self.layers.close()
 
 

@@ -41,11 +41,14 @@ class WorkQueue:
     ``max_pending`` bounds jobs submitted but not yet started.
     """
 
-    def __init__(self, workers: int | None = None, max_pending: int | None = None) -> None:
+    def __init__(
+        self, workers: int | None = None, max_pending: int | None = None, name: str = "compute"
+    ) -> None:
         self.workers = int(workers or os.cpu_count() or 1)
         self.max_pending = int(max_pending if max_pending is not None else 64 * self.workers)
+        self.name = name
         self._pool = concurrent.futures.ThreadPoolExecutor(
-            self.workers, thread_name_prefix="tiles-compute"
+            self.workers, thread_name_prefix=f"tiles-{name}"
         )
         # Re-entrant: Future.cancel() runs done-callbacks synchronously, and they lock too.
         self._lock = threading.RLock()
@@ -72,7 +75,7 @@ class WorkQueue:
             if self._pending >= self.max_pending and not always:
                 self.counts["rejected"] += 1
                 raise QueueFull(
-                    f"server busy: {self._pending} tile computations already queued; retry shortly"
+                    f"server busy: {self._pending} {self.name} tasks already queued; retry shortly"
                 )
             job = _Job()
             self._pending += 1
