@@ -363,12 +363,16 @@ class TileService:
         }
 
     def backends(self) -> dict[str, Any]:
-        """Where this process keeps its state (passwords left out), for /health."""
-        from tiles.data.default_catalog import default_catalog
+        """Where this process keeps its state (passwords left out), for /health.
+
+        Nothing is opened: /health must answer while a store is locked or away.
+        """
+        from tiles.data.default_catalog import default_catalog_path
+        from tiles.sql_store import describe_target
 
         return {
             "layers": self.layers.target,
-            "catalog": default_catalog().target,
+            "catalog": describe_target(default_catalog_path()),
             "cache": None if self.shared is None else self.shared.stats()["backend"],
         }
 
