@@ -126,6 +126,7 @@ class NotFoundHandler(JSONErrors):
     """What unknown URLs get: a 404 in the same JSON shape as every other error."""
 
     def prepare(self) -> None:
+        """Answer every request with a 404 naming the path."""
         raise NotFoundError(f"no such endpoint: {self.request.path[:200]}")
 
 
@@ -142,21 +143,25 @@ class BaseHandler(JSONErrors):
     """
 
     def initialize(self, service: TileService, token: str | None, require_token: bool) -> None:
+        """Take the tile service and the token settings the route table gives every handler."""
         self.service = service
         self.token = token
         self.require_token = require_token
 
     def set_default_headers(self) -> None:
         # Tiles, TileJSON and layer listings are public reads; any page may show them.
+        """Headers every answer carries (CORS for public reads)."""
         self.set_header("Access-Control-Allow-Origin", "*")
         self.set_header("Access-Control-Allow-Headers", "Content-Type, Authorization")
         self.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
 
     def options(self, *args: Any) -> None:
+        """Answer a CORS preflight request."""
         self.set_status(204)
         self.finish()
 
     def write_json(self, value: Any, status: int = 200) -> None:
+        """Finish the request with ``value`` as JSON and HTTP ``status``."""
         self.set_status(status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps(value))
@@ -169,9 +174,11 @@ class BaseHandler(JSONErrors):
         return await self.off_loop(parse_json_object, raw)
 
     def layer(self, layer_id: str) -> Layer:
+        """The registered layer ``layer_id``; NotFoundError (404) when there is none."""
         return self.service.layers.get(layer_id)
 
     def base_url(self) -> str:
+        """The server's base URL as this request reached it (scheme and host)."""
         return f"{self.request.protocol}://{self.request.host}"
 
     def check_token(self) -> None:
@@ -214,6 +221,7 @@ class BaseHandler(JSONErrors):
         self.service.logbook.add(layer.id, session_id, logging.ERROR, message, tile)
 
     def layer_urls(self, layer: Layer) -> dict[str, str]:
+        """The layer's tile URL template, TileJSON and other URLs, for JSON answers."""
         base = f"{self.base_url()}/layers/{layer.id}"
         return {
             "url_template": f"{base}/{{z}}/{{x}}/{{y}}.png",
@@ -265,20 +273,28 @@ class BaseHandler(JSONErrors):
         return await self.run(object(), fn, *args, queue=self.io_queue())
 
     def prepare(self) -> None:
+        """Start each request with no work waited on."""
         self._waiting: list[tuple[WorkQueue, Hashable, Future]] = []
 
     def on_connection_close(self) -> None:
+        """Release the work this request waited on when its client goes away."""
         for queue, key, future in list(self._waiting):
             queue.release(key, future)
 
 
 class HealthHandler(BaseHandler):
+    """``GET /health``: liveness, cache, queue and backend figures."""
+
     def get(self) -> None:
+        """Answer with the service's status and figures."""
         self.write_json({"status": "ok", **self.service.stats()})
 
 
 class LayersHandler(BaseHandler):
+    """``GET /layers``: the registered layers; ``POST /layers``: register one."""
+
     def get(self) -> None:
+        """List the registered layers with their URLs."""
         layers = [
             {
                 "id": layer.id,
@@ -293,6 +309,7 @@ class LayersHandler(BaseHandler):
         self.write_json({"layers": layers})
 
     async def post(self) -> None:
+        """Register the layer in the JSON body (graft, name, display options, parameters)."""
         self.check_token()
         body = await self.json_body()
         allowed = {"graft", "name", "log_level", "parameters"} | display.QUERY_KEYS
@@ -321,11 +338,15 @@ class LayersHandler(BaseHandler):
 
 
 class LayerHandler(BaseHandler):
+    """``GET /layers/{id}``: one layer; ``DELETE /layers/{id}``: forget it."""
+
     def get(self, layer_id: str) -> None:
+        """Answer with the layer's record and URLs."""
         layer = self.layer(layer_id)
         self.write_json({**layer.to_json(), **self.layer_urls(layer)})
 
     async def delete(self, layer_id: str) -> None:
+        """Delete the layer (needs the token when one is required)."""
         self.check_token()
         self.layer(layer_id)
         await self.off_loop(self.service.layers.delete, layer_id)
@@ -346,9 +367,12 @@ def parse_tile_coords(z: str, x: str, y: str) -> XYZTile:
 
 
 class TileHandler(BaseHandler):
+    """``GET /layers/{id}/{z}/{x}/{y}.png``: one PNG tile."""
+
     public_errors = True
 
     async def get(self, layer_id: str, z: str, x: str, y: str) -> None:
+        """Compute (or take from the caches) and send the tile the URL names."""
         tile = parse_tile_coords(z, x, y)
         layer = self.layer(layer_id)
         q = parse_tile_query(self.request.arguments, layer)
@@ -409,9 +433,12 @@ class TileHandler(BaseHandler):
 
 
 class TileJSONHandler(BaseHandler):
+    """``GET /layers/{id}/tilejson.json``: the layer's TileJSON 3.0.0, with bounds and legend."""
+
     public_errors = True
 
     async def get(self, layer_id: str) -> None:
+        """Answer with the layer's TileJSON for the query's display options and parameters."""
         layer = self.layer(layer_id)
         # The template's query may leave parameters to the map, but what it gives must be usable.
         parse_tile_query(self.request.arguments, layer, complete=False)
@@ -449,9 +476,12 @@ class TileJSONHandler(BaseHandler):
 
 
 class LayerColorbarHandler(BaseHandler):
+    """``GET /layers/{id}/colorbar.png``: the colorbar of the layer's colormap and scales."""
+
     public_errors = True
 
     async def get(self, layer_id: str) -> None:
+        """Draw and send the layer's colorbar."""
         layer = self.layer(layer_id)
         display = self.display_options(layer)
         if display.colormap is None:
@@ -469,9 +499,12 @@ class LayerColorbarHandler(BaseHandler):
 
 
 class ValueHandler(BaseHandler):
+    """``GET /layers/{id}/value?x=&y=``: band values under a point (EPSG:3857 metres)."""
+
     public_errors = True
 
     async def get(self, layer_id: str) -> None:
+        """Answer with the layer's band values at the query's point."""
         layer = self.layer(layer_id)
         coords = {}
         for name in ("x", "y"):
@@ -507,9 +540,12 @@ class ValueHandler(BaseHandler):
 
 
 class ErrorsHandler(BaseHandler):
+    """``GET /layers/{id}/errors``: the layer's recent computation errors and log records."""
+
     public_errors = True
 
     def get(self, layer_id: str) -> None:
+        """Answer with the records at or above the query's ``level``."""
         layer = self.layer(layer_id)
         level_text = self.get_query_argument("level", None)
         level = layer.log_level
@@ -530,12 +566,18 @@ class ErrorsHandler(BaseHandler):
 
 
 class ColormapsHandler(BaseHandler):
+    """``GET /colormaps``: the colormap names the server accepts."""
+
     def get(self) -> None:
+        """Answer with the colormap names."""
         self.write_json({"colormaps": display.available_colormaps()})
 
 
 class ColorbarHandler(BaseHandler):
+    """``GET /colormaps/{name}.png``: a colorbar strip of one colormap."""
+
     def get(self, name: str) -> None:
+        """Draw and send the colormap's strip."""
         try:
             cmap = display.normalize_colormap(name)
         except ParameterError as exc:

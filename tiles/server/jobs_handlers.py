@@ -325,18 +325,22 @@ class JobsBaseHandler(BaseHandler):
     """Token checks for jobs and workflows; their stores and files are read off the loop."""
 
     def initialize(self, state: JobsState, token: str | None, require_token: bool) -> None:
+        """Take the jobs state and the token settings the route table gives."""
         self.state = state
         self.service = None
         self.token = token
         self.require_token = require_token
 
     def io_queue(self) -> WorkQueue:
+        """The I/O pool these handlers read and write their stores on."""
         return self.state.io
 
     def wait_limit(self) -> float:
+        """Seconds a request waits for its work before a 504."""
         return settings.TILE_TIMEOUT.get()
 
     def prepare(self) -> None:
+        """Check the token before anything else (results are data too)."""
         super().prepare()
         if self.request.method != "OPTIONS":
             # Results are data, so reading them needs the token too when one is required.
@@ -344,7 +348,10 @@ class JobsBaseHandler(BaseHandler):
 
 
 class JobsHandler(JobsBaseHandler):
+    """``POST /jobs``: start a computation for ``wf.connect`` clients."""
+
     async def post(self) -> None:
+        """Queue the job in the JSON body and answer with its record."""
         body = await self.json_body()
         unknown = sorted(
             set(body) - {"graft", "arguments", "geoctx", "format", "type", "cache", "num_retries"}
@@ -356,15 +363,22 @@ class JobsHandler(JobsBaseHandler):
 
 
 class JobHandler(JobsBaseHandler):
+    """``GET /jobs/{id}``: a job's record; ``DELETE /jobs/{id}``: cancel it."""
+
     async def get(self, job_id: str) -> None:
+        """Answer with the job's record (stage, progress, error)."""
         self.write_json(await self.off_loop(self.state.record, job_id))
 
     async def delete(self, job_id: str) -> None:
+        """Cancel the job and answer with its record."""
         self.write_json(await self.off_loop(self.state.cancel, job_id))
 
 
 class JobResultHandler(JobsBaseHandler):
+    """``GET /jobs/{id}/result``: a finished job's result, in its format."""
+
     async def get(self, job_id: str) -> None:
+        """Send the job's result, or an error saying why there is none yet."""
         record, data = await self.off_loop(self.state.result, job_id)
         if data is None:
             message = record.get("error") or f"job {job_id} is {record['stage']}, not finished"
@@ -382,10 +396,14 @@ class JobResultHandler(JobsBaseHandler):
 
 
 class WorkflowsHandler(JobsBaseHandler):
+    """``GET /workflows``: published workflows; ``POST /workflows``: publish a version."""
+
     async def get(self) -> None:
+        """Answer with the published workflows."""
         self.write_json({"workflows": await self.off_loop(self.state.workflows.list)})
 
     async def post(self) -> None:
+        """Store the workflow version in the JSON body."""
         body = await self.json_body()
         for name in ("id", "version", "graft", "typespec"):
             if name not in body:
@@ -407,12 +425,18 @@ class WorkflowsHandler(JobsBaseHandler):
 
 
 class WorkflowHandler(JobsBaseHandler):
+    """``GET /workflows/{id}``: one workflow with its versions."""
+
     async def get(self, workflow_id: str) -> None:
+        """Answer with the workflow."""
         self.write_json(await self.off_loop(self.state.workflows.get, workflow_id))
 
 
 class WorkflowVersionHandler(JobsBaseHandler):
+    """``GET /workflows/{id}/versions/{version}``: one version of a workflow."""
+
     async def get(self, workflow_id: str, version: str) -> None:
+        """Answer with the version."""
         self.write_json(await self.off_loop(self.state.workflows.get_version, workflow_id, version))
 
 

@@ -29,6 +29,7 @@ class ViewerConfigHandler(BaseHandler):
     """The viewer's settings from the server's environment."""
 
     def get(self) -> None:
+        """Answer with the viewer's settings (its basemap)."""
         self.set_header("Cache-Control", "no-store")
         self.write_json({"basemap": settings.BASEMAP.get()})
 
@@ -39,6 +40,7 @@ class LayerDatesHandler(BaseHandler):
     public_errors = True
 
     async def get(self, layer_id: str) -> None:
+        """Answer with the days of the layer's images within its footprint."""
         layer = self.layer(layer_id)
         q = parse_tile_query(self.request.arguments, layer)
         footprint = self.service.footprint(layer)
@@ -90,6 +92,7 @@ class ViewScalesHandler(BaseHandler):
     public_errors = True
 
     async def get(self, layer_id: str) -> None:
+        """Answer with scales that stretch the query's view of the layer."""
         layer = self.layer(layer_id)
         bbox = parse_bbox(self.get_query_argument("bbox", None))
         q = parse_tile_query(self.request.arguments, layer, frozenset({"bbox"}))
