@@ -140,6 +140,40 @@ def test_geometry_and_geometry_collection_rasterize(shared_data):
     assert result.ndarray.sum() == expected.sum()
 
 
+def test_overlapping_members_fill_once(shared_data):
+    """A GeometryCollection (or a Feature of one) fills covered pixels with ``value``; in a
+    FeatureCollection each Feature adds its value once however its own members overlap."""
+    lakes = {f["properties"]["name"]: f["geometry"] for f in _load(
+        shared_data, "ne_110m_lakes.geojson")["features"]}  # fmt: skip
+    ctx = AOI(bounds=(-93, 41, -78, 49.5), crs="EPSG:5070", resolution=5000)
+    superior = lakes["Lake Superior"]
+    grown = shapely.geometry.mapping(shapely.geometry.shape(superior).buffer(0.5))
+    michigan = lakes["Lake Michigan"]
+    overlapping = [superior, grown]
+    covered = np.any([_inside(g, ctx) for g in overlapping], axis=0)
+    assert (_inside(superior, ctx) & _inside(grown, ctx)).any()  # they do overlap
+
+    gc = wf.GeometryCollection(overlapping).rasterize(value=2).compute(ctx).ndarray
+    np.testing.assert_array_equal(gc.mask[0], ~covered)
+    np.testing.assert_array_equal(gc.data[0], np.where(covered, 2.0, 0.0))
+    collection = {"type": "GeometryCollection", "geometries": overlapping}
+    feature = {"type": "Feature", "geometry": collection, "properties": {"v": 3}}
+    single = wf.Feature.from_geojson(feature).rasterize(value="v").compute(ctx).ndarray
+    np.testing.assert_array_equal(single.data[0], np.where(covered, 3.0, 0.0))
+
+    other = {"type": "Feature", "geometry": grown, "properties": {"v": 10}}
+    third = {"type": "Feature", "geometry": michigan, "properties": {"v": 100}}
+    fc = wf.FeatureCollection.from_geojson(
+        {"type": "FeatureCollection", "features": [feature, other, third]}
+    )
+    added = fc.rasterize(value="v").compute(ctx).ndarray
+    expected = 3.0 * covered + 10.0 * _inside(grown, ctx) + 100.0 * _inside(michigan, ctx)
+    np.testing.assert_array_equal(added.data[0], expected)
+    replaced = fc.rasterize(value="v", merge_algorithm="replace").compute(ctx).ndarray
+    last = np.where(_inside(michigan, ctx), 100.0, np.where(_inside(grown, ctx), 10.0, 0.0))
+    np.testing.assert_array_equal(replaced.data[0], np.where(covered & (last == 0), 3.0, last))
+
+
 def test_nothing_in_the_grid_is_fully_masked(corner_states):
     far = AOI(bounds=(10, 45, 11, 46), crs="EPSG:32632", resolution=2000)
     fc = wf.FeatureCollection.from_geojson({"type": "FeatureCollection", "features": corner_states})

@@ -143,3 +143,40 @@ def test_groupby_computes_to_its_groups() -> None:
 def test_feature_needs_its_properties() -> None:
     with pytest.raises(TypeError, match="properties"):
         wf.Feature(wf.Geometry("Point", [1, 2]))
+
+
+def test_map_over_an_empty_collection_follows_the_function_type() -> None:
+    empty = s2("2020-01-01", "2020-02-01")
+    dates = empty.map(lambda img: img.properties["date"])
+    assert type(dates).__name__ == "List[Datetime]"
+    assert dates.compute(CTX) == []
+    assert (dates + [wf.Datetime(2020)]).length().compute(CTX) == 1  # a List all the way
+    shifted = empty.map(lambda img: img + 1).compute(CTX)
+    assert len(shifted) == 0 and shifted.ndarray is None
+    col = s2()
+    expected = [p["date"] for p in col.compute(CTX).properties]
+    assert col.map(lambda img: img.properties["date"]).compute(CTX) == expected
+
+
+@pytest.mark.parametrize("chunk_side", [None, 16])
+def test_replace_empty_with_a_number_as_the_reference_prints(monkeypatch, chunk_side) -> None:
+    """Length 0 and no properties beside a (1, bands, rows, cols) array, per the reference;
+    what follows sees one image of the fill."""
+    if chunk_side:
+        monkeypatch.setenv("TILES_CHUNK_SIDE", str(chunk_side))  # assembled from windows
+    empty = s2("2020-01-01", "2020-02-01")
+    filled = empty.replace_empty_with(9999, bandinfo={"red": {}, "green": {}, "blue": {}})
+    result = filled.compute(CTX, cache=False)
+    rows, cols = result.geocontext["arr_shape"]
+    assert len(result) == 0 and result.properties == []
+    assert list(result.bandinfo) == ["red", "green", "blue"]
+    assert result.ndarray.shape == (1, 3, rows, cols) and result.ndarray.dtype == np.int64
+    assert result.ndarray.mask.all() and (result.ndarray.data == 9999).all()
+    assert "properties: 0 items\n" in repr(result)
+    unmasked = empty.replace_empty_with(7, mask=False, bandinfo={"red": {}})
+    composite = unmasked.mean(axis="images").compute(CTX, cache=False)
+    np.testing.assert_array_equal(composite.ndarray, np.full((1, rows, cols), 7.0))
+    # a collection with images is returned as it is
+    assert len(s2().replace_empty_with(9999, bandinfo={"red": {}}).compute(CTX)) == len(
+        s2().compute(CTX)
+    )

@@ -289,6 +289,7 @@ class _Assembly:
         self.mask: np.ndarray | None = None
         self.properties: Any = None
         self.bandinfo: dict | None = None
+        self.without_metadata = False
 
     def add(self, value: Any, row: int, col: int, halo: int) -> None:
         if not isinstance(value, (ImageValue, CollectionValue)):
@@ -296,6 +297,7 @@ class _Assembly:
         if self.kind is None:
             self.kind, self.empty = type(value), value.is_empty
             self.properties, self.bandinfo = value.properties, value.bandinfo
+            self.without_metadata = getattr(value, "without_metadata", False)
         if type(value) is not self.kind or value.is_empty != self.empty:
             raise _Inconsistent()
         if self.empty:
@@ -322,4 +324,7 @@ class _Assembly:
         if self.empty:
             return self.kind.empty()
         array = np.ma.MaskedArray(self.data, mask=self.mask)
-        return self.kind(array, self.properties, self.bandinfo)
+        value = self.kind(array, self.properties, self.bandinfo)
+        if self.without_metadata:
+            value.without_metadata = True
+        return value

@@ -204,6 +204,11 @@ class ImageValue(_PixelValue):
 class CollectionValue(_PixelValue):
     """A stack of images sharing one bandinfo: ``(images, bands, rows, cols)`` + properties list."""
 
+    #: True for images made from a number by ``replace_empty_with``: they have no metadata at
+    #: all, so the computed result lists no properties (length 0, as the API reference prints
+    #: it) while operations see one image with empty properties. Never carried to derived values.
+    without_metadata: bool = False
+
     def __init__(
         self,
         ndarray: np.ndarray | None,

@@ -225,7 +225,8 @@ def replace_empty_with(
     * ``fill`` scalar: a new value with one band per ``bandinfo`` entry (required) and
       ``shape`` = ``(rows, cols)`` of the GeoContext (required), every pixel ``fill``; dtype
       bool for a bool, int64 for an int filling a collection, float64 otherwise; fully
-      masked iff ``mask``. A collection gets one image with empty properties.
+      masked iff ``mask``. A collection gets one image with empty properties, marked
+      :attr:`~tiles.engine.imagery.CollectionValue.without_metadata`.
     """
     _check_imagery(x, "replace_empty_with")
     if not x.is_empty:
@@ -264,7 +265,9 @@ def replace_empty_with(
         full = (1, *full)
     array = np.ma.MaskedArray(np.full(full, fill, dtype=dtype), mask=np.full(full, bool(mask)))
     if isinstance(x, CollectionValue):
-        return CollectionValue(array, [{}], bandinfo)
+        filled = CollectionValue(array, [{}], bandinfo)
+        filled.without_metadata = True
+        return filled
     return ImageValue(array, {}, bandinfo)
 
 

@@ -92,11 +92,11 @@ class ImageCollectionResult(ImageResult):
         return to_dataarray(self, collection=True)
 
     def __repr__(self) -> str:
-        props = self.properties[0] if self.properties else {}
+        keys = f", each with {_names(self.properties[0])}" if self.properties else ""
         return (
             f"ImageCollectionResult of length {len(self)}:\n"
             f"  * ndarray: {_array_summary(self.ndarray)}\n"
-            f"  * properties: {len(self)} items, each with {_names(props)}\n"
+            f"  * properties: {len(self)} items{keys}\n"
             f"  * bandinfo: {_names(self.bandinfo)}\n"
             f"  * geocontext: {_names(self.geocontext)}"
         )
@@ -116,7 +116,7 @@ def to_result(value: Any, geoctx: Any = None) -> Any:
     if isinstance(value, ImageValue):
         return ImageResult(value.ndarray, _plain(value.properties), value.bandinfo, context)
     if isinstance(value, CollectionValue):
-        props = [_plain(p) for p in value.properties]
+        props = [] if value.without_metadata else [_plain(p) for p in value.properties]
         return ImageCollectionResult(value.ndarray, props, value.bandinfo, context)
     if isinstance(value, GeoContext):
         return value.to_dict()

@@ -406,6 +406,26 @@ def _near_grid(shapes: np.ndarray, geoctx: Any) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
+def _burn_sum(burn: list[tuple[dict, float]], common: dict) -> np.ndarray:
+    """Each shape's value added once per pixel it covers.
+
+    GDAL adds the value of every member of a GeometryCollection where members overlap, so
+    collections are burnt one by one and added; other shapes go in one pass.
+    """
+    collections = [b for b in burn if b[0].get("type") == "GeometryCollection"]
+    simple = [b for b in burn if b[0].get("type") != "GeometryCollection"]
+    data = np.zeros(common["out_shape"], dtype=np.float64)
+    if simple:
+        data += rasterio.features.rasterize(
+            simple, fill=0, dtype="float64", merge_alg=MergeAlg.add, **common
+        )
+    for shape in collections:
+        data += rasterio.features.rasterize(
+            [shape], fill=0, dtype="float64", merge_alg=MergeAlg.replace, **common
+        )
+    return data
+
+
 def rasterize(
     obj: Any,
     geoctx: Any,
@@ -418,7 +438,8 @@ def rasterize(
     Pixels inside get ``value`` (a number, or for features the name of a numeric property,
     ``default_value`` where it is missing); pixels outside are masked and 0. Where features of
     a collection overlap, ``merge_algorithm`` ``"add"`` sums their values and ``"replace"``
-    keeps the last one's. Geometries are reprojected from EPSG:4326 into the grid's CRS, and
+    keeps the last one's; the members of one GeometryCollection fill their pixels once, however
+    they overlap (each Feature counts once). Geometries are reprojected from EPSG:4326 into the grid's CRS, and
     ``geoctx.all_touched`` decides which pixels a shape covers. Properties are the Feature's
     (empty for geometries and collections); bandinfo is ``{"features": {}}``.
     """
@@ -443,9 +464,12 @@ def rasterize(
             [(g, 1) for g in projected], fill=0, dtype="uint8", **common
         ).astype(bool)
         burn = [(g, values[i]) for g, i in zip(projected, index, strict=True)]
-        data = rasterio.features.rasterize(
-            burn, fill=0, dtype="float64", merge_alg=MERGE_ALGORITHMS[merge_algorithm], **common
-        )
+        if isinstance(obj, FeatureCollectionValue) and merge_algorithm == "add":
+            data = _burn_sum(burn, common)
+        else:  # one shape, or the last feature wins: each pixel gets one value
+            data = rasterio.features.rasterize(
+                burn, fill=0, dtype="float64", merge_alg=MergeAlg.replace, **common
+            )
     array = np.ma.MaskedArray(data[np.newaxis], mask=~covered[np.newaxis])
     return ImageValue(array, properties, {"features": {}})
 

@@ -91,8 +91,10 @@ def to_dataarray(result: Any, collection: bool) -> xarray.DataArray:
     }
     if collection:
         dims = ("image", "band", "y", "x")
-        coords["date"] = ("image", [_datetime64(p.get("date")) for p in result.properties])
-        coords["id"] = ("image", [str(p.get("id", "")) for p in result.properties])
+        # images made from a number have pixels but no properties at all
+        per_image = result.properties or [{}] * values.shape[0]
+        coords["date"] = ("image", [_datetime64(p.get("date")) for p in per_image])
+        coords["id"] = ("image", [str(p.get("id", "")) for p in per_image])
         attrs = {"properties": list(result.properties)}
     else:
         dims = ("band", "y", "x")

@@ -597,10 +597,12 @@ class ImageCollection(ImageryMixin, Proxytype):
         """Apply ``func`` to each Image: Images give an ImageCollection, anything else a List."""
         fn = as_function(func, Image)
         ret = fn.return_type
-        result = ImageCollection if issubclass(ret, Image) else List[ret]
         if issubclass(ret, ImageCollection):
             raise ProxyTypeError("map function must not return an ImageCollection")
-        return result._from_apply("wf.map_imagery", self, fn)
+        if issubclass(ret, Image):
+            return ImageCollection._from_apply("wf.map_imagery", self, fn)
+        # a List even when the collection is empty and the function never runs
+        return List[ret]._from_apply("wf.map", self, fn)
 
     @typecheck(func=FUNCTION)
     def filter(self, func) -> ImageCollection:
