@@ -114,6 +114,14 @@ class JobTimeoutError(WorkflowsError, TimeoutError):
     """A computation did not finish within its timeout."""
 
 
+class EmptyResultWarning(UserWarning):
+    """A computation will come out empty in a way that is probably a mistake.
+
+    Reversed dates, no images in the date range, or a GeoContext outside every image:
+    the result is empty without an error, so this says why.
+    """
+
+
 @dataclasses.dataclass(frozen=True)
 class Status:
     """How an exception is answered: HTTP status, gRPC status code name, Retry-After seconds."""

@@ -353,6 +353,10 @@ def compute(
     if connection is not None:
         job = connection.submit(request, cache=cache, num_retries=num_retries, file=file)
     else:
+        from tiles.compute.checks import warn_if_probably_empty
+
+        # Reversed dates or a GeoContext off the data give an empty result: say so.
+        warn_if_probably_empty(request.graft, request.geoctx, stacklevel=4)
         job = jobs.submit(request, cache=cache, num_retries=num_retries, file=file)
     job.convert = convert
     if not block:

@@ -145,7 +145,8 @@ class Job:
 
         Raises :class:`~tiles.errors.JobTimeoutError` after ``timeout`` seconds (cancelling
         the job first when ``cancel_on_timeout``). ``progress_bar``: True shows one, None
-        shows one only in Jupyter, both only once the job has run :data:`PROGRESS_DELAY`.
+        shows one in Jupyter (a widget) or on a terminal (tqdm), both only once the job has
+        run :data:`PROGRESS_DELAY`.
         """
         start = time.monotonic()
         display: _ProgressDisplay | None = None
@@ -374,7 +375,10 @@ def _in_jupyter() -> bool:
 
 
 def _wants_bar(progress_bar: bool | None) -> bool:
-    return _in_jupyter() if progress_bar is None else bool(progress_bar)
+    # By default where someone watches: a notebook, or a terminal (not a log or a pipe).
+    if progress_bar is None:
+        return _in_jupyter() or bool(getattr(sys.stderr, "isatty", lambda: False)())
+    return bool(progress_bar)
 
 
 class _ProgressDisplay:

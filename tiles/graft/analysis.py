@@ -231,3 +231,54 @@ def analyse(graft: dict) -> GraftFacts:
         sources_known=sources_known,
         needs_halo=needs_halo,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class CollectionSource:
+    """A product a graft searches, with its date range where the graft gives it literally.
+
+    ``start``/``end`` are the ISO texts given to ``from_id``; None when not given or not
+    known without evaluating (a parameter, a computed date).
+    """
+
+    product_id: str
+    start: str | None
+    end: str | None
+
+
+def _literal_date(key: Any, scope: tuple[dict, ...]) -> str | None:
+    """An ISO date bound to ``key``: a string, or ``wf.datetime.from_string`` of one."""
+    expr = _resolve(key, scope)
+    if isinstance(expr, str):
+        return expr
+    if isinstance(expr, list) and len(expr) == 2 and expr[0] == "wf.datetime.from_string":
+        text = _resolve(expr[1], scope)
+        return text if isinstance(text, str) else None
+    return None
+
+
+def collection_sources(graft: dict) -> list[CollectionSource]:
+    """The products ``graft`` searches with ``ImageCollection.from_id`` and literal ids.
+
+    >>> g = {"0": "sample:s2", "1": "2023-01-01", "2": ["wf.datetime.from_string", "1"],
+    ...      "3": ["wf.ImageCollection.from_id", "0", {"start_datetime": "2"}], "returns": "3"}
+    >>> collection_sources(g)
+    [CollectionSource(product_id='sample:s2', start='2023-01-01', end=None)]
+    """
+    found: list[CollectionSource] = []
+    for body, parents in _scopes(graft):
+        scope = (body, *parents)
+        for expr in body.values():
+            if not (isinstance(expr, list) and expr and expr[0] in COLLECTION_SOURCES):
+                continue
+            _, *args = expr
+            kwargs = args.pop() if args and isinstance(args[-1], dict) else {}
+            product = _resolve(args[0], scope) if args else _UNKNOWN
+            if not isinstance(product, str):
+                continue
+            start = kwargs.get("start_datetime", args[1] if len(args) > 1 else None)
+            end = kwargs.get("end_datetime", args[2] if len(args) > 2 else None)
+            found.append(
+                CollectionSource(product, _literal_date(start, scope), _literal_date(end, scope))
+            )
+    return list(dict.fromkeys(found))
