@@ -269,7 +269,9 @@ def collection_sources(graft: dict) -> list[CollectionSource]:
     for body, parents in _scopes(graft):
         scope = (body, *parents)
         for expr in body.values():
-            if not (isinstance(expr, list) and expr and expr[0] in COLLECTION_SOURCES):
+            if not (isinstance(expr, list) and expr and isinstance(expr[0], str)):
+                continue
+            if expr[0] not in COLLECTION_SOURCES:
                 continue
             _, *args = expr
             kwargs = args.pop() if args and isinstance(args[-1], dict) else {}
