@@ -257,6 +257,13 @@ COMPUTE_WORKERS = _setting(
     _at_least(1, int),
     "threads running background jobs (default: the CPU count, at most 8)",
 )
+TILE_WORKERS = _setting(
+    "TILES_TILE_WORKERS",
+    lambda: min(16, 2 * (os.cpu_count() or 1)),
+    _at_least(1, int),
+    "threads computing and encoding the server's tiles (default: 2 per CPU, at most 16), "
+    "two per core so one thread's Python work overlaps another's GDAL reads",
+)
 CHUNK_SIDE = _setting(
     "TILES_CHUNK_SIDE",
     1024,

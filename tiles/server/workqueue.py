@@ -1,8 +1,9 @@
 """One bounded pool of worker threads with in-flight de-duplication and cancellation.
 
-Tile computation is CPU- and IO-bound numpy/GDAL work that releases the GIL, so a
-thread pool sized to the cores keeps every core busy while the Tornado IOLoop stays
-free to answer. Three rules keep a map responsive under load:
+Tile computation is CPU- and IO-bound numpy/GDAL work that mostly releases the GIL, so a
+thread pool of two threads per core (``$TILES_TILE_WORKERS``) keeps every core busy, one
+thread's Python work overlapping another's reads, while the Tornado IOLoop stays free to
+answer. Three rules keep a map responsive under load:
 
 * identical work submitted while it is queued or running joins the existing job,
   so a burst of identical tile requests computes once;
@@ -16,11 +17,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import os
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from tiles import settings
 from tiles.errors import UnavailableError
 
 
@@ -44,7 +45,7 @@ class WorkQueue:
     def __init__(
         self, workers: int | None = None, max_pending: int | None = None, name: str = "compute"
     ) -> None:
-        self.workers = int(workers or os.cpu_count() or 1)
+        self.workers = int(workers or settings.TILE_WORKERS.get())
         self.max_pending = int(max_pending if max_pending is not None else 64 * self.workers)
         self.name = name
         self._pool = concurrent.futures.ThreadPoolExecutor(
