@@ -55,20 +55,42 @@ def tiles_over(path: Path, zoom: int, count: int) -> list[mercantile.Tile]:
     return [mercantile.Tile(centre.x + i, centre.y, zoom) for i in range(count)]
 
 
-def sample_tiles() -> dict[str, list[np.ndarray]]:
-    """Rendered RGBA tiles of three kinds: RGB with scales, NDVI colormap, DEM colormap."""
-    out: dict[str, list[np.ndarray]] = {"rgb": [], "ndvi": [], "dem": []}
+def sample_arrays() -> dict[str, list[tuple]]:
+    """Tiles of three kinds as render arguments: RGB with scales, NDVI and DEM colormaps."""
+    out: dict[str, list[tuple]] = {"rgb": [], "ndvi": [], "dem": []}
     for tile in tiles_over(S2 / "B04.tif", 10, 3):
         red, green, blue, nir = (
             warp_to_tile(S2 / f"{b}.tif", tile) for b in ("B04", "B03", "B02", "B08")
         )
-        rgb = np.ma.stack([red, green, blue])
-        out["rgb"].append(render.render(rgb, [[0, 4000]] * 3, None, True))
+        out["rgb"].append((np.ma.stack([red, green, blue]), [[0, 4000]] * 3, None))
         ndvi = (nir - red) / (nir + red)
-        out["ndvi"].append(render.render(ndvi[np.newaxis], [[-0.2, 0.6]], "RdYlGn", True))
+        out["ndvi"].append((ndvi[np.newaxis], [[-0.2, 0.6]], "RdYlGn"))
     for tile in tiles_over(DEM, 11, 3):
-        out["dem"].append(render.render(warp_to_tile(DEM, tile)[np.newaxis], None, "terrain"))
+        out["dem"].append((warp_to_tile(DEM, tile)[np.newaxis], None, "terrain"))
     return out
+
+
+def sample_tiles() -> dict[str, list[np.ndarray]]:
+    """:func:`sample_arrays` rendered to RGBA."""
+    return {k: [render.render(*args) for args in v] for k, v in sample_arrays().items()}
+
+
+def compare_render_png(repeat: int) -> None:
+    """Time of ``render_png`` (opaque tiles encoded straight from their bands, a palette PNG
+    for a colormap) against ``encode_png(render(...))`` (RGB/RGBA), both at the chosen level."""
+    print(f"\n{'kind':6} {'render_png ms':>14} {'render+encode ms':>17} {'ratio':>6}")
+    for kind, tiles in sample_arrays().items():
+        direct, general = [], []
+        for args in tiles:
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                render.render_png(*args)
+                t1 = time.perf_counter()
+                render.encode_png(render.render(*args))
+                direct.append(t1 - t0)
+                general.append(time.perf_counter() - t1)
+        d, g = statistics.median(direct), statistics.median(general)
+        print(f"{kind:6} {1000 * d:14.2f} {1000 * g:17.2f} {d / g:6.2f}")
 
 
 def time_encode(rgba: np.ndarray, level: int, repeat: int) -> tuple[float, int]:
@@ -98,6 +120,7 @@ def main(repeat: int = 15) -> None:
                 f"{kind:6} {level:5d} {1000 * t / len(rgbas):7.2f} {t / base_t:8.2f} "
                 f"{s / len(rgbas) / 1024:7.1f} {s / base_s:8.2f}"
             )
+    compare_render_png(repeat)
 
 
 if __name__ == "__main__":
