@@ -211,8 +211,10 @@ def _run_all(calls: list[Callable[[], Any]]) -> list[Any]:
 # --------------------------------------------------------------------------------------
 
 #: Datasets each thread keeps open (a file at one overview level is one dataset). Reopening
-#: costs a header parse and drops the file's decoded blocks from GDAL's block cache.
-DATASETS_PER_THREAD = 24
+#: costs a header parse and drops the file's decoded blocks from GDAL's block cache; an open
+#: dataset of a pixel-interleaved file holds one decoded block (2 MB for 512 px, 4 bands of
+#: uint16), so the bound keeps that memory to a few dozen MB per thread.
+DATASETS_PER_THREAD = 8
 
 
 class _ThreadState(threading.local):
