@@ -9,9 +9,10 @@ How a read happens, per (image, band):
 * images whose lon/lat footprint misses the GeoContext are skipped without opening a file;
 * the overview level is chosen so a coarse grid (a zoomed-out tile) reads an overview
   rather than full resolution (measured once per file and grid);
-* each thread keeps its datasets open (the file at that level), a bounded number, inside a
-  rasterio environment it entered once, so a read neither reopens the file nor sets GDAL up
-  again, and decoded blocks stay in GDAL's block cache for neighbouring tiles;
+* open datasets (the file at that level) are kept in a bounded pool shared by the threads,
+  and each thread enters a rasterio environment once, so a read neither reopens the file
+  nor sets GDAL up again, and decoded blocks stay in GDAL's block cache for neighbouring
+  tiles;
 * rasterio/GDAL warps the band into the grid with the requested resampler, honouring
   nodata; pixels with no data come out as NaN, which becomes the mask;
 * the warped band is kept in a process-wide LRU cache bounded in bytes, keyed by file,
@@ -38,8 +39,9 @@ import os
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,25 +209,23 @@ def _run_all(calls: list[Callable[[], Any]]) -> list[Any]:
 
 
 # --------------------------------------------------------------------------------------
-# Open datasets, kept per thread
+# Open datasets, shared by the threads in a bounded pool
 # --------------------------------------------------------------------------------------
 
-#: Datasets each thread keeps open (a file at one overview level is one dataset). Reopening
-#: costs a header parse and drops the file's decoded blocks from GDAL's block cache; an open
-#: dataset of a pixel-interleaved file holds one decoded block (2 MB for 512 px, 4 bands of
-#: uint16), so the bound keeps that memory to a few dozen MB per thread.
-DATASETS_PER_THREAD = 8
+#: Open datasets kept while no read uses them (a file at one overview level is one dataset),
+#: for all threads together. Reopening costs a header parse and drops the file's decoded
+#: blocks from GDAL's block cache; an open dataset of a pixel-interleaved file holds one
+#: decoded block (2 MB for 512 px, 4 bands of uint16), so the bound also bounds that memory.
+IDLE_DATASETS = 16
 
 
-class _ThreadState(threading.local):
-    """A thread's rasterio environment (entered once) and its open datasets, oldest first."""
+class _ThreadEnv(threading.local):
+    """A thread's rasterio environment, entered once for the thread's life."""
 
-    def __init__(self) -> None:
-        self.env: rasterio.Env | None = None
-        self.datasets: OrderedDict[tuple, Any] = OrderedDict()
+    env: rasterio.Env | None = None
 
 
-_thread = _ThreadState()
+_thread = _ThreadEnv()
 
 
 def _enter_thread_env() -> None:
@@ -234,36 +234,58 @@ def _enter_thread_env() -> None:
         _thread.env.__enter__()
 
 
-def _dataset(path: str, stamp: tuple[int, int], overview_level: int | None) -> Any:
-    """This thread's open dataset of ``path`` at ``overview_level``, opened when missing.
+class _DatasetPool:
+    """Open datasets by (path, stamp, overview level): a read takes one, uses it alone and
+    gives it back; at most :data:`IDLE_DATASETS` wait between reads, the least recently used
+    are closed."""
 
-    The first call on a thread enters a rasterio environment with :func:`gdal_read_options`
-    that stays for the thread's life, so reads skip rasterio's per-call set-up. At most
-    :data:`DATASETS_PER_THREAD` stay open; a changed file (``stamp``) opens anew.
-    """
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: OrderedDict[tuple, list[Any]] = OrderedDict()
+        self._count = 0
+
+    @contextmanager
+    def use(self, path: str, stamp: tuple[int, int], overview_level: int | None) -> Iterator[Any]:
+        key = (path, stamp, overview_level)
+        with self._lock:
+            waiting = self._idle.get(key)
+            src = waiting.pop() if waiting else None
+            if waiting is not None and not waiting:
+                del self._idle[key]
+            if src is not None:
+                self._count -= 1
+        if src is None:
+            src = _open(path, overview_level)
+        try:
+            yield src
+        except BaseException:
+            src.close()  # the file may have changed under it: open it anew next time
+            raise
+        closing = []
+        with self._lock:
+            self._idle.setdefault(key, []).append(src)
+            self._idle.move_to_end(key)
+            self._count += 1
+            while self._count > IDLE_DATASETS:
+                old_key, old = next(iter(self._idle.items()))
+                closing.append(old.pop(0))
+                if not old:
+                    del self._idle[old_key]
+                self._count -= 1
+        for old in closing:
+            old.close()
+
+
+def _open(path: str, overview_level: int | None) -> Any:
     _enter_thread_env()
-    key = (path, stamp, overview_level)
-    datasets = _thread.datasets
-    src = datasets.get(key)
-    if src is not None:
-        datasets.move_to_end(key)
-        return src
     kwargs = {} if overview_level is None else {"overview_level": overview_level}
     if is_remote(path):
         with rasterio.Env(**_REMOTE_OPEN_OPTIONS):
-            src = rasterio.open(path, **kwargs)
-    else:
-        src = rasterio.open(path, **kwargs)
-    datasets[key] = src
-    while len(datasets) > DATASETS_PER_THREAD:
-        datasets.popitem(last=False)[1].close()
-    return src
+            return rasterio.open(path, **kwargs)
+    return rasterio.open(path, **kwargs)
 
 
-def close_datasets() -> None:
-    """Close the datasets the calling thread keeps open (tests, and before files are removed)."""
-    while _thread.datasets:
-        _thread.datasets.popitem()[1].close()
+_DATASETS = _DatasetPool()
 
 
 # --------------------------------------------------------------------------------------
@@ -444,23 +466,19 @@ def _warp_bands(
     out = np.full((len(plans), rows, cols), np.nan, dtype=first.work_dtype)
     bidxs = [plan.bidx for plan in plans]
     try:
-        src = _dataset(first.path, stamp, first.overview_level)
-        reproject(
-            rasterio.band(src, bidxs),
-            out,
-            src_nodata=nodata,
-            dst_transform=geoctx.transform,
-            dst_crs=geoctx.rasterio_crs,
-            dst_nodata=np.nan,
-            resampling=resampling,
-            init_dest_nodata=True,
-            num_threads=1,
-        )
+        with _DATASETS.use(first.path, stamp, first.overview_level) as src:
+            reproject(
+                rasterio.band(src, bidxs),
+                out,
+                src_nodata=nodata,
+                dst_transform=geoctx.transform,
+                dst_crs=geoctx.rasterio_crs,
+                dst_nodata=np.nan,
+                resampling=resampling,
+                init_dest_nodata=True,
+                num_threads=1,
+            )
     except RasterioIOError as e:
-        # The file may have changed under an open dataset: open it anew next time.
-        stale = _thread.datasets.pop((first.path, stamp, first.overview_level), None)
-        if stale is not None:
-            stale.close()
         raise DataError(f"cannot read bands {bidxs} of {first.path}: {e}") from e
     out.setflags(write=False)  # shared through the cache
     return out
