@@ -49,7 +49,23 @@ def __getattr__(name: str) -> Any:
 
 
 def tiles_attribute(name: str) -> Any:
-    """What ``tiles.<name>`` means for the interactive names ``map``, ``widgets``, ``interactive``."""
+    """What ``tiles.<name>`` means for the interactive names.
+
+    Parameters
+    ----------
+    name : str
+        ``"map"``, ``"widgets"`` or ``"interactive"``.
+
+    Returns
+    -------
+    Any
+        The process's map (:func:`get_map`), :mod:`mapwidget.widgets`, or this module.
+
+    Raises
+    ------
+    AttributeError
+        For any other name.
+    """
     import sys
 
     if name == "map":

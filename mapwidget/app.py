@@ -33,11 +33,25 @@ class MapApp(ipywidgets.VBox):
 
     Map attributes and methods (``center``, ``zoom``, ``layers``, ``geocontext`` ...) can
     be used on the MapApp directly.
+
+    Parameters
+    ----------
+    map : ipyleaflet.Map, optional
+        The map to wrap; by default a new :class:`~mapwidget.map_.Map` 500 px high with
+        full-screen and scale controls.
+    layout : ipywidgets.Layout, optional
+        The layout of the whole app (full width by default).
+
+    Examples
+    --------
+    >>> app = MapApp()                                     # doctest: +SKIP
+    >>> app.center, app.zoom = (35.68, -105.94), 10        # doctest: +SKIP
     """
 
     map = traitlets.Instance(ipyleaflet.Map)
 
     def __init__(self, map: ipyleaflet.Map | None = None, layout: Any = None) -> None:  # noqa: A002
+        """Build the controls around ``map`` (see the class for the parameters)."""
         if map is None:
             map = Map(layout=ipywidgets.Layout(height="500px"))
             map.add(ipyleaflet.FullScreenControl())
@@ -52,17 +66,20 @@ class MapApp(ipywidgets.VBox):
         )
 
     def __getattr__(self, name: str) -> Any:
+        """The map's attribute ``name`` for the names in :data:`FORWARDED`."""
         if name in FORWARDED:
             return getattr(self.map, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
+        """Set the map's attribute for the names in :data:`FORWARDED`, else this widget's."""
         if name in FORWARDED:
             setattr(self.map, name, value)
         else:
             super().__setattr__(name, value)
 
     def __dir__(self) -> list[str]:
+        """Names of this widget and those forwarded to its map, for completion."""
         return sorted(set(super().__dir__()) | set(FORWARDED))
 
 
@@ -71,7 +88,13 @@ _app: MapApp | None = None
 
 
 def get_map() -> MapApp:
-    """The process's ``wf.map``, created the first time it is asked for."""
+    """The process's ``wf.map``, created the first time it is asked for.
+
+    Returns
+    -------
+    MapApp
+        The same app on every call.
+    """
     global _app
     with _lock:
         if _app is None:
@@ -103,9 +126,41 @@ def visualize(
     """Show ``obj`` on ``wf.map`` (or ``map``) as the layer ``name``.
 
     If the map already has a layer called ``name`` it is updated in place, so re-running
-    a cell never stacks layers. ``parameter_overrides`` give values for the parameters
-    ``obj`` depends on: plain values, proxies, or ipywidgets (linked, so moving them
-    re-renders; a new widget for the same name replaces the old link).
+    a cell never stacks layers. The first layer whose data has a known footprint moves
+    the map to show that data.
+
+    Parameters
+    ----------
+    obj : Image or ImageCollection
+        What to show.
+    name : str
+        The layer's name on the map.
+    scales : list, optional
+        Up to 3 ``[min, max]`` pairs (or one bare pair); by default each band's declared
+        value range.
+    colormap : str, optional
+        A matplotlib colormap name, for a single band.
+    checkerboard : bool
+        Whether masked pixels inside the data show a checkerboard.
+    log_level : int
+        The lowest level of server log records shown in the map's log panel.
+    map : MapApp or ipyleaflet.Map, optional
+        The map (default ``wf.map``).
+    reduction : str
+        How a collection becomes one image (``"mosaic"``, ``"median"``, ...).
+    **parameter_overrides
+        Values for the parameters ``obj`` depends on: plain values, proxies, or ipywidgets
+        (linked, so moving them re-renders; a new widget for the same name replaces the
+        old link).
+
+    Returns
+    -------
+    WorkflowsLayer
+        The layer on the map.
+
+    Examples
+    --------
+    >>> ndvi.visualize("NDVI", scales=[[-0.2, 0.8]], colormap="RdYlGn")    # doctest: +SKIP
     """
     # Checked before any widget exists, so bad options leave nothing half-built behind.
     DisplayOptions(scales, colormap, reduction, checkerboard)
@@ -166,7 +221,30 @@ def tile_layer(
     log_level: int = logging.DEBUG,
     **parameter_overrides: Any,
 ) -> WorkflowsLayer:
-    """A WorkflowsLayer for ``obj`` that is not on any map yet."""
+    """A WorkflowsLayer for ``obj`` that is not on any map yet.
+
+    It is registered on the tile server with its look and parameter values, so its
+    ``url_template`` and ``tilejson_url`` work in any web map.
+
+    Parameters
+    ----------
+    obj : Image or ImageCollection
+        What the layer shows.
+    name : str, optional
+        The layer's name.
+    scales, colormap, checkerboard, reduction, log_level, **parameter_overrides
+        As for :func:`visualize`.
+
+    Returns
+    -------
+    WorkflowsLayer
+
+    Examples
+    --------
+    >>> layer = ndvi.tile_layer("NDVI", scales=[[-0.2, 0.8]], colormap="RdYlGn")  # doctest: +SKIP
+    >>> layer.url_template                                  # doctest: +SKIP
+    'http://127.0.0.1:PORT/layers/<id>/{z}/{x}/{y}.png'
+    """
     return WorkflowsLayer(
         imagery=obj,
         name=name or "",

@@ -17,7 +17,25 @@ _pool = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix=
 
 
 def view_scales(layer: Any, geoctx: Any) -> list:
-    """Scales for ``layer`` from one computation of its current image in ``geoctx``."""
+    """Scales for ``layer`` from one computation of its current image in ``geoctx``.
+
+    Parameters
+    ----------
+    layer : WorkflowsLayer
+        The layer; its imagery with the current parameter values and reduction is used.
+    geoctx : GeoContext
+        Usually the map's view (:meth:`mapwidget.map_.Map.geocontext`).
+
+    Returns
+    -------
+    list of [min, max]
+        The 2nd and 98th percentiles of each band (of the first band only with a colormap).
+
+    Raises
+    ------
+    ValueError
+        When a parameter has no value, or the view holds no data.
+    """
     image = layer.image_value
     if image is None:
         missing = ", ".join(layer.parameters.missing())
@@ -30,7 +48,23 @@ def view_scales(layer: Any, geoctx: Any) -> list:
 
 
 def autoscale(layer: Any, map: Any) -> concurrent.futures.Future:  # noqa: A002
-    """Start autoscaling ``layer`` over ``map``'s view; the future gives the new scales."""
+    """Start autoscaling ``layer`` over ``map``'s view, on a background thread.
+
+    ``layer.autoscale_state`` says "running", then "done" (the new scales are set) or
+    "error: ...".
+
+    Parameters
+    ----------
+    layer : WorkflowsLayer
+        The layer to rescale.
+    map : Map or MapApp
+        The map whose view is measured.
+
+    Returns
+    -------
+    concurrent.futures.Future
+        Gives the new scales (see :func:`view_scales`).
+    """
     geoctx = map.geocontext()
     layer.autoscale_state = "running"
 

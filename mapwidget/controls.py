@@ -33,9 +33,16 @@ def _show_number(value: float | None) -> str:
 
 
 class MapController(ipywidgets.HBox):
-    """ "lat, lon" and zoom boxes linked to the map's view, and the pixel inspector toggle."""
+    """Boxes for "lat, lon" and zoom linked to the map's view, and the pixel inspector toggle.
+
+    Parameters
+    ----------
+    map : Map
+        The map whose ``center``, ``zoom`` and ``inspecting_pixels`` the controls follow.
+    """
 
     def __init__(self, map: Any) -> None:  # noqa: A002
+        """Link the boxes to ``map`` (see the class)."""
         self.map = map
         self._lonlat = ipywidgets.Text(
             description="lat, lon", continuous_update=False, layout=ipywidgets.Layout(width="18em")
@@ -71,9 +78,19 @@ class MapController(ipywidgets.HBox):
 
 
 class ScaleBoxes(ipywidgets.HBox):
-    """Editable scales: three min/max pairs, or ``min [colorbar] max`` with a colormap."""
+    """Editable scales: three min/max pairs, or ``min [colorbar] max`` with a colormap.
+
+    Empty boxes mean the bands' declared ranges; a box that does not parse is outlined in
+    red and changes nothing.
+
+    Parameters
+    ----------
+    layer : WorkflowsLayer
+        The layer whose ``scales`` and ``colormap`` the boxes show and set.
+    """
 
     def __init__(self, layer: WorkflowsLayer) -> None:
+        """Show ``layer``'s scales (see the class)."""
         self.layer = layer
         self._boxes = [
             (
@@ -136,9 +153,21 @@ class ScaleBoxes(ipywidgets.HBox):
 
 
 class LayerControllerRow(ipywidgets.VBox):
-    """Controls of one WorkflowsLayer: visibility, opacity, name, scales, colormap, ..."""
+    """Controls of one WorkflowsLayer: visibility, opacity, name, scales, colormap, ...
+
+    Also reduction (for collections), checkerboard, autoscale, order and removal buttons,
+    and the layer's parameter panel below.
+
+    Parameters
+    ----------
+    layer : WorkflowsLayer
+        The layer the controls are linked to.
+    map : Map
+        The map holding it (for ordering, removal and autoscale).
+    """
 
     def __init__(self, layer: WorkflowsLayer, map: Any) -> None:  # noqa: A002
+        """Link the controls to ``layer`` (see the class)."""
         self.layer = layer
         self.map = map
         visible = ipywidgets.Checkbox(indent=False, layout=ipywidgets.Layout(width="2em"))
@@ -194,7 +223,14 @@ class LayerControllerRow(ipywidgets.VBox):
         self.children = [self._main] + ([panel] if panel is not None else [])
 
     def run_autoscale(self) -> Any:
-        """Autoscale the layer over the current view (see :mod:`mapwidget.autoscale`)."""
+        """Autoscale the layer over the current view (see :mod:`mapwidget.autoscale`).
+
+        Returns
+        -------
+        concurrent.futures.Future or None
+            Gives the new scales; None when autoscaling could not start (the reason is
+            shown in the row).
+        """
         from mapwidget.autoscale import autoscale
 
         try:
@@ -214,9 +250,18 @@ class LayerControllerRow(ipywidgets.VBox):
 
 
 class TileLayerControllerRow(ipywidgets.HBox):
-    """Visibility, opacity and name of a plain tile layer."""
+    """Visibility, opacity and name of a plain tile layer.
+
+    Parameters
+    ----------
+    layer : ipyleaflet.TileLayer
+        The layer.
+    map : Map
+        The map holding it (for removal).
+    """
 
     def __init__(self, layer: Any, map: Any) -> None:  # noqa: A002
+        """Link the controls to ``layer`` (see the class)."""
         visible = ipywidgets.Checkbox(indent=False, layout=ipywidgets.Layout(width="2em"))
         opacity = ipywidgets.FloatSlider(
             min=0, max=1, step=0.05, readout=False, layout=ipywidgets.Layout(width="6em")
@@ -229,9 +274,16 @@ class TileLayerControllerRow(ipywidgets.HBox):
 
 
 class LayerControllerList(ipywidgets.VBox):
-    """One row per non-base layer of ``map``, top layer first; rows are reused."""
+    """One row per non-base layer of ``map``, top layer first; rows are reused.
+
+    Parameters
+    ----------
+    map : Map
+        The map whose ``layers`` the list follows.
+    """
 
     def __init__(self, map: Any) -> None:  # noqa: A002
+        """Follow ``map``'s layers (see the class)."""
         super().__init__([])
         self.map = map
         self._rows: dict[int, ipywidgets.Widget] = {}
@@ -239,7 +291,18 @@ class LayerControllerList(ipywidgets.VBox):
         self._on_layers()
 
     def row(self, layer: Any) -> ipywidgets.Widget | None:
-        """The row controlling ``layer``, if it has one."""
+        """The row controlling ``layer``.
+
+        Parameters
+        ----------
+        layer : ipyleaflet.Layer
+            A layer of the map.
+
+        Returns
+        -------
+        ipywidgets.Widget or None
+            None when the layer has no row (a base layer, or not on the map).
+        """
         return self._rows.get(id(layer))
 
     def _on_layers(self, change: Any = None) -> None:

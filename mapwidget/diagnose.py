@@ -15,7 +15,25 @@ from mapwidget import routing
 
 @dataclasses.dataclass
 class Diagnosis:
-    """What :func:`diagnose` found; ``str()`` of it is a readable report."""
+    """What :func:`diagnose` found; ``str()`` of it is a readable report.
+
+    Attributes
+    ----------
+    server_url : str
+        The tile server layers are registered on (kernel side).
+    server_ok : bool
+        Whether it answered ``/health``.
+    server_message : str
+        Its answer, or why there was none.
+    route : routing.Route
+        How the browser reaches it, and why.
+    environment : list of str
+        Settings found that affect the route.
+    hints : list of str
+        What to try when tiles do not show.
+    layers : list of str
+        One line per layer of the map: state, tile URL, last message.
+    """
 
     server_url: str
     server_ok: bool
@@ -26,6 +44,7 @@ class Diagnosis:
     layers: list[str]
 
     def __str__(self) -> str:
+        """The report, one finding per line."""
         lines = [
             f"tile server (kernel side): {self.server_url} - {self.server_message}",
             f"route to the browser: {self.route.kind} -> {self.route.public_base}",
@@ -81,6 +100,17 @@ def _layer_lines(map_app: Any) -> list[str]:
 def diagnose(map: Any = None) -> Diagnosis:  # noqa: A002
     """Say where the tile server is, how the browser reaches it and why tiles may not show.
 
+    Parameters
+    ----------
+    map : MapApp or Map, optional
+        The map whose layers are reported (default ``wf.map``).
+
+    Returns
+    -------
+    Diagnosis
+
+    Examples
+    --------
     >>> print(wf.interactive.diagnose())     # doctest: +SKIP
     """
     from mapwidget.app import get_map

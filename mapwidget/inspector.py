@@ -35,7 +35,23 @@ PENDING = "…"
 
 
 def lonlat_to_3857(lon: float, lat: float) -> tuple[float, float]:
-    """Web-mercator metres of a lon/lat point (the value endpoint takes EPSG:3857)."""
+    """Web-mercator metres of a lon/lat point (the value endpoint takes EPSG:3857).
+
+    Parameters
+    ----------
+    lon, lat : float
+        Degrees; latitudes are clipped to web-mercator's limit.
+
+    Returns
+    -------
+    (float, float)
+        ``(x, y)`` in metres.
+
+    Examples
+    --------
+    >>> [round(v) for v in lonlat_to_3857(180.0, 0.0)]
+    [20037508, 0]
+    """
     lat = max(min(lat, 85.0511287798), -85.0511287798)
     x = math.radians(lon) * _EARTH_RADIUS
     y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) * _EARTH_RADIUS
@@ -43,7 +59,24 @@ def lonlat_to_3857(lon: float, lat: float) -> tuple[float, float]:
 
 
 def format_values(answer: dict[str, Any]) -> list[str]:
-    """Display strings for one layer's answer: numbers, masked bands, empty or error."""
+    """Display strings for one layer's answer: numbers, masked bands, empty or error.
+
+    Parameters
+    ----------
+    answer : dict
+        What :func:`fetch_values` returned.
+
+    Returns
+    -------
+    list of str
+        One ``"band: value"`` line per band (``∅`` for masked), or one line for an empty
+        image or an error.
+
+    Examples
+    --------
+    >>> format_values({"values": {"red": 0.1234567, "nir": None}})
+    ['red: 0.123457', 'nir: ∅']
+    """
     if "error" in answer:
         return [f"error: {answer['error']}"]
     values = answer.get("values", {})
@@ -53,7 +86,18 @@ def format_values(answer: dict[str, Any]) -> list[str]:
 
 
 def fetch_values(url: str) -> dict[str, Any]:
-    """GET a value URL; ``{"values": {...}}`` or ``{"error": message}`` (never raises)."""
+    """Ask the tile server for the values under a point.
+
+    Parameters
+    ----------
+    url : str
+        A layer's value URL (:meth:`mapwidget.layer.WorkflowsLayer.value_url`).
+
+    Returns
+    -------
+    dict
+        ``{"values": {band: value or None}}``, or ``{"error": message}``; it never raises.
+    """
     try:
         with urllib.request.urlopen(url, timeout=VALUE_TIMEOUT) as resp:
             return {"values": json.loads(resp.read())["values"]}
@@ -68,7 +112,16 @@ def fetch_values(url: str) -> dict[str, Any]:
 
 
 class PixelInspector(ipywidgets.VBox):
-    """The inspector panel of one map; ``rows`` holds ``(layer name, [value strings])``."""
+    """The inspector panel of one map; ``rows`` holds ``(layer name, [value strings])``.
+
+    Turned on with ``map.inspecting_pixels = True``; each click looks up every visible
+    WorkflowsLayer at the clicked point.
+
+    Parameters
+    ----------
+    map : Map
+        The map whose clicks are inspected.
+    """
 
     point = traitlets.Tuple((), help="(lon, lat) of the last click")
     rows = traitlets.List()
@@ -76,6 +129,7 @@ class PixelInspector(ipywidgets.VBox):
     _pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="inspector")
 
     def __init__(self, map: Any) -> None:  # noqa: A002
+        """An empty panel for ``map`` (see the class)."""
         self._table = ipywidgets.HTML()
         super().__init__([ipywidgets.HTML("<b>Pixel inspector</b> (click the map)"), self._table])
         self.layout.max_height = f"{PANEL_HEIGHT}px"
@@ -92,7 +146,7 @@ class PixelInspector(ipywidgets.VBox):
         self._generation = 0
 
     def attach(self) -> None:
-        """Show the panel and listen to clicks."""
+        """Show the panel and listen to the map's clicks."""
         if self._control not in self.map.controls:
             self.map.add(self._control)
         self.map.on_interaction(self._on_interaction)
@@ -113,7 +167,18 @@ class PixelInspector(ipywidgets.VBox):
             self.inspect(lon, lat)
 
     def inspect(self, lon: float, lat: float) -> list[concurrent.futures.Future]:
-        """Look up every visible layer at lon/lat; returns the pending lookups."""
+        """Look up every visible layer at a point and show the answers as they come.
+
+        Parameters
+        ----------
+        lon, lat : float
+            The point, in degrees.
+
+        Returns
+        -------
+        list of concurrent.futures.Future
+            The lookups still running (answers already known are shown at once).
+        """
         from mapwidget.layer import WorkflowsLayer
 
         self._marker.location = (lat, lon)

@@ -58,6 +58,31 @@ def _check_imagery(imagery: Any) -> None:
 class WorkflowsLayer(ipyleaflet.TileLayer):
     """A map layer computed by the tile server from an Image or ImageCollection.
 
+    Its ``url`` follows its traits: one URL for each state, rebuilt once per change (or
+    once per :meth:`hold_url_updates` block), and the front end never keeps tiles of an
+    older URL.
+
+    Parameters
+    ----------
+    imagery : Image or ImageCollection, optional
+        What the layer shows.
+    scales : list, optional
+        Up to 3 ``[min, max]`` pairs; by default each band's declared value range.
+    colormap : str, optional
+        A matplotlib colormap name, for a single band.
+    checkerboard : bool
+        Whether masked pixels inside the data show a checkerboard.
+    reduction : str
+        How a collection becomes one image.
+    log_level : int
+        The lowest level of server log records kept in ``log_messages``.
+    parameter_overrides : dict, optional
+        Values (or ipywidgets) for the imagery's parameters.
+    **kwargs
+        ipyleaflet ``TileLayer`` traits, such as ``name`` and ``opacity``.
+
+    Examples
+    --------
     >>> lyr = WorkflowsLayer(imagery=img, name="NDVI", scales=[[0, 1]],     # doctest: +SKIP
     ...                      colormap="viridis", parameter_overrides={"threshold": 0.4})
     >>> lyr.parameters.threshold = 0.3                                       # doctest: +SKIP
@@ -94,6 +119,7 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
         parameter_overrides: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        """A layer showing ``imagery`` as given (see the class for the parameters)."""
         # Held from the start: construction ends with exactly one URL update.
         self._hold_depth = 1
         self._pending = True
@@ -123,7 +149,18 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
         reduction: str = "mosaic",
         log_level: int = logging.DEBUG,
     ) -> None:
-        """Set the display options together (checked first, so a bad one changes nothing)."""
+        """Set the display options together (checked first, so a bad one changes nothing).
+
+        Parameters
+        ----------
+        scales, colormap, checkerboard, reduction, log_level
+            As the class takes them.
+
+        Raises
+        ------
+        tiles.errors.DisplayOptionError
+            Naming the bad option; nothing changes then.
+        """
         look = DisplayOptions(scales, colormap, reduction, checkerboard)
         with self.hold_url_updates():
             self.scales = look.json_scales
@@ -138,6 +175,20 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
         Parameters without a keyword keep their current value, or follow their widget
         for ``wf.widgets`` parameters; any still without a value is reported in
         ``log_messages`` and the layer stays blank until it is given one.
+
+        Parameters
+        ----------
+        imagery : Image or ImageCollection
+            What to show; it is registered on the tile server with the layer's look.
+        **parameter_overrides
+            Values or ipywidgets for its parameters, by name.
+
+        Raises
+        ------
+        ProxyTypeError
+            When ``imagery`` is not an Image or ImageCollection.
+        ParameterError
+            For a keyword that is not one of its parameters.
         """
         from mapwidget.widgets import WidgetParameter
 
@@ -244,7 +295,18 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
 
     @contextlib.contextmanager
     def hold_url_updates(self) -> Iterator[None]:
-        """Within this block, changes are collected and the URL is rebuilt once at the end."""
+        """Within this block, changes are collected and the URL is rebuilt once at the end.
+
+        Yields
+        ------
+        None
+
+        Examples
+        --------
+        >>> with layer.hold_url_updates():                    # doctest: +SKIP
+        ...     layer.colormap = "magma"
+        ...     layer.scales = [[0, 0.5]]
+        """
         self._hold_depth += 1
         try:
             yield
@@ -332,7 +394,14 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
             return None
 
     def make_url(self) -> str:
-        """The tile URL for the current state, as the browser should request it ("" if none)."""
+        """The tile URL for the current state, as the browser should request it.
+
+        Returns
+        -------
+        str
+            ``{z}/{x}/{y}`` template with the whole state in its query, on the route the
+            browser reaches the server by; ``""`` when hidden or a parameter lacks a value.
+        """
         url = self._server_url()
         if url is None or not self.visible:
             # Leaflet loads hidden layers too; an empty URL is the way to stop it.
@@ -368,7 +437,7 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
 
     @property
     def tilejson_url(self) -> str | None:
-        """URL of the TileJSON of this layer as it looks now."""
+        """URL of the TileJSON of this layer as it looks now (None before it has imagery)."""
         registration = self.styled_registration()
         return None if registration is None else registration.tilejson_url
 
@@ -393,7 +462,18 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
         return west, south, east, north
 
     def value_url(self, x: float, y: float) -> str | None:
-        """URL (on the kernel side) of the band values under EPSG:3857 point ``(x, y)``."""
+        """URL (on the kernel side) of the band values under a point, for this layer's state.
+
+        Parameters
+        ----------
+        x, y : float
+            The point in EPSG:3857 metres.
+
+        Returns
+        -------
+        str or None
+            None when the layer has no URL (see ``log_messages``).
+        """
         url = self._server_url()
         if url is None:
             return None
@@ -426,7 +506,15 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
     # -- logs -----------------------------------------------------------------------------------
 
     def log(self, level: str, message: str) -> None:
-        """Add a line to ``log_messages`` unless the same line is there already."""
+        """Add a line to ``log_messages`` unless the same line is there already.
+
+        Parameters
+        ----------
+        level : str
+            ``"ERROR"``, ``"WARNING"``, ...
+        message : str
+            What to say.
+        """
         line = f"{level} - {message}"
         if line not in self.log_messages:
             self.log_messages = [*self.log_messages, line]
@@ -438,7 +526,14 @@ class WorkflowsLayer(ipyleaflet.TileLayer):
             self.log_messages = []
 
     def errors(self) -> list[dict]:
-        """The server's records for this layer's session since its URL last changed."""
+        """The server's records for this layer's session since its URL last changed.
+
+        Returns
+        -------
+        list of dict
+            Log records (``time``, ``level``, ``message``, ``tile``) at or above
+            ``log_level``.
+        """
         if self.registration is None:
             return []
         records = self.registration.errors(session_id=self.session_id, level=self.log_level)

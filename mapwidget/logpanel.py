@@ -14,11 +14,18 @@ import traitlets
 
 
 class LogPanel(ipywidgets.VBox):
-    """Messages of the WorkflowsLayers on ``map``; ``lines`` is what is shown."""
+    """Messages of the WorkflowsLayers on ``map``; ``lines`` is what is shown.
+
+    Parameters
+    ----------
+    map : Map
+        The map whose layers' ``log_messages`` are shown, prefixed with the layer name.
+    """
 
     lines = traitlets.List(traitlets.Unicode())
 
     def __init__(self, map: Any) -> None:  # noqa: A002
+        """Follow the layers of ``map`` (see the class)."""
         self._text = ipywidgets.HTML()
         self._clear = ipywidgets.Button(
             description="Clear", icon="trash", layout=ipywidgets.Layout(width="6em")

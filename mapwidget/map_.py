@@ -23,12 +23,19 @@ class Map(ipyleaflet.Map):
     :meth:`move_layer_down`, :meth:`remove_layer` by name, :meth:`clear_layers`,
     :meth:`map_dimensions` and :meth:`geocontext`. ``inspecting_pixels`` turns the
     pixel inspector on.
+
+    Parameters
+    ----------
+    **kwargs
+        ipyleaflet ``Map`` traits; ``center`` defaults to Santa Fe (where the sample data
+        is), ``zoom`` to 8, and scroll-wheel zoom is on.
     """
 
     #: Show band values under clicks (see :mod:`mapwidget.inspector`).
     inspecting_pixels = traitlets.Bool(False)
 
     def __init__(self, **kwargs: Any) -> None:
+        """A map with the defaults above (see the class)."""
         kwargs.setdefault("center", DEFAULT_CENTER)
         kwargs.setdefault("zoom", DEFAULT_ZOOM)
         kwargs.setdefault("scroll_wheel_zoom", True)
@@ -73,10 +80,22 @@ class Map(ipyleaflet.Map):
         return layer
 
     def move_layer(self, layer: Any, new_index: int) -> None:
-        """Move ``layer`` (or the layer of that name) to position ``new_index`` of ``layers``.
+        """Move ``layer`` to position ``new_index`` of ``layers``.
 
         Index 0 is the bottom; base layers stay below every other layer, so the lowest
         position a non-base layer can take is just above them.
+
+        Parameters
+        ----------
+        layer : ipyleaflet.Layer or str
+            The layer, or its name.
+        new_index : int
+            Its new position, clipped to the possible ones.
+
+        Raises
+        ------
+        ValueError
+            When the layer is not on this map.
         """
         layer = self._find(layer)
         layers = [lyr for lyr in self.layers if lyr is not layer]
@@ -86,17 +105,40 @@ class Map(ipyleaflet.Map):
         self.layers = tuple(layers)
 
     def move_layer_up(self, layer: Any) -> None:
-        """Draw ``layer`` one step higher (nearer the top)."""
+        """Draw ``layer`` one step higher (nearer the top).
+
+        Parameters
+        ----------
+        layer : ipyleaflet.Layer or str
+            The layer, or its name.
+        """
         layer = self._find(layer)
         self.move_layer(layer, self.layers.index(layer) + 1)
 
     def move_layer_down(self, layer: Any) -> None:
-        """Draw ``layer`` one step lower (never below the base layers)."""
+        """Draw ``layer`` one step lower (never below the base layers).
+
+        Parameters
+        ----------
+        layer : ipyleaflet.Layer or str
+            The layer, or its name.
+        """
         layer = self._find(layer)
         self.move_layer(layer, self.layers.index(layer) - 1)
 
     def remove_layer(self, layer: Any) -> None:
-        """Remove a layer, given as the layer or its name."""
+        """Remove a layer from the map.
+
+        Parameters
+        ----------
+        layer : ipyleaflet.Layer or str
+            The layer, or its name.
+
+        Raises
+        ------
+        ValueError
+            When the layer is not on this map.
+        """
         self.remove(self._find(layer))
 
     def clear_layers(self) -> None:
@@ -106,7 +148,18 @@ class Map(ipyleaflet.Map):
     # -- the view ------------------------------------------------------------------------------
 
     def map_dimensions(self) -> tuple[int, int]:
-        """``(width, height)`` of the map on screen, in pixels."""
+        """The size of the map on screen.
+
+        Returns
+        -------
+        (int, int)
+            ``(width, height)`` in pixels.
+
+        Raises
+        ------
+        GeoContextError
+            Before the map has been displayed and drawn.
+        """
         self._require_view()
         return viewport.pixel_size(self.pixel_bounds)
 
@@ -123,8 +176,28 @@ class Map(ipyleaflet.Map):
     ) -> AOI:  # fmt: skip
         """An AOI of the current view, to pass to ``compute``.
 
-        Give ``resolution`` (in ``crs`` units) or ``shape`` ``(rows, cols)``; with neither,
-        one pixel per screen pixel. ``crs="utm"`` uses the UTM zone of the view's centre.
+        Parameters
+        ----------
+        resolution : float, optional
+            Pixel size in ``crs`` units.
+        shape : (int, int), optional
+            ``(rows, cols)`` instead of a resolution; with neither, one pixel per screen
+            pixel.
+        crs : str
+            The AOI's CRS; ``"utm"`` uses the UTM zone of the view's centre.
+
+        Returns
+        -------
+        AOI
+
+        Raises
+        ------
+        GeoContextError
+            Before the map has been displayed and drawn.
+
+        Examples
+        --------
+        >>> ndvi.compute(wf.map.geocontext(resolution=30, crs="utm"))   # doctest: +SKIP
         """
         self._require_view()
         return viewport.view_geocontext(self.bounds, self.pixel_bounds, resolution, shape, crs)

@@ -44,9 +44,20 @@ class ParameterSet(traitlets.HasTraits):
     """Values for a layer's parameters; assigning one re-renders the layer.
 
     Create it with :meth:`for_params`; each instance gets its own traits.
+
+    Parameters
+    ----------
+    types : dict, optional
+        Parameter name -> proxy type (traits are added by :meth:`for_params`).
+
+    Examples
+    --------
+    >>> layer.parameters.threshold = 0.3                  # doctest: +SKIP
+    >>> layer.parameters.link("threshold", some_slider)   # doctest: +SKIP
     """
 
     def __init__(self, types: dict[str, type] | None = None) -> None:
+        """A set of the parameters ``types`` names, without traits yet (see the class)."""
         super().__init__()
         self._types: dict[str, type] = dict(types or {})
         self._links: dict[str, Any] = {}
@@ -55,7 +66,18 @@ class ParameterSet(traitlets.HasTraits):
 
     @classmethod
     def for_params(cls, params: tuple) -> ParameterSet:
-        """A ParameterSet with one unset trait per parameter in ``params``."""
+        """A ParameterSet with one unset trait per parameter in ``params``.
+
+        Parameters
+        ----------
+        params : tuple
+            The parameters of an imagery object (``obj.params``).
+
+        Returns
+        -------
+        ParameterSet
+            Traits typed from each parameter's proxy type (Float values are floats ...).
+        """
         types = {p._name: _proxy_base(type(p)) for p in params}
         pset = cls(types)
         # add_traits gives this instance its own subclass, so sets never share traits.
@@ -72,21 +94,56 @@ class ParameterSet(traitlets.HasTraits):
         return list(self._types)
 
     def to_dict(self) -> dict[str, Any]:
-        """Current values by name (None where no value is set yet)."""
+        """Current values by name.
+
+        Returns
+        -------
+        dict
+            Name -> value (None where no value is set yet).
+        """
         return {name: getattr(self, name) for name in self._types}
 
     def missing(self) -> list[str]:
-        """Names of parameters without a value."""
+        """Names of parameters without a value.
+
+        Returns
+        -------
+        list of str
+        """
         return [name for name, value in self.to_dict().items() if value is None]
 
     def source(self, name: str) -> Any:
-        """The widget ``name`` is linked to, or None."""
+        """The widget parameter ``name`` is linked to.
+
+        Parameters
+        ----------
+        name : str
+            A parameter name.
+
+        Returns
+        -------
+        ipywidgets.Widget or None
+        """
         return self._sources.get(name)
 
     def link(self, name: str, widget: Any, attr: str = "value") -> None:
         """Link parameter ``name`` to ``widget.<attr>`` (both ways unless it is read-only).
 
         A previous link of ``name`` is removed first.
+
+        Parameters
+        ----------
+        name : str
+            A parameter name.
+        widget : ipywidgets.Widget
+            The widget to follow.
+        attr : str
+            The widget's trait holding the value.
+
+        Raises
+        ------
+        ValueError
+            When the layer has no parameter ``name``.
         """
         self._check(name)
         self.unlink(name)
@@ -99,7 +156,13 @@ class ParameterSet(traitlets.HasTraits):
         self._panel = None
 
     def unlink(self, name: str) -> None:
-        """Remove the widget link of ``name``, if any (the current value stays)."""
+        """Remove the widget link of ``name``, if any (the current value stays).
+
+        Parameters
+        ----------
+        name : str
+            A parameter name.
+        """
         link = self._links.pop(name, None)
         if link is not None:
             link.unlink()
@@ -112,7 +175,18 @@ class ParameterSet(traitlets.HasTraits):
             self.unlink(name)
 
     def update(self, **values: Any) -> None:
-        """Set values by name; ipywidgets are linked instead, anything else is assigned."""
+        """Set values by name; ipywidgets are linked instead, anything else is assigned.
+
+        Parameters
+        ----------
+        **values
+            Parameter name -> value or ipywidget.
+
+        Raises
+        ------
+        ValueError
+            For a name the layer does not take.
+        """
         for name, value in values.items():
             self._check(name)
             if isinstance(value, ipywidgets.Widget):
@@ -127,6 +201,7 @@ class ParameterSet(traitlets.HasTraits):
             raise ValueError(f"unexpected parameter {name!r}; this layer takes {takes}")
 
     def __setattr__(self, name: str, value: Any) -> None:
+        """Set a parameter's value; a name the layer does not take is an AttributeError."""
         # Catch typos such as ``lyr.parameters.treshold = 1`` instead of silently
         # creating a plain attribute the layer never reads.
         if not name.startswith("_") and name not in self.trait_names():
@@ -173,6 +248,7 @@ class ParameterSet(traitlets.HasTraits):
         self.observe(to_control, name)
 
     def __repr__(self) -> str:
+        """``ParameterSet(name=value, ...)``."""
         shown = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items())
         return f"ParameterSet({shown})"
 

@@ -13,7 +13,17 @@ import traitlets
 
 
 class LayerPickerWidget(ipywidgets.HBox):
-    """Choose one WorkflowsLayer of a map; ``value`` is its imagery with parameters applied."""
+    """Choose one WorkflowsLayer of a map; ``value`` is its imagery with parameters applied.
+
+    Parameters
+    ----------
+    map : MapApp or Map, optional
+        The map whose layers are offered (default ``wf.map``).
+    default_layer : WorkflowsLayer, optional
+        The layer chosen at first.
+    collections : bool
+        Offer only ImageCollection layers, and give their collection (not an Image).
+    """
 
     value = traitlets.Any(None, allow_none=True, read_only=True)
     layer = traitlets.Any(None, allow_none=True)
@@ -26,6 +36,7 @@ class LayerPickerWidget(ipywidgets.HBox):
         default_layer: Any = None,
         collections: bool = False,  # noqa: A002
     ) -> None:
+        """A dropdown of ``map``'s layers (see the class)."""
         self._dropdown = ipywidgets.Dropdown(options=[("(none)", None)], value=None)
         super().__init__([self._dropdown])
         self._collections = collections

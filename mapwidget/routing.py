@@ -48,7 +48,19 @@ state = RouteState()
 
 @dataclasses.dataclass(frozen=True)
 class Route:
-    """Where the browser fetches tiles: ``public_base`` replaces ``server_base`` in URLs."""
+    """Where the browser fetches tiles: ``public_base`` replaces ``server_base`` in URLs.
+
+    Attributes
+    ----------
+    server_base : str
+        The tile server's own base URL (what the kernel uses).
+    public_base : str
+        The base the browser uses instead.
+    kind : str
+        ``"direct"``, ``"jupyter-proxy"`` or ``"configured"``.
+    reason : str
+        Why this route was chosen, for :func:`mapwidget.diagnose`.
+    """
 
     server_base: str
     public_base: str
@@ -56,15 +68,40 @@ class Route:
     reason: str
 
     def public(self, url: str) -> str:
-        """``url`` (on the server's own base) as the browser should request it."""
+        """``url`` (on the server's own base) as the browser should request it.
+
+        Parameters
+        ----------
+        url : str
+            A URL starting with ``server_base``.
+
+        Returns
+        -------
+        str
+            The same URL on ``public_base`` (other URLs are returned unchanged).
+
+        Examples
+        --------
+        >>> Route("http://127.0.0.1:5000", "/proxy/5000", "jupyter-proxy", "").public(
+        ...     "http://127.0.0.1:5000/layers/a/1/2/3.png")
+        '/proxy/5000/layers/a/1/2/3.png'
+        """
         if self.public_base != self.server_base and url.startswith(self.server_base):
             return self.public_base + url[len(self.server_base) :]
         return url
 
 
 def set_public_url(url: str | None) -> None:
-    """Send tiles through ``url`` (``{port}`` is filled in); ``None`` restores detection.
+    """Send tiles through ``url``; every layer re-routes at once.
 
+    Parameters
+    ----------
+    url : str or None
+        The base URL browsers reach the tile server at; ``{port}`` is replaced by the
+        server's port. None goes back to detecting the route.
+
+    Examples
+    --------
     >>> set_public_url("/user/me/proxy/{port}")   # doctest: +SKIP
     """
     state.public_url = url or ""
@@ -80,8 +117,20 @@ def _is_loopback_host(host: str | None) -> bool:
 
 
 def jupyter_base_url(page_url: str) -> str:
-    """The Jupyter server's base URL path in a front-end page URL (``/`` if none is seen).
+    """The Jupyter server's base URL path in a front-end page URL.
 
+    Parameters
+    ----------
+    page_url : str
+        The URL of a JupyterLab, Notebook or Voila page.
+
+    Returns
+    -------
+    str
+        The path before the front end's own segment (``lab``, ``tree``, ...), ``/`` if none.
+
+    Examples
+    --------
     >>> jupyter_base_url("https://hub.example.org/user/me/lab/tree/a.ipynb")
     '/user/me/'
     >>> jupyter_base_url("http://10.0.0.5:8888/voila/render/x.ipynb")
@@ -99,7 +148,18 @@ def _port(server_base: str) -> str:
 
 
 def resolve(server_base: str) -> Route:
-    """The route for a tile server at ``server_base`` given the current environment."""
+    """The route for a tile server at ``server_base`` given the current environment.
+
+    Parameters
+    ----------
+    server_base : str
+        The tile server's own base URL.
+
+    Returns
+    -------
+    Route
+        The first that applies, in the order the module describes.
+    """
     port = _port(server_base)
     explicit = state.public_url or settings.PUBLIC_URL.get() or ""
     if explicit:

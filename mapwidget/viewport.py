@@ -11,6 +11,18 @@ from tiles.geocontext import AOI
 def utm_zone(lon: float, lat: float) -> int:
     """The UTM zone number of a lon/lat point, with the Norway and Svalbard exceptions.
 
+    Parameters
+    ----------
+    lon, lat : float
+        Degrees.
+
+    Returns
+    -------
+    int
+        1 to 60.
+
+    Examples
+    --------
     >>> utm_zone(-105.94, 35.69)
     13
     >>> utm_zone(5.0, 60.0)    # south-west Norway is widened into zone 32
@@ -28,13 +40,44 @@ def utm_zone(lon: float, lat: float) -> int:
 
 
 def utm_crs(lon: float, lat: float) -> str:
-    """A PROJ string for the UTM zone (north or south) containing lon/lat."""
+    """A PROJ string for the UTM zone (north or south) containing lon/lat.
+
+    Parameters
+    ----------
+    lon, lat : float
+        Degrees.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> utm_crs(-105.94, -35.69)
+    '+proj=utm +zone=13 +south +datum=WGS84 +units=m +no_defs'
+    """
     south = " +south" if lat < 0 else ""
     return f"+proj=utm +zone={utm_zone(lon, lat)}{south} +datum=WGS84 +units=m +no_defs"
 
 
 def pixel_size(pixel_bounds: Any) -> tuple[int, int]:
-    """``(width, height)`` in screen pixels from Leaflet's ``((left, top), (right, bottom))``."""
+    """The size of a map view in screen pixels.
+
+    Parameters
+    ----------
+    pixel_bounds : ((left, top), (right, bottom))
+        As Leaflet (ipyleaflet's ``Map.pixel_bounds``) gives them.
+
+    Returns
+    -------
+    (int, int)
+        ``(width, height)``.
+
+    Examples
+    --------
+    >>> pixel_size(((10.0, 20.0), (910.0, 520.5)))
+    (900, 501)
+    """
     (left, top), (right, bottom) = pixel_bounds
     return math.ceil(right - left), math.ceil(bottom - top)
 
@@ -46,13 +89,27 @@ def view_geocontext(
     shape: tuple[int, int] | None = None,
     crs: str = "EPSG:3857",
 ) -> AOI:
-    """An AOI covering Leaflet ``bounds`` (``((south, west), (north, east))``).
+    """An AOI covering a Leaflet view.
 
-    Without ``resolution`` or ``shape`` the grid has about one pixel per screen pixel.
-    ``shape`` is ``(rows, cols)`` with AOI's meaning (square pixels, the longer side
-    gets ``min(shape)`` pixels); the original map passed ``(width, height)`` here, so
-    a wide view got as many pixels across as the screen has rows. ``crs="utm"``
-    picks the UTM zone of the view's centre.
+    Parameters
+    ----------
+    bounds : ((south, west), (north, east))
+        The view's corners in degrees (ipyleaflet's ``Map.bounds``).
+    pixel_bounds : ((left, top), (right, bottom))
+        The view in screen pixels (ipyleaflet's ``Map.pixel_bounds``).
+    resolution : float, optional
+        Pixel size in ``crs`` units.
+    shape : (int, int), optional
+        ``(rows, cols)`` with AOI's meaning (square pixels, the longer side gets
+        ``min(shape)`` pixels); the original map passed ``(width, height)`` here, so a
+        wide view got as many pixels across as the screen has rows. Without
+        ``resolution`` or ``shape`` the grid has about one pixel per screen pixel.
+    crs : str
+        The AOI's CRS; ``"utm"`` picks the UTM zone of the view's centre.
+
+    Returns
+    -------
+    AOI
     """
     (south, west), (north, east) = bounds
     if crs == "utm":

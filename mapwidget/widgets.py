@@ -36,11 +36,22 @@ __all__ = [
 
 
 class WidgetParameter:
-    """Mixin making a proxy type a named parameter backed by an ipywidget."""
+    """Mixin making a proxy type a named parameter backed by an ipywidget.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name (a Python identifier), as values are given for it.
+    widget : ipywidgets.Widget
+        The control; its ``value`` is the parameter's value.
+    label : str, optional
+        The control's label (default ``name``).
+    """
 
     widget: ipywidgets.Widget
 
     def __init__(self, name: str, widget: ipywidgets.Widget, label: str = "") -> None:
+        """Make ``widget`` the parameter ``name`` (see the class)."""
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"parameter name must be a Python identifier, got {name!r}")
         self.graft = g.keyref_graft(name)
@@ -80,17 +91,34 @@ class WidgetParameter:
         self.widget.value = new
 
     def observe(self, handler: Any, names: Any = traitlets.All, type: str = "change") -> None:
-        """Observe the underlying widget (like ``ipywidgets.Widget.observe``)."""
+        """Observe the underlying widget (like ``ipywidgets.Widget.observe``).
+
+        Parameters
+        ----------
+        handler : callable
+            Called with each change.
+        names : str or list, optional
+            Traits to observe (default all).
+        type : str
+            The kind of notification.
+        """
         self.widget.observe(handler, names=names, type=type)
 
     def unobserve(self, handler: Any, names: Any = traitlets.All, type: str = "change") -> None:
-        """Stop observing the underlying widget."""
+        """Stop observing the underlying widget.
+
+        Parameters
+        ----------
+        handler, names, type
+            As given to :meth:`observe`.
+        """
         self.widget.unobserve(handler, names=names, type=type)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
+        """``<Kind parameter 'name' = value>``."""
         return f"<{type(self).__name__} parameter {self._name!r} = {self.value!r}>"
 
 
@@ -143,7 +171,21 @@ class ImageCollectionPicker(WidgetParameter, ImageCollection):
 
 
 def checkbox(name: str, default: bool = False, label: str = "") -> Checkbox:
-    """A Bool parameter shown as a checkbox."""
+    """A Bool parameter shown as a checkbox.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name (a Python identifier), as values are given for it.
+    default : bool
+        Whether it starts checked.
+    label : str, optional
+        The control's label (default ``name``).
+
+    Returns
+    -------
+    Checkbox
+    """
     return Checkbox(name, ipywidgets.Checkbox(value=bool(default)), label)
 
 
@@ -160,15 +202,52 @@ def _as_date(value: Any) -> dt.date:
 
 
 def date(name: str, default: Any, label: str = "") -> Date:
-    """A Datetime parameter shown as a date picker; ``default`` is a date, datetime or ISO string.
+    """A Datetime parameter shown as a date picker.
 
-    Naive values are taken as UTC. The parameter's value is midnight UTC of the chosen day.
+    The parameter's value is midnight UTC of the chosen day.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name (a Python identifier), as values are given for it.
+    default : date, datetime or str
+        The first day shown (an ISO string; naive values are taken as UTC).
+    label : str, optional
+        The control's label (default ``name``).
+
+    Returns
+    -------
+    Date
+
+    Examples
+    --------
+    >>> start = wf.widgets.date("start", "2023-04-01")                      # doctest: +SKIP
+    >>> wf.ImageCollection.from_id("sample:s2", start, "2023-10-01")        # doctest: +SKIP
     """
     return Date(name, ipywidgets.DatePicker(value=_as_date(default)), label)
 
 
 def input(name: str, default: Any, label: str = "") -> StringInput | IntInput | FloatInput:  # noqa: A001
-    """A text or number box; its type (Str, Int or Float) follows ``default``."""
+    """A text or number box; its type (Str, Int or Float) follows ``default``.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name (a Python identifier), as values are given for it.
+    default : str, int or float
+        The first value; its type is the parameter's.
+    label : str, optional
+        The control's label (default ``name``).
+
+    Returns
+    -------
+    StringInput, IntInput or FloatInput
+
+    Raises
+    ------
+    TypeError
+        For a default of another type (use :func:`checkbox` for booleans).
+    """
     if isinstance(default, bool):
         raise TypeError("use wf.widgets.checkbox for booleans")
     if isinstance(default, str):
@@ -194,7 +273,32 @@ def select(
     default: Any = None,
     label: str = "",  # noqa: A002
 ) -> StringSelect | IntSelect | FloatSelect:
-    """One of ``options`` (all str, all int or all float), as a dropdown, radio buttons or slider."""
+    """One of ``options``, as a dropdown, radio buttons or a slider.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name (a Python identifier), as values are given for it.
+    options : list
+        All str, all int or all numbers (then floats); the parameter's type follows.
+    format : str
+        "dropdown", "radio" or "slider".
+    default : optional
+        One of the options (default the first).
+    label : str, optional
+        The control's label (default ``name``).
+
+    Returns
+    -------
+    StringSelect, IntSelect or FloatSelect
+
+    Raises
+    ------
+    ValueError
+        For no options, an unknown format or a default that is not an option.
+    TypeError
+        For options of mixed types.
+    """
     options = list(options)
     if not options:
         raise ValueError("select needs at least one option")
@@ -237,7 +341,30 @@ def slider(
     name: str, min: float, max: float, step: float | None = None, default: Any = None,  # noqa: A002
     label: str = "",
 ) -> IntSlider | FloatSlider:  # fmt: skip
-    """A number slider from ``min`` to ``max``; Int when the bounds and step allow, else Float."""
+    """A number slider from ``min`` to ``max``; Int when the bounds and step allow, else Float.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name (a Python identifier), as values are given for it.
+    min, max : float
+        The ends of the slider (``max > min``).
+    step : float, optional
+        The step (default a tenth of the range).
+    default : float, optional
+        The first value (default ``min``).
+    label : str, optional
+        The control's label (default ``name``).
+
+    Returns
+    -------
+    IntSlider or FloatSlider
+
+    Examples
+    --------
+    >>> t = wf.widgets.slider("threshold", 0.0, 0.8, step=0.05, default=0.3)  # doctest: +SKIP
+    >>> (ndvi > t).visualize("green")                                         # doctest: +SKIP
+    """
     if not max > min:
         raise ValueError(f"slider max ({max}) must be greater than min ({min})")
     ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (min, max))
@@ -254,7 +381,23 @@ def slider(
 
 
 def image(name: str, default_layer: Any = None, label: str = "", map: Any = None) -> ImagePicker:  # noqa: A002
-    """An Image parameter whose value is a layer of ``map`` (``wf.map`` by default)."""
+    """An Image parameter whose value is a layer of a map, chosen from a dropdown.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name (a Python identifier), as values are given for it.
+    default_layer : WorkflowsLayer, optional
+        The layer chosen at first.
+    label : str, optional
+        The control's label (default ``name``).
+    map : MapApp or Map, optional
+        The map whose layers are offered (default ``wf.map``).
+
+    Returns
+    -------
+    ImagePicker
+    """
     from mapwidget.pickers import LayerPickerWidget
 
     widget = LayerPickerWidget(map=map, default_layer=default_layer, collections=False)
@@ -269,7 +412,23 @@ def imagecollection(
     label: str = "",
     map: Any = None,  # noqa: A002
 ) -> ImageCollectionPicker:
-    """An ImageCollection parameter whose value is an ImageCollection layer of ``map``."""
+    """An ImageCollection parameter whose value is an ImageCollection layer of a map.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name (a Python identifier), as values are given for it.
+    default_layer : WorkflowsLayer, optional
+        The layer chosen at first.
+    label : str, optional
+        The control's label (default ``name``).
+    map : MapApp or Map, optional
+        The map whose collection layers are offered (default ``wf.map``).
+
+    Returns
+    -------
+    ImageCollectionPicker
+    """
     from mapwidget.pickers import LayerPickerWidget
 
     widget = LayerPickerWidget(map=map, default_layer=default_layer, collections=True)
