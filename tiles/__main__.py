@@ -27,6 +27,13 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grpc-cert", default=None, help="PEM certificate: gRPC over TLS")
     parser.add_argument("--grpc-key", default=None, help="PEM private key of --grpc-cert")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="server processes sharing the port (default: the number of CPUs); they share "
+        "layers through TILES_REGISTRY and tiles through TILES_CACHE",
+    )
+    parser.add_argument(
         "--public-url",
         default=settings.PUBLIC_URL.get(),
         help="base URL browsers reach this server at, for gRPC XYZ tile URLs "
@@ -95,7 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
 
         companions.append(grpc_endpoint)
-    serve(args.host, args.port, args.token, public_url=args.public_url, companions=companions)
+    serve(
+        args.host,
+        args.port,
+        args.token,
+        public_url=args.public_url,
+        companions=companions,
+        workers=args.workers,
+    )
     return 0
 
 

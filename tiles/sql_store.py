@@ -15,7 +15,8 @@ upserts; every difference between the two dialects is handled here: placeholders
 psycopg's ``%s``, and the column types of schema steps are widened for PostgreSQL
 (``INTEGER`` -> ``BIGINT``, ``REAL`` -> ``DOUBLE PRECISION``, ``BLOB`` -> ``BYTEA``).
 SQLite files run in WAL mode (readers proceed while one writer works, also across
-processes) and wait up to ``$TILES_DB_TIMEOUT`` seconds for another writer.
+processes) and wait up to ``$TILES_DB_TIMEOUT`` seconds for another writer. A forked child
+opens connections of its own (PostgreSQL pools are per process, too).
 
 Example::
 
@@ -183,13 +184,22 @@ class _PostgresConnection:
 class _ThreadConnection:
     """A thread's SQLite connection; dropped (and closed) with the thread's local storage."""
 
-    __slots__ = ("__weakref__", "conn")
+    __slots__ = ("__weakref__", "conn", "pid")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self.pid = os.getpid()
 
     def __del__(self) -> None:
-        self.conn.close()
+        if self.pid == os.getpid():
+            self.conn.close()
+        else:
+            _forked_away.append(self.conn)
+
+
+#: SQLite connections a forked child inherited: never used, never closed (closing one in the
+#: child could release the parent's locks), only kept from being garbage-collected.
+_forked_away: list[sqlite3.Connection] = []
 
 
 _pools: dict[tuple[int, str], Any] = {}
@@ -297,6 +307,7 @@ class SQLStore:
         self.url: str | None = None
         self._lock = threading.RLock()
         self._shared: sqlite3.Connection | None = None
+        self._shared_pid = os.getpid()
         self._closed = False
         if self.dialect == "postgresql":
             self.url = str(target)
@@ -342,6 +353,14 @@ class SQLStore:
         return conn
 
     def _sqlite_connection(self) -> sqlite3.Connection:
+        if self._shared_pid != os.getpid():  # forked: the parent's connections stay its own
+            with self._lock:
+                if self._shared_pid != os.getpid():
+                    self._local = threading.local()
+                    if self._shared is not None and not self.in_memory:
+                        _forked_away.append(self._shared)
+                        self._shared = self._connect()
+                    self._shared_pid = os.getpid()
         if self._shared is not None:
             return self._shared
         holder = getattr(self._local, "holder", None)
@@ -374,7 +393,7 @@ class SQLStore:
             yield self._sqlite_connection()
         else:
             with self._lock:
-                yield self._shared
+                yield self._sqlite_connection()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:

@@ -75,7 +75,16 @@ class ServerProcess:
             TILES_SERVER_DB=str(self.folder / "layers.sqlite"),
         )
         if _serve_has_jobs():
-            cmd = [sys.executable, "-m", "tiles", "serve", "--port", str(self.port)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "tiles",
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                "1",
+            ]
         else:
             cmd = [sys.executable, "-c", LAUNCHER, str(self.port)]
         self.proc = subprocess.Popen(

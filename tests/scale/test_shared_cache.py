@@ -124,8 +124,9 @@ def test_catalog_versions_change_with_each_product_s_images(tmp_path):
 
 def test_a_tile_computed_by_one_server_process_is_served_by_another_from_redis(redis_url, tmp_path):
     env = {"TILES_REGISTRY": str(tmp_path / "registry.sqlite"), "TILES_CACHE": redis_url}
-    first = ServeProcess(env, log=tmp_path / "first.log")
-    second = ServeProcess(env, log=tmp_path / "second.log")
+    # One process each, on two ports: what one computed, the other takes from Redis.
+    first = ServeProcess(env, ("--workers", "1"), log=tmp_path / "first.log")
+    second = ServeProcess(env, ("--workers", "1"), log=tmp_path / "second.log")
     with first, second:
         layer = register(first.url, image_graft(IMAGE, "red", "green", "blue"), name="rgb")
         tile = tile_over(IMAGE, 12)
@@ -151,7 +152,7 @@ def test_without_redis_the_server_computes_tiles_and_says_the_cache_is_away(tmp_
         "TILES_REGISTRY": str(tmp_path / "registry.sqlite"),
         "TILES_CACHE": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
     }
-    with ServeProcess(env, log=tmp_path / "server.log") as server:
+    with ServeProcess(env, ("--workers", "1"), log=tmp_path / "server.log") as server:
         layer = register(server.url, image_graft(IMAGE, "red"), name="red")
         status, _, png = http("GET", tile_url(layer, tile_over(IMAGE, 12)))
         assert status == 200 and decode_png(png)[..., 3].any()

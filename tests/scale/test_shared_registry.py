@@ -24,7 +24,9 @@ def registry(request, tmp_path) -> str:
 
 def _servers(registry: str, tmp_path, count: int) -> list[ServeProcess]:
     env = {"TILES_REGISTRY": registry}
-    return [ServeProcess(env, log=tmp_path / f"server{i}.log") for i in range(count)]
+    return [
+        ServeProcess(env, ("--workers", "1"), log=tmp_path / f"server{i}.log") for i in range(count)
+    ]
 
 
 def test_a_layer_registered_through_one_process_is_served_by_another(registry, tmp_path):

@@ -13,6 +13,7 @@ import importlib.resources
 import ipaddress
 import logging
 import os
+import signal
 import socket
 import threading
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ from tiles import settings
 from tiles.server.handlers import NotFoundHandler, log_request, routes
 from tiles.server.layers import LayerStore
 from tiles.server.service import TileService
+from tiles.server.workers import run_workers
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +224,7 @@ def serve(
     token: str | None = None,
     public_url: str | None = None,
     companions: Sequence[Callable[[TileService, str, str | None], Any]] = (),
+    workers: int | None = None,
 ) -> None:
     """Run the tile server in the foreground until interrupted (``python -m tiles serve``).
 
@@ -239,35 +242,63 @@ def serve(
     companions:
         Services started beside the HTTP server, each called as
         ``start(service, public_url, token)`` and returning an object with ``stop()``
-        (``python -m tiles serve --grpc-port`` passes the gRPC endpoint's).
+        (``python -m tiles serve --grpc-port`` passes the gRPC endpoint's). With several
+        workers they run in the first one only.
+    workers:
+        Server processes sharing the port (:mod:`tiles.server.workers`); default the number
+        of CPUs. Each computes tiles on ``CPUs / workers`` threads (at least one).
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     token = _check_token(host, token)
+    count = max(1, int(workers or os.cpu_count() or 1))
 
     prepare_catalog()
+    sockets = tornado.netutil.bind_sockets(port, host)
+    shown = f"[{host}]" if ":" in host else host
+    wildcard = host in ("0.0.0.0", "::", "")
+    base = public_url or f"http://{socket.getfqdn() if wildcard else shown}:{port}"
+    threads = None if count == 1 else max(1, (os.cpu_count() or 1) // count)
 
-    async def run() -> None:
-        service = TileService(LayerStore())
-        app = make_app(service, token, require_token=not is_loopback(host))
-        server = tornado.httpserver.HTTPServer(app)
-        server.listen(port, host)
-        shown = f"[{host}]" if ":" in host else host
-        logger.info(
-            "tile server on http://%s:%d (layers in %s)", shown, port, service.layers.target
-        )
-        wildcard = host in ("0.0.0.0", "::", "")
-        base = public_url or f"http://{socket.getfqdn() if wildcard else shown}:{port}"
-        started = [start(service, base, token) for start in companions]
+    def worker(index: int) -> int:
         try:
-            await asyncio.Event().wait()
-        finally:
-            for endpoint in started:
-                endpoint.stop()
-            server.stop()
-            service.close()
+            asyncio.run(
+                _serve_sockets(
+                    sockets, token, host, base, companions if index == 0 else (), threads
+                )
+            )
+        except KeyboardInterrupt:
+            pass
+        return 0
 
+    logger.info("tile server on http://%s:%d with %d worker process(es)", shown, port, count)
+    if count == 1:
+        worker(0)
+    else:
+        run_workers(count, worker)
+
+
+async def _serve_sockets(
+    sockets: list,
+    token: str | None,
+    host: str,
+    base: str,
+    companions: Sequence[Callable[[TileService, str, str | None], Any]],
+    threads: int | None,
+) -> None:
+    """One server process: the app on already bound sockets until SIGTERM or SIGINT."""
+    service = TileService(LayerStore(), workers=threads)
+    app = make_app(service, token, require_token=not is_loopback(host))
+    server = tornado.httpserver.HTTPServer(app)
+    server.add_sockets(sockets)
+    logger.info("server process %d serving (layers in %s)", os.getpid(), service.layers.target)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    started = [start(service, base, token) for start in companions]
     try:
-        asyncio.run(run())
-    except KeyboardInterrupt:
-        pass
+        await stop.wait()
+    finally:
+        for endpoint in started:
+            endpoint.stop()
+        server.stop()
+        service.close()

@@ -189,10 +189,10 @@ class LayerStore(SQLStore):
     """Layers stored in a database, with an in-memory index for fast tile lookups.
 
     A layer registered by another process sharing the database is read on its first
-    lookup here. Layers are content-addressed and never change, so the index is never
-    stale; a layer deleted elsewhere stays servable here until this process restarts.
-    One SQLite connection is shared under a lock: writes are rare and reads are served
-    from memory.
+    lookup here, and one deleted there is gone here at once: a lookup asks the database
+    whether the layer is still there (one indexed query), and parses it only the first
+    time. Layers are content-addressed and never change. One SQLite connection is shared
+    under a lock: writes are rare and reads are small.
 
     Parameters
     ----------
@@ -264,12 +264,16 @@ class LayerStore(SQLStore):
 
     def get(self, layer_id: str) -> Layer:
         """The layer with ``layer_id``; NotFoundError when there is none."""
+        # Asked every time, so a layer deleted through another process is gone here too.
+        with self.reading() as conn:
+            stored = conn.execute("SELECT 1 FROM layers WHERE id = ?", (layer_id,)).fetchone()
+        if stored is None:
+            self._layers.pop(layer_id, None)
+            raise NotFoundError(f"layer {layer_id!r} not found")
         layer = self._layers.get(layer_id)
         if layer is None:
-            self._load(layer_id)  # perhaps registered through another process
-            layer = self._layers.get(layer_id)
-        if layer is None:
-            raise NotFoundError(f"layer {layer_id!r} not found")
+            self._load(layer_id)  # registered through another process
+            layer = self._layers[layer_id]
         return layer
 
     def list(self) -> list[Layer]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import os
 import threading
 import time
 from collections.abc import Hashable
@@ -351,6 +352,7 @@ class TileService:
     def stats(self) -> dict[str, Any]:
         """Counters for /health."""
         return {
+            "process": os.getpid(),
             "layers": len(self.layers.list()),
             "computed": self.computed,
             "queue": self.queue.stats(),

@@ -1,0 +1,123 @@
+"""``python -m tiles serve --workers 2``: two processes on one port, any of them serves any
+layer; killing one under load loses only the requests it was answering, the other keeps
+serving and the parent starts a replacement; SIGTERM stops them all."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import mercantile
+import pytest
+
+from tests.scale.processes import ServeProcess
+from tests.server.support import decode_png, http, image_graft, register, tile_url
+from tiles.data import catalog
+
+IMAGE = "sample:s2:20230115_z12"
+#: Bounds of the load test: it stops by itself.
+CLIENTS = 8
+LOAD_SECONDS = 20.0
+
+
+def _pid(server: ServeProcess) -> int:
+    return json.loads(http("GET", f"{server.url}/health")[2])["process"]
+
+
+def _pids(server: ServeProcess, want: int, tries: int = 400) -> set[int]:
+    """The worker pids seen over new connections (each request opens one)."""
+    seen: set[int] = set()
+    for _ in range(tries):
+        seen.add(_pid(server))
+        if len(seen) >= want:
+            break
+    return seen
+
+
+def _tiles(zoom: int) -> list[mercantile.Tile]:
+    w, s, e, n = catalog.image(IMAGE).bounds_lonlat
+    return list(mercantile.tiles(w, s, e, n, zoom))
+
+
+@pytest.fixture
+def workers(tmp_path):
+    env = {"TILES_REGISTRY": str(tmp_path / "registry.sqlite")}
+    server = ServeProcess(env, args=("--workers", "2"), log=tmp_path / "server.log").start()
+    yield server
+    server.stop()
+
+
+def test_two_workers_share_the_port_and_serve_every_layer(workers):
+    pids = _pids(workers, 2)
+    assert len(pids) == 2 and workers.proc.pid not in pids
+    layer = register(workers.url, image_graft(IMAGE, "red"), name="red", colormap="magma")
+    # Every tile, through whichever worker accepts the connection: the same bytes as the
+    # first answer for it.
+    for tile in _tiles(13)[:6]:
+        status, _, first = http("GET", tile_url(layer, tile))
+        assert status == 200
+        for _ in range(3):
+            assert http("GET", tile_url(layer, tile))[2] == first
+    assert decode_png(first)[..., 3].any()
+
+
+def test_killing_a_worker_under_load_loses_only_its_requests(workers):
+    layer = register(workers.url, image_graft(IMAGE, "red", "green", "blue"), name="rgb")
+    tiles = _tiles(14)
+    victim = _pid(workers)
+    survivor = (_pids(workers, 2) - {victim}).pop()
+    results: list[tuple[float, float, int | str]] = []  # (start, end, status or error)
+    lock = threading.Lock()
+    stop_at = time.monotonic() + LOAD_SECONDS
+
+    def client(offset: int) -> None:
+        i = offset
+        while time.monotonic() < stop_at:
+            started = time.monotonic()
+            try:
+                status = http("GET", tile_url(layer, tiles[i % len(tiles)]))[0]
+            except (urllib.error.URLError, ConnectionError, OSError) as exc:
+                status = type(exc).__name__
+            with lock:
+                results.append((started, time.monotonic(), status))
+            i += CLIENTS
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    time.sleep(LOAD_SECONDS / 3)
+    killed_at = time.monotonic()
+    os.kill(victim, signal.SIGKILL)
+    for t in threads:
+        t.join(timeout=LOAD_SECONDS + 120)
+    failed = [r for r in results if r[2] != 200]
+    after = [r for r in results if r[0] > killed_at + 0.5]
+    # Only requests in flight when the worker died failed: at most one per client, all of
+    # them begun before the kill.
+    assert len(failed) <= CLIENTS, failed
+    assert all(start <= killed_at for start, _, _ in failed), failed
+    assert after and all(status == 200 for _, _, status in after)
+    # The survivor kept serving, and the parent started a replacement for the victim.
+    pids = _pids(workers, 2)
+    assert survivor in pids and victim not in pids and len(pids) == 2
+
+
+def test_sigterm_stops_every_worker(workers):
+    pids = _pids(workers, 2)
+    workers.proc.send_signal(signal.SIGTERM)
+    assert workers.proc.wait(timeout=60) == 0
+    for pid in pids:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"worker {pid} outlived its parent")
