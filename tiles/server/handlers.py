@@ -173,9 +173,11 @@ class BaseHandler(JSONErrors):
             return parse_json_object(raw)
         return await self.off_loop(parse_json_object, raw)
 
-    def layer(self, layer_id: str) -> Layer:
-        """The registered layer ``layer_id``; NotFoundError (404) when there is none."""
-        return self.service.layers.get(layer_id)
+    async def layer(self, layer_id: str) -> Layer:
+        """The registered layer ``layer_id``; NotFoundError (404) when there is none (asked
+        of the layer store on the I/O pool: another process may have registered or deleted
+        it)."""
+        return await self.off_loop(self.service.layers.get, layer_id)
 
     def base_url(self) -> str:
         """The server's base URL as this request reached it (scheme and host)."""
@@ -340,15 +342,15 @@ class LayersHandler(BaseHandler):
 class LayerHandler(BaseHandler):
     """``GET /layers/{id}``: one layer; ``DELETE /layers/{id}``: forget it."""
 
-    def get(self, layer_id: str) -> None:
+    async def get(self, layer_id: str) -> None:
         """Answer with the layer's record and URLs."""
-        layer = self.layer(layer_id)
+        layer = await self.layer(layer_id)
         self.write_json({**layer.to_json(), **self.layer_urls(layer)})
 
     async def delete(self, layer_id: str) -> None:
         """Delete the layer (needs the token when one is required)."""
         self.check_token()
-        self.layer(layer_id)
+        await self.layer(layer_id)
         await self.off_loop(self.service.layers.delete, layer_id)
         self.set_status(204)
         self.finish()
@@ -374,13 +376,13 @@ class TileHandler(BaseHandler):
     async def get(self, layer_id: str, z: str, x: str, y: str) -> None:
         """Compute (or take from the caches) and send the tile the URL names."""
         tile = parse_tile_coords(z, x, y)
-        layer = self.layer(layer_id)
+        layer, version = await self.off_loop(self.service.layer_for_tiles, layer_id)
         q = parse_tile_query(self.request.arguments, layer)
         fixed = caching.is_fixed(layer, q)
         if fixed and self._not_modified(caching.request_etag(layer, q, tile), fixed):
             return
         service = self.service
-        ckey = service.compute_key(layer, q, tile)
+        ckey = service.compute_key(layer, version, q, tile)
         pkey = service.png_key(ckey, q)
         png = service.pngs.get(pkey)
         if png is None:
@@ -439,7 +441,7 @@ class TileJSONHandler(BaseHandler):
 
     async def get(self, layer_id: str) -> None:
         """Answer with the layer's TileJSON for the query's display options and parameters."""
-        layer = self.layer(layer_id)
+        layer = await self.layer(layer_id)
         # The template's query may leave parameters to the map, but what it gives must be usable.
         parse_tile_query(self.request.arguments, layer, complete=False)
         display = self.display_options(layer)
@@ -482,7 +484,7 @@ class LayerColorbarHandler(BaseHandler):
 
     async def get(self, layer_id: str) -> None:
         """Draw and send the layer's colorbar."""
-        layer = self.layer(layer_id)
+        layer = await self.layer(layer_id)
         display = self.display_options(layer)
         if display.colormap is None:
             raise NotFoundError(f"layer {layer.id} draws no colormap here: it has no colorbar")
@@ -505,7 +507,7 @@ class ValueHandler(BaseHandler):
 
     async def get(self, layer_id: str) -> None:
         """Answer with the layer's band values at the query's point."""
-        layer = self.layer(layer_id)
+        layer = await self.layer(layer_id)
         coords = {}
         for name in ("x", "y"):
             text = self.get_query_argument(name, None)
@@ -544,9 +546,9 @@ class ErrorsHandler(BaseHandler):
 
     public_errors = True
 
-    def get(self, layer_id: str) -> None:
+    async def get(self, layer_id: str) -> None:
         """Answer with the records at or above the query's ``level``."""
-        layer = self.layer(layer_id)
+        layer = await self.layer(layer_id)
         level_text = self.get_query_argument("level", None)
         level = layer.log_level
         if level_text is not None:

@@ -100,12 +100,19 @@ class TileService:
 
     # -- keys ------------------------------------------------------------------------------
 
-    def compute_key(self, layer: Layer, q: TileQuery, tile: XYZTile) -> tuple:
-        """Identity of a tile's pixels: what is computed (and the version of the catalog
-        products it reads), never how it is shown."""
+    def layer_for_tiles(self, layer_id: str) -> tuple[Layer, int]:
+        """The layer and the catalog version of what it reads (asks the layer store and the
+        catalog: runs on the I/O pool)."""
+        layer = self.layers.get(layer_id)
+        return layer, self.data_version(layer)
+
+    @staticmethod
+    def compute_key(layer: Layer, data_version: int, q: TileQuery, tile: XYZTile) -> tuple:
+        """Identity of a tile's pixels: what is computed (and the catalog version of the
+        products it reads, from :meth:`data_version`), never how it is shown."""
         return (
             layer.graft_hash,
-            self.data_version(layer),
+            data_version,
             q.arguments_key,
             tile.z,
             tile.x,

@@ -41,7 +41,7 @@ class LayerDatesHandler(BaseHandler):
 
     async def get(self, layer_id: str) -> None:
         """Answer with the days of the layer's images within its footprint."""
-        layer = self.layer(layer_id)
+        layer = await self.layer(layer_id)
         q = parse_tile_query(self.request.arguments, layer)
         footprint = self.service.footprint(layer)
         if footprint is None or footprint.is_empty:
@@ -93,7 +93,7 @@ class ViewScalesHandler(BaseHandler):
 
     async def get(self, layer_id: str) -> None:
         """Answer with scales that stretch the query's view of the layer."""
-        layer = self.layer(layer_id)
+        layer = await self.layer(layer_id)
         bbox = parse_bbox(self.get_query_argument("bbox", None))
         q = parse_tile_query(self.request.arguments, layer, frozenset({"bbox"}))
         key = ("view_scales", layer.graft_hash, q.arguments_key, bbox, *_selection(q))
