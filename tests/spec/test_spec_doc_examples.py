@@ -18,17 +18,20 @@ A printed output is checked according to its form:
 * ``<descarteslabs.workflows...Name object at 0x...>``: the proxy's type name (``Name``, with
   its type parameters, such as ``Dict[Int, List[Float]]``);
 * ``ImageResult:`` / ``ImageCollectionResult of length N:`` / ``EmptyImage``: the result
-  class, its length, band names and properties count when listed in full, the non-spatial
+  class, that it has pixels (an empty result passes only where ``EmptyImage`` is printed),
+  its length, band names and properties count when listed in full, the non-spatial
   dimensions and dtype of the array (the spatial ones must match the result's geocontext);
 * ``masked_array(...``: the value is a masked array;
 * anything else: the Python literal (or, for vector results, the repr), compared exactly.
   ``...`` at the end of a list means "and more": the printed items are a prefix.
 
 Outputs that print numbers of the original imagery are listed in :data:`PLANS` as
-data-dependent: their structure (types, dict keys, band names, nesting) is asserted, their
-numbers and lengths are not. Examples that cannot run here are in :data:`NOT_RUNNABLE` with
-the reason; the test for each of them asserts that it still exists in the reference, so
-nothing is skipped silently.
+data-dependent: their printed structure (types, dict keys, band names, nesting) is asserted,
+and their values are those :data:`tests.spec.expected.EXPECTATIONS` finds independently
+(rasterio reads of the catalogued files, numpy); so are the pixels of the element-wise,
+colormap, concat, head/tail and window examples. Examples that cannot run here are in
+:data:`NOT_RUNNABLE` with the reason; the test for each of them asserts that it still exists
+in the reference, so nothing is skipped silently.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.data import levels_product
+from tests.spec.expected import EXPECTATIONS
 from tiles import scenes
 from tiles.engine.results import ImageCollectionResult, ImageResult
 
@@ -73,8 +78,8 @@ LOCAL_NAMES = {
         "sample:s2:20230415_z12"
     ),
     "sentinel-1:GRD:meta_2020-06-09_049A0903_S1B": "sample:s2:20230115_z13",
-    # an image with no data over the geocontext (the western scene, seen from EAST_CONTEXT)
-    "id_without_surface_reflectance": "sample:s2:20230115_z12",
+    # an image of a product with processing levels that has no surface files
+    "id_without_surface_reflectance": levels_product.TOA_ONLY,
     # bands the sample does not have (inside literals, also within "vv vh vv"-style strings)
     "swir1": "nir",
     "vv": "red",
@@ -98,19 +103,12 @@ SAMPLE_CONTEXT = scenes.AOI(
     crs="EPSG:32613",
     resolution=30.0,
 )
-#: East of the zone-12 scenes' footprint: only the zone-13 scenes have data here.
-EAST_CONTEXT = scenes.AOI(
-    bounds=(429990.0, 3946170.0, 433830.0, 3950010.0),
-    bounds_crs="EPSG:32613",
-    crs="EPSG:32613",
-    resolution=30.0,
-)
 #: Around the point (1, 2) of the vector examples: 2 x 2 pixels of 0.1 degree.
 VECTOR_CONTEXT = scenes.AOI(bounds=(0.95, 1.95, 1.15, 2.15), crs="EPSG:4326", resolution=0.1)
 #: The DLTiles the reference builds itself become tiles over the sample.
 SAMPLE_DLTILE = "DLTile.from_latlon(35.7, -105.95, resolution=30, tilesize=128, pad=0)"
 
-CONTEXTS = {"sample": SAMPLE_CONTEXT, "east": EAST_CONTEXT, "vector": VECTOR_CONTEXT}
+CONTEXTS = {"sample": SAMPLE_CONTEXT, "vector": VECTOR_CONTEXT}
 
 
 # -- what is not asserted, and what cannot run ---------------------------------------------
@@ -173,7 +171,15 @@ PLANS: dict[str, Plan] = {
     "Image.without_bandinfo": Plan(loose={"bandinfo": "the original product's band metadata"}),
     "Image.without_properties": Plan(loose={"properties": PROPERTIES}),
     "Image.nbands": Plan(loose={"nbands": "the original product has 25 bands"}),
-    "Image.replace_empty_with": Plan(context="east"),
+    # processing_level="surface" of an image that has surface files
+    "Image.from_id": Plan(
+        subs=(
+            (
+                "landsat:LC08:PRE:TOAR:meta_LC80270312016188_v1",
+                levels_product.WITH_SURFACE,
+            ),
+        )
+    ),
     "ImageCollection": Plan(
         subs=(("DLTile.from_latlon(10, 30, resolution=10, tilesize=512, pad=0)", SAMPLE_DLTILE),),
         loose={
@@ -449,6 +455,9 @@ def check_summary(value: Any, expected: str, exact: bool) -> None:
     assert type(value) is cls, f"{value!r} is not an {cls.__name__}"
     if m["n"] is not None and exact:
         assert len(value) == int(m["n"]), f"length {len(value)} != {m['n']}"
+    if cls is ImageResult or (m["n"] is not None and int(m["n"]) > 0):
+        # printed as a result, not as "EmptyImage": there are pixels
+        assert value.ndarray is not None, f"{value!r} is empty where the reference has data"
     complete_bands = None
     for line in rest:
         if mm := _NAMES.fullmatch(line):
@@ -527,6 +536,9 @@ def run_example(example: Example) -> int:
         exact = not any(fragment in step.line for fragment in plan.loose)
         try:
             check_output(value, localize(step.expected, plan), exact, plan.extra_keys)
+            for fragment, expect in EXPECTATIONS.get(example.name, {}).items():
+                if fragment in step.line:
+                    expect(namespace, value, namespace["geoctx"])  # examples may redefine it
         except AssertionError as e:
             raise AssertionError(f"{example.id}: {source}\n{e}") from e
         checked += 1
@@ -536,6 +548,14 @@ def run_example(example: Example) -> int:
 # -- the tests -----------------------------------------------------------------------------
 
 ALL_EXAMPLES = load_examples()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def product_with_levels(tmp_path_factory) -> None:
+    """The images of the processing_level examples (see tests/data/levels_product.py)."""
+    levels_product.create_levels_product(tmp_path_factory.mktemp("levels"))
+
+
 RUNNABLE = [ex for ex in ALL_EXAMPLES if ex.name not in NOT_RUNNABLE]
 
 
@@ -548,6 +568,22 @@ def test_every_plan_and_exclusion_names_an_example() -> None:
     names = {ex.name for ex in ALL_EXAMPLES}
     assert set(PLANS) <= names, set(PLANS) - names
     assert set(NOT_RUNNABLE) <= names, set(NOT_RUNNABLE) - names
+
+
+def test_every_expectation_meets_a_printed_output() -> None:
+    """Each expectation names a step that prints something, and every output whose numbers
+    the reference takes from its own imagery (PLANS' loose steps) has an expectation."""
+    printed = {
+        ex.name: [s.line for s in split_steps(ex.lines) if s.expected is not None]
+        for ex in ALL_EXAMPLES
+    }
+    for name, checks in EXPECTATIONS.items():
+        for fragment in checks:
+            assert any(fragment in line for line in printed.get(name, [])), (name, fragment)
+    for name, plan in PLANS.items():
+        for line in printed.get(name, []):
+            if any(fragment in line for fragment in plan.loose):
+                assert any(f in line for f in EXPECTATIONS.get(name, {})), (name, line)
 
 
 @pytest.mark.parametrize("example", RUNNABLE, ids=lambda ex: ex.id)

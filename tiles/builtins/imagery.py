@@ -26,17 +26,33 @@ def _imagery(x: Any, what: str) -> Any:
     return x
 
 
+def _has_level(record: Any, bands: list, level: str | None) -> bool:
+    """Whether an image has files for every band read at a processing level (if one is asked)."""
+    return level is None or all(band.name in record.files for _, band in bands)
+
+
 @builtin("wf.Image.load")
 def image_load(image_id: str, resampler: str | None = None, processing_level: str | None = None):
-    """A catalog image read lazily into the evaluation's GeoContext."""
+    """A catalog image read lazily into the evaluation's GeoContext.
+
+    ``processing_level`` picks the product's bands at that level (see
+    :meth:`tiles.data.records.Product.bands_at`); an image without files for them is the
+    Empty Image.
+    """
     geoctx = current_context().require_geoctx(f"loading image {image_id!r}")
     record = catalog.image(image_id)
     product = catalog.product(record.product)
-    if processing_level is not None:
-        # Catalog products carry one processing level; asking for another gives the Empty Image.
+    bands = product.bands_at(processing_level)
+    if not _has_level(record, bands, processing_level):
         return ImageValue.empty()
     source = CatalogSource([record], product, geoctx, resampler or "near")
-    return ImageValue.lazy(source, 0, record.properties_dict(), product.bandinfo())
+    return ImageValue.lazy(
+        source,
+        0,
+        record.properties_dict(),
+        product.bandinfo(processing_level),
+        source_bands=[band.name for _, band in bands],
+    )
 
 
 @builtin("wf.ImageCollection.from_id")
@@ -48,11 +64,13 @@ def collection_from_id(
     resampler: str | None = None,
     processing_level: str | None = None,
 ) -> CollectionValue:
-    """Images of a product intersecting the GeoContext, sorted by date (reads no pixels)."""
+    """Images of a product intersecting the GeoContext, sorted by date (reads no pixels).
+
+    At a ``processing_level``, images without files for that level's bands are left out.
+    """
     geoctx = current_context().require_geoctx(f"loading product {product_id!r}")
     product = catalog.product(product_id)
-    if processing_level is not None:
-        return CollectionValue.empty()
+    bands = product.bands_at(processing_level)
     limit = DEFAULT_LIMIT if limit is None else int(limit)
     cap = current_context().max_images
     records = catalog.search(
@@ -67,11 +85,16 @@ def collection_from_id(
             f"{product_id!r} has more than {cap} images here, more than one request may load; "
             "narrow the dates or pass a smaller limit to from_id"
         )
+    records = [r for r in records if _has_level(r, bands, processing_level)]
     if not records:
         return CollectionValue.empty()
     source = CatalogSource(records, product, geoctx, resampler or "near")
     return CollectionValue.lazy(
-        source, range(len(records)), [r.properties_dict() for r in records], product.bandinfo()
+        source,
+        range(len(records)),
+        [r.properties_dict() for r in records],
+        product.bandinfo(processing_level),
+        source_bands=[band.name for _, band in bands],
     )
 
 

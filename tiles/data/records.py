@@ -56,6 +56,9 @@ class Band:
     physical_range: tuple[float, float] | None = None
     nodata: float | None = None
     description: str = ""
+    #: Processing level -> the band of the same product that holds this band's values at that
+    #: level (this band itself for its own level), e.g. ``{"toa": "red", "surface": "red_sr"}``.
+    processing_levels: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The band as a JSON-friendly dict (the shape ``create_product`` accepts)."""
@@ -66,12 +69,15 @@ class Band:
             d["nodata"] = self.nodata
         if self.description:
             d["description"] = self.description
+        if self.processing_levels:
+            d["processing_levels"] = dict(self.processing_levels)
         return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Band:
         """Validate and build a Band from a dict with ``name``, ``data_range`` and optional keys."""
-        unknown = set(d) - {"name", "data_range", "physical_range", "nodata", "description"}
+        known = {"name", "data_range", "physical_range", "nodata", "description"}
+        unknown = set(d) - known - {"processing_levels"}
         if unknown:
             raise ParameterError(f"unknown band field(s) {sorted(unknown)} in {dict(d)!r}")
         try:
@@ -83,12 +89,21 @@ class Band:
             raise ParameterError(f"invalid band name {name!r}: no spaces or colons allowed")
         phys = d.get("physical_range")
         nodata = d.get("nodata")
+        levels = d.get("processing_levels") or {}
+        if not isinstance(levels, Mapping) or not all(
+            isinstance(k, str) and k and isinstance(v, str) and v for k, v in levels.items()
+        ):
+            raise ParameterError(
+                f"processing_levels of band {name!r} must map level names to band names, "
+                f"like {{'surface': '{name}_sr'}}, not {levels!r}"
+            )
         return cls(
             name=name,
             data_range=data_range,
             physical_range=None if phys is None else _range(phys),
             nodata=None if nodata is None else float(nodata),
             description=str(d.get("description", "")),
+            processing_levels=dict(levels),
         )
 
 
@@ -108,6 +123,59 @@ class Product:
     title: str
     bands: list[Band]
 
+    def __post_init__(self) -> None:
+        names = set(self.band_names)
+        for band in self.bands:
+            for level, target in band.processing_levels.items():
+                if target not in names:
+                    raise ParameterError(
+                        f"band {band.name!r} of product {self.id!r} names band {target!r} for "
+                        f"processing level {level!r}, but the product has no such band"
+                    )
+                if target != band.name and self.band(target).processing_levels:
+                    raise ParameterError(
+                        f"band {target!r} of product {self.id!r} holds {band.name!r} at level "
+                        f"{level!r}, so it cannot have processing levels of its own"
+                    )
+
+    @property
+    def processing_levels(self) -> list[str]:
+        """The processing levels its bands name, sorted (empty for most products)."""
+        return sorted({level for b in self.bands for level in b.processing_levels})
+
+    @property
+    def variant_names(self) -> frozenset[str]:
+        """Bands that hold another band's values at some level (read only through it)."""
+        return frozenset(
+            target
+            for b in self.bands
+            for target in b.processing_levels.values()
+            if target != b.name
+        )
+
+    def bands_at(self, level: str | None = None) -> list[tuple[str, Band]]:
+        """(name in the Image, band whose files hold it) for ``Image.from_id(processing_level=)``.
+
+        Without a level: every band but the variants. At a level: each band that names that
+        level, read from the band it names, and the bands without levels (the same at every
+        level). An unknown level is a ParameterError listing the product's levels.
+        """
+        variants = self.variant_names
+        bases = [b for b in self.bands if b.name not in variants]
+        if level is None:
+            return [(b.name, b) for b in bases]
+        if level not in self.processing_levels:
+            known = ", ".join(self.processing_levels)
+            raise ParameterError(
+                f"product {self.id!r} has no processing level {level!r}; "
+                + (f"its levels are {known}" if known else "it defines no processing levels")
+            )
+        return [
+            (b.name, self.band(b.processing_levels[level]) if b.processing_levels else b)
+            for b in bases
+            if level in b.processing_levels or not b.processing_levels
+        ]
+
     def band(self, name: str) -> Band:
         """The band called ``name``; NotFoundError naming the band and product otherwise."""
         for b in self.bands:
@@ -123,13 +191,17 @@ class Product:
         """Band names in product order."""
         return [b.name for b in self.bands]
 
-    def bandinfo(self) -> dict[str, dict[str, Any]]:
-        """Per-band metadata as an Image's ``bandinfo`` holds it, in band order."""
+    def bandinfo(self, level: str | None = None) -> dict[str, dict[str, Any]]:
+        """Per-band metadata as an Image's ``bandinfo`` holds it, in band order.
+
+        The bands of :meth:`bands_at` ``level``; each entry describes the band read (its
+        ``id`` names it) under the name the Image gives it.
+        """
         info: dict[str, dict[str, Any]] = {}
-        for b in self.bands:
+        for name, b in self.bands_at(level):
             entry: dict[str, Any] = {
                 "id": f"{self.id}:{b.name}",
-                "name": b.name,
+                "name": name,
                 "data_range": b.data_range,
             }
             if b.physical_range is not None:
@@ -137,7 +209,7 @@ class Product:
             entry["nodata"] = b.nodata
             if b.description:
                 entry["description"] = b.description
-            info[b.name] = entry
+            info[name] = entry
         return info
 
 

@@ -560,12 +560,18 @@ class Catalog(SQLStore):
                 else:
                     fpath, bidx = value, 1
                 files[band_name] = (_existing(fpath), int(bidx))
-            missing = [n for n in prod.band_names if n not in files]
+            # A band holding another at some processing level is optional: an image without
+            # it has no data at that level.
+            optional = prod.variant_names
+            missing = [n for n in prod.band_names if n not in files and n not in optional]
             if missing:
                 raise ParameterError(f"no file given for band(s) {missing} of product {prod.id!r}")
-            return {n: files[n] for n in prod.band_names}
+            return {n: files[n] for n in prod.band_names if n in files}
         fpath = _existing(path)
         count = _raster_info(fpath)["count"]
+        bases = [b for b in prod.bands if b.name not in prod.variant_names]
+        if prod.variant_names and count == len(bases):
+            return {b.name: (fpath, i + 1) for i, b in enumerate(bases)}
         if count != len(prod.bands):
             raise ParameterError(
                 f"{fpath} has {count} band(s) but product {prod.id!r} has "
