@@ -35,7 +35,6 @@ from tiles.data import catalog, stac
 from tiles.data.catalog import Catalog
 from tiles.data.catalog_cli import main as catalog_main
 from tiles.data.stac.fetch import SIGNERS
-from tiles.data.stac.products import _with_absolute_hrefs
 from tiles.data.stac.search import SourceSpec, _cells
 from tiles.errors import DataError, NotFoundError, ParameterError
 from tiles.geocontext import AOI
@@ -483,7 +482,7 @@ def test_search_grid_cells_cover_the_request():
 
 def _load(shared_data: Path, rel: str) -> list[dict]:
     items = stac.load_static(str(shared_data / rel))[0]
-    return [_with_absolute_hrefs(i, b) for i, b in items]
+    return [i.make_asset_hrefs_absolute().to_dict(transform_hrefs=False) for i in items]
 
 
 def _product(specs, bands, pid="p") -> catalog.Product:

@@ -135,7 +135,9 @@ def _commands() -> dict[str, argparse.ArgumentParser]:
     )
     s.add_argument("--bands-json", help="JSON list of band names/dicts, or @file.json")
     s.add_argument("--title", default="")
-    s.add_argument("--timeout", type=float, default=20.0, help="seconds per catalog request")
+    s.add_argument(
+        "--timeout", type=float, help="seconds per catalog request (default $TILES_HTTP_TIMEOUT)"
+    )
     s.add_argument("--signer", help="sign asset URLs (planetary-computer)")
     return commands
 

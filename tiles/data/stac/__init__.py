@@ -30,20 +30,22 @@ What a product and its images get from the items:
   ``geotrans`` (from ``proj:*`` of the finest band asset) and ``stac_id``;
 * searches are answered from a short-lived cache keyed by catalog, collection, the grid
   cells around the request and dates, so the tiles of a map share catalog queries; a slow
-  or unreachable catalog fails with DataError after ``timeout`` seconds.
+  or unreachable catalog fails with DataError after ``timeout`` seconds
+  (``$TILES_HTTP_TIMEOUT`` unless the product says).
 
-The parts, one module each: :mod:`~tiles.data.stac.presets` (well-known public catalogs),
-:mod:`~tiles.data.stac.fetch` (JSON over HTTP or from disk, the cache of answers, asset URL
-signing), :mod:`~tiles.data.stac.items` (items to image records),
-:mod:`~tiles.data.stac.bands` (which assets are bands, how scaled),
-:mod:`~tiles.data.stac.search` (API paging, static catalogs, :class:`StacSource`) and
+pystac parses items (older STAC versions migrated), reads the eo, raster and projection
+extensions and walks static catalogs; pystac-client pages API searches. The parts, one
+module each: :mod:`~tiles.data.stac.presets` (well-known public catalogs),
+:mod:`~tiles.data.stac.fetch` (pystac-client's reader with timeouts and this package's
+errors, the cache of answers, asset URL signing), :mod:`~tiles.data.stac.items` (items to
+image records), :mod:`~tiles.data.stac.bands` (which assets are bands, how scaled),
+:mod:`~tiles.data.stac.search` (API searches, static catalogs, :class:`StacSource`) and
 :mod:`~tiles.data.stac.products` (defining products; registers source kind ``"stac"`` with
-the catalog store). ``fetch``, ``search`` and ``items`` are a hand-written STAC client: the
-parts pystac / pystac-client would take over.
+the catalog store).
 """
 
 from tiles.data.stac.bands import BandSpec, select_bands
-from tiles.data.stac.fetch import cache_misses, clear_cache, read_json, resolve_href
+from tiles.data.stac.fetch import cache_misses, clear_cache, parse_item, read_json
 from tiles.data.stac.items import item_datetime, item_properties, item_record
 from tiles.data.stac.presets import PRESETS, Preset, expand_preset, register_preset
 from tiles.data.stac.products import add_stac_product, open_source, resolve_product
@@ -63,9 +65,9 @@ __all__ = [
     "item_record",
     "load_static",
     "open_source",
+    "parse_item",
     "read_json",
     "register_preset",
-    "resolve_href",
     "resolve_product",
     "select_bands",
 ]

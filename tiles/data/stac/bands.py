@@ -1,5 +1,6 @@
 """Band selection: which assets of a STAC item are a product's bands, and how each is
-scaled (``raster:bands``, ``eo:bands``, else the file's own header)."""
+scaled (the raster extension's ``raster:bands``, the eo extension's ``eo:bands``, else the
+file's own header)."""
 
 from __future__ import annotations
 
@@ -10,33 +11,36 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pystac
 import rasterio
+from pystac.extensions.eo import AssetEOExtension
+from pystac.extensions.eo import Band as EOBand
+from pystac.extensions.raster import AssetRasterExtension, RasterBand
 from rasterio.errors import RasterioIOError
 
 from tiles.data.reading import gdal_read_options
 from tiles.data.records import Band
+from tiles.data.stac.fetch import asset_href, parse_item
 from tiles.errors import ParameterError
 
 _RASTER_TYPES = ("image/tiff", "image/vnd.stac.geotiff", "image/jp2", "application/x-geotiff")
 _RASTER_SUFFIXES = (".tif", ".tiff", ".jp2", ".vrt")
 _NOT_BAND_ROLES = {"thumbnail", "overview", "visual", "tiles"}
 
-
-def _eo_bands(item: Mapping[str, Any], asset: Mapping[str, Any]) -> list[dict[str, Any]]:
-    entries = asset.get("eo:bands") or []
-    if entries and all(isinstance(x, int) for x in entries):
-        # STAC 0.x: the asset lists indices into the item's eo:bands.
-        table = (item.get("properties") or {}).get("eo:bands") or []
-        return [table[i] if 0 <= i < len(table) else {} for i in entries]
-    return [x if isinstance(x, dict) else {} for x in entries]
+# The asset views below read the extensions' fields whether or not the item declares the
+# extension: many catalogs use raster:bands and eo:bands without (pystac's ``ext`` refuses).
 
 
-def _raster_bands(asset: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [x if isinstance(x, dict) else {} for x in asset.get("raster:bands") or []]
+def _eo_bands(asset: pystac.Asset) -> list[EOBand]:
+    return AssetEOExtension(asset).bands or []
 
 
-def _band_count(item: Mapping[str, Any], asset: Mapping[str, Any]) -> int:
-    return max(len(_eo_bands(item, asset)), len(_raster_bands(asset)), 1)
+def _raster_bands(asset: pystac.Asset) -> list[RasterBand]:
+    return AssetRasterExtension(asset).bands or []
+
+
+def _band_count(asset: pystac.Asset) -> int:
+    return max(len(_eo_bands(asset)), len(_raster_bands(asset)), 1)
 
 
 def _href_stem(href: str) -> tuple[str, str]:
@@ -45,23 +49,27 @@ def _href_stem(href: str) -> tuple[str, str]:
     return (stem, "." + ext.lower()) if dot else (name, "")
 
 
-def _is_raster_asset(key: str, asset: Mapping[str, Any]) -> bool:
-    roles = set(asset.get("roles") or [key])  # old items have no roles but telling keys
+def _is_raster_asset(key: str, asset: pystac.Asset) -> bool:
+    roles = set(asset.roles or [key])  # old items have no roles but telling keys
     if roles & _NOT_BAND_ROLES:
         return False
-    media = str(asset.get("type") or "").lower()
+    media = str(asset.media_type or "").lower()
     if media:
         return media.startswith(_RASTER_TYPES)
-    return _href_stem(str(asset.get("href") or ""))[1] in _RASTER_SUFFIXES
+    return _href_stem(asset.href or "")[1] in _RASTER_SUFFIXES
 
 
 def _merged_assets(
-    item: Mapping[str, Any], item_assets: Mapping[str, Any] | None
-) -> dict[str, dict[str, Any]]:
-    """The item's assets, each completed by the collection's ``item_assets`` description."""
-    assets = item.get("assets") or {}
+    item: pystac.Item, item_assets: Mapping[str, Any] | None
+) -> dict[str, pystac.Asset]:
+    """The item's assets (absolute hrefs), each completed by the collection's ``item_assets``."""
     defaults = item_assets or {}
-    return {k: {**(defaults.get(k) or {}), **v} for k, v in assets.items() if isinstance(v, dict)}
+    return {
+        key: pystac.Asset.from_dict(
+            {**(defaults.get(key) or {}), **asset.to_dict(), "href": asset_href(asset)}
+        )
+        for key, asset in item.assets.items()
+    }
 
 
 def _clean_name(name: str) -> str:
@@ -91,7 +99,7 @@ class BandSpec:
         return cls(str(d["name"]), str(d["asset"]), int(d.get("bidx", 1)), bool(d.get("fixed")))
 
 
-def _default_selection(item: Mapping[str, Any], assets: Mapping[str, dict]) -> list[dict]:
+def _default_selection(assets: Mapping[str, pystac.Asset]) -> list[dict]:
     """Every raster band of the item, in asset order, minus duplicates.
 
     Duplicates: the same file in another format (Earth Search's ``red`` and ``red-jp2``) and
@@ -99,29 +107,26 @@ def _default_selection(item: Mapping[str, Any], assets: Mapping[str, dict]) -> l
     """
     raster = {k: a for k, a in assets.items() if _is_raster_asset(k, a)}
     single_names = {
-        (_eo_bands(item, a) or [{}])[0].get("name")
-        for a in raster.values()
-        if _band_count(item, a) == 1
+        _eo_bands(a)[0].name for a in raster.values() if _band_count(a) == 1 and _eo_bands(a)
     } - {None}
     seen_stems: dict[str, str] = {}
     out: list[dict] = []
     for key, asset in raster.items():
-        stem, ext = _href_stem(str(asset.get("href") or ""))
+        stem, ext = _href_stem(asset.href)
         if stem and stem in seen_stems:
             continue
         if stem:
             seen_stems[stem] = key
-        n = _band_count(item, asset)
+        n = _band_count(asset)
         if n == 1:
             out.append({"name": _clean_name(key), "asset": key, "band": 1})
             continue
-        eo = _eo_bands(item, asset)
-        names = [e.get("name") for e in eo]
-        if eo and all(nm in single_names for nm in names):
+        eo = _eo_bands(asset)
+        if eo and all(e.name in single_names for e in eo):
             continue
         for i in range(n):
-            e = eo[i] if i < len(eo) else {}
-            label = e.get("common_name") or e.get("name") or f"{key}_{i + 1}"
+            e = eo[i] if i < len(eo) else None
+            label = (e and (e.common_name or e.name)) or f"{key}_{i + 1}"
             out.append({"name": _clean_name(str(label)), "asset": key, "band": i + 1})
     names = [d["name"] for d in out]
     for d in out:  # one name for two bands: qualify both with their asset key
@@ -130,11 +135,13 @@ def _default_selection(item: Mapping[str, Any], assets: Mapping[str, dict]) -> l
     return out
 
 
-def _find_band(item: Mapping[str, Any], assets: Mapping[str, dict], wanted: str) -> tuple[str, int]:
+def _find_band(
+    item: pystac.Item, assets: Mapping[str, pystac.Asset], wanted: str
+) -> tuple[str, int]:
     """(asset key, band index) for a band given by asset key or eo:bands name/common name."""
     if wanted in assets:
         asset = assets[wanted]
-        n = _band_count(item, asset)
+        n = _band_count(asset)
         if n > 1:
             raise ParameterError(
                 f"asset {wanted!r} holds {n} bands; pick one with "
@@ -148,16 +155,16 @@ def _find_band(item: Mapping[str, Any], assets: Mapping[str, dict], wanted: str)
         (key, i + 1)
         for key, asset in assets.items()
         if _is_raster_asset(key, asset)
-        for i, e in enumerate(_eo_bands(item, asset))
-        if wanted in (e.get("name"), e.get("common_name"))
+        for i, e in enumerate(_eo_bands(asset))
+        if wanted in (e.name, e.common_name)
     ]
     if not matches:
         raise ParameterError(
-            f"STAC item {item.get('id')!r} has no asset or eo:bands name {wanted!r}; "
+            f"STAC item {item.id!r} has no asset or eo:bands name {wanted!r}; "
             f"assets: {', '.join(assets)}"
         )
     # Prefer a band that is its asset's only band (a COG per band) over part of a composite.
-    matches.sort(key=lambda m: _band_count(item, assets[m[0]]) > 1)
+    matches.sort(key=lambda m: _band_count(assets[m[0]]) > 1)
     return matches[0]
 
 
@@ -199,6 +206,10 @@ def _data_range(data_type: str | None) -> tuple[float, float]:
     return (0.0, 1.0)
 
 
+def _or(value: Any, default: float) -> Any:
+    return default if value is None else value
+
+
 def _scaled(data_range: tuple[float, float], scale: float, offset: float) -> tuple[float, float]:
     lo, hi = data_range
     return (lo * scale + offset, hi * scale + offset)
@@ -206,27 +217,26 @@ def _scaled(data_range: tuple[float, float], scale: float, offset: float) -> tup
 
 def _band_from(
     name: str,
-    item: Mapping[str, Any],
-    asset: Mapping[str, Any],
+    asset: pystac.Asset,
     bidx: int,
     user: Mapping[str, Any],
     read_header: bool,
 ) -> Band:
     """A product band from the asset's raster:bands / eo:bands, overridden by ``user``."""
-    rbs, eos = _raster_bands(asset), _eo_bands(item, asset)
-    rb = rbs[bidx - 1] if bidx <= len(rbs) else {}
-    eo = eos[bidx - 1] if bidx <= len(eos) else {}
-    data_type = user.get("data_type") or rb.get("data_type")
-    nodata = user.get("nodata", rb.get("nodata"))
-    if data_type is None and read_header and asset.get("href"):
+    rbs, eos = _raster_bands(asset), _eo_bands(asset)
+    rb = rbs[bidx - 1] if bidx <= len(rbs) else RasterBand({})
+    eo = eos[bidx - 1] if bidx <= len(eos) else EOBand({})
+    data_type = user.get("data_type") or rb.data_type
+    nodata = user.get("nodata", rb.nodata)
+    if data_type is None and read_header and asset.href:
         # Only the data type needs the file: a missing nodata is read from it at read time.
-        data_type, file_nodata = _header(str(asset["href"]), bidx)
+        data_type, file_nodata = _header(asset.href, bidx)
         nodata = nodata if nodata is not None else file_nodata
     data_range = tuple(user["data_range"]) if "data_range" in user else _data_range(data_type)
-    scale = float(user.get("scale", rb.get("scale", 1.0)))
-    offset = float(user.get("offset", rb.get("offset", 0.0)))
+    scale = float(user.get("scale", _or(rb.scale, 1.0)))
+    offset = float(user.get("offset", _or(rb.offset, 0.0)))
     physical = user.get("physical_range") or _scaled(data_range, scale, offset)
-    description = user.get("description") or eo.get("description") or asset.get("title") or ""
+    description = user.get("description") or eo.description or asset.title or ""
     return Band.from_dict(
         {
             "name": name,
@@ -239,7 +249,7 @@ def _band_from(
 
 
 def select_bands(
-    item: Mapping[str, Any],
+    item: pystac.Item | Mapping[str, Any],
     bands: Sequence[str | Mapping[str, Any]] | None = None,
     item_assets: Mapping[str, Any] | None = None,
     read_header: bool = True,
@@ -249,16 +259,18 @@ def select_bands(
     ``bands`` entries are asset keys or eo:bands names / common names (``"red"``), optionally
     renamed (``"red=B04"``), or dicts ``{"name", "asset", "band", "data_range",
     "physical_range", "nodata", "scale", "offset", "data_type", "description"}`` for what
-    the catalog does not say. None takes every raster band. When the catalog gives no data
-    type, the sample asset's own header is read (``read_header``).
+    the catalog does not say. None takes every raster band. ``item`` is a ``pystac.Item``
+    or its JSON; ``item_assets`` the JSON of its collection's ``item_assets``. When the
+    catalog gives no data type, the sample asset's own header is read (``read_header``).
     """
+    item = parse_item(item)
     assets = _merged_assets(item, item_assets)
     selection: list[dict[str, Any]] = []
     if bands is None:
-        selection = _default_selection(item, assets)
+        selection = _default_selection(assets)
         if not selection:
             raise ParameterError(
-                f"STAC item {item.get('id')!r} has no raster assets; assets: {', '.join(assets)}"
+                f"STAC item {item.id!r} has no raster assets; assets: {', '.join(assets)}"
             )
     else:
         for entry in [bands] if isinstance(bands, str) else bands:
@@ -277,7 +289,7 @@ def select_bands(
                     d["asset"], d["band"] = _find_band(item, assets, str(d["name"]))
                 elif d["asset"] not in assets:
                     raise ParameterError(
-                        f"STAC item {item.get('id')!r} has no asset {d['asset']!r}; "
+                        f"STAC item {item.id!r} has no asset {d['asset']!r}; "
                         f"assets: {', '.join(assets)}"
                     )
                 selection.append(d)
@@ -290,11 +302,11 @@ def select_bands(
         user = {k: v for k, v in d.items() if k not in ("name", "asset", "band")}
         fixed = bool({"data_range", "physical_range", "nodata", "scale", "offset"} & set(user))
         specs.append(BandSpec(name, key, bidx, fixed))
-        product_bands.append(_band_from(name, item, assets[key], bidx, user, read_header))
+        product_bands.append(_band_from(name, assets[key], bidx, user, read_header))
     return specs, product_bands
 
 
-def item_band(band: Band, spec: BandSpec, asset: Mapping[str, Any]) -> Band:
+def item_band(band: Band, spec: BandSpec, asset: pystac.Asset) -> Band:
     """The band as this item scales it, when its raster:bands say so and the user did not.
 
     Parameters
@@ -315,10 +327,10 @@ def item_band(band: Band, spec: BandSpec, asset: Mapping[str, Any]) -> Band:
     if spec.fixed or spec.bidx > len(rbs):
         return band
     rb = rbs[spec.bidx - 1]
-    if not ({"scale", "offset", "nodata"} & set(rb)):
+    if not ({"scale", "offset", "nodata"} & set(rb.properties)):
         return band
-    physical = _scaled(band.data_range, float(rb.get("scale", 1.0)), float(rb.get("offset", 0.0)))
-    nodata = rb.get("nodata", band.nodata)
+    physical = _scaled(band.data_range, float(_or(rb.scale, 1.0)), float(_or(rb.offset, 0.0)))
+    nodata = rb.properties.get("nodata", band.nodata)
     return dataclasses.replace(
         band, physical_range=physical, nodata=None if nodata is None else float(nodata)
     )

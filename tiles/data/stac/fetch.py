@@ -1,17 +1,18 @@
-"""Fetching STAC documents: JSON from disk or over HTTP, a short-lived cache of answers
-shared by concurrent callers, and signing of asset URLs.
+"""Reading STAC documents: pystac-client's HTTP reader with a timeout and this package's
+errors, a short-lived cache of answers shared by concurrent callers, and signing of asset URLs.
 
-This is the hand-written HTTP side of the STAC client (pystac's ``StacIO`` and the
-``planetary-computer`` package's signing do the same jobs).
+pystac and pystac-client parse, follow links and page; what they do not do stays here: the
+cache (pystac-client keeps no answers, so without it every map tile would query the catalog
+again, and a down catalog would make each tile wait out a timeout) and the Planetary
+Computer signer.
 """
 
 from __future__ import annotations
 
+import http
 import json
-import os
 import threading
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Hashable, Mapping
@@ -19,16 +20,25 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+import pystac
+import requests
+from pystac.serialization.identify import STACVersionID, identify_stac_object_type
+from pystac_client.exceptions import APIError
+from pystac_client.stac_api_io import StacApiIO
+
+from tiles import settings
 from tiles.errors import DataError, NotFoundError, UnavailableError
 
-DEFAULT_TIMEOUT = 20.0
 # A failed query is remembered this long, so a map's tiles do not each wait out a timeout.
 _FAILURE_SECONDS = 5.0
-_USER_AGENT = "tiles (STAC client)"
+_HEADERS = {"User-Agent": "tiles (STAC client)", "Accept": "application/geo+json, application/json"}
+# Answers a retry may cure: an overloaded or restarting catalog.
+_TRANSIENT_STATUS = (429, 502, 503, 504)
 
-# --------------------------------------------------------------------------------------
-# Reading JSON documents
-# --------------------------------------------------------------------------------------
+
+def default_timeout() -> float:
+    """Seconds a catalog request may take when the product does not say: ``$TILES_HTTP_TIMEOUT``."""
+    return float(settings.HTTP_TIMEOUT.get())
 
 
 def is_url(location: str) -> bool:
@@ -43,76 +53,187 @@ def local_path(location: str) -> str:
     return location
 
 
-def resolve_href(href: str, base: str) -> str:
-    """``href`` made absolute against the document it appeared in (a URL or a local path)."""
-    if "://" in href or href.startswith("/"):
-        return local_path(href) if href.startswith("file://") else href
-    if is_url(base):
-        return urllib.parse.urljoin(base, href)
-    return os.path.normpath(os.path.join(os.path.dirname(local_path(base)), href))
+class CatalogIO(StacApiIO):
+    """pystac-client's reader (a ``requests`` session) bounded by ``timeout`` and without
+    retries, raising this package's errors; it reads local files too.
 
+    One instance serves one search or catalog walk (sessions are not shared between
+    threads; ``with CatalogIO(...) as io:`` closes its connections after). Catalogs and
+    collections it parses are plain pystac objects, not API clients.
 
-def read_json(
-    location: str,
-    timeout: float = DEFAULT_TIMEOUT,
-    method: str = "GET",
-    body: Any = None,
-    headers: Mapping[str, str] | None = None,
-) -> Any:
-    """A JSON document from a local path or an HTTP(S) URL.
+    Parameters
+    ----------
+    timeout:
+        Seconds each request may wait for the server (connecting, and between bytes).
 
-    Raises NotFoundError for a missing file or an HTTP 404; UnavailableError (a DataError
-    a retry may cure) for an unreachable, overloaded or silent server (after ``timeout``
-    seconds); DataError for other HTTP errors and invalid JSON.
+    Its reads raise NotFoundError for a missing file or an HTTP 404, UnavailableError (a
+    DataError a retry may cure) for an unreachable, overloaded or silent server, and
+    DataError for other HTTP errors and invalid JSON.
     """
-    if not is_url(location):
-        path = Path(local_path(location)).expanduser()
+
+    def __init__(self, timeout: float) -> None:
+        # No retries: a map's tiles should fail fast and let the failure cache answer.
+        super().__init__(headers=_HEADERS, timeout=timeout, max_retries=None)
+
+    def __enter__(self) -> CatalogIO:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.close()
+
+    def stac_object_from_dict(
+        self,
+        d: dict[str, Any],
+        href: Any = None,
+        root: pystac.Catalog | None = None,
+        preserve_dict: bool = True,
+    ) -> pystac.STACObject:
+        """A plain pystac Catalog, Collection or Item (pystac-client's reader would make
+        every catalog an API client); only documents older than STAC 1.0 are migrated."""
+        kind = identify_stac_object_type(d)
+        if needs_migration(d) or kind is None:
+            # pystac's own: migrates (twice, copying), merges pre-1.0 "commons" properties.
+            return pystac.StacIO.stac_object_from_dict(self, d, href, root, preserve_dict)
+        cls = {
+            pystac.STACObjectType.CATALOG: pystac.Catalog,
+            pystac.STACObjectType.COLLECTION: pystac.Collection,
+            pystac.STACObjectType.ITEM: pystac.Item,
+        }[kind]
+        obj = cls.from_dict(d, href=href, root=root, migrate=False, preserve_dict=preserve_dict)
+        obj._stac_io = self  # as pystac's deserializer does: linked documents are read here
+        return obj
+
+    def request(
+        self,
+        href: str,
+        method: str | None = None,
+        headers: dict[str, str] | None = None,
+        parameters: dict[str, Any] | None = None,
+    ) -> str:
+        """The text of an HTTP answer (see :meth:`pystac_client.StacApiIO.request`)."""
         try:
-            text = path.read_text(encoding="utf-8")
+            return super().request(href, method, headers, parameters)
+        except APIError as e:
+            raise self._error(e, href, (method or "GET").upper()) from None
+
+    def _error(self, e: APIError, href: str, method: str) -> DataError:
+        status = getattr(e, "status_code", None)
+        if status is not None:
+            try:
+                reason = http.HTTPStatus(status).phrase
+            except ValueError:
+                reason = ""
+            message = f"{method} {href} answered HTTP {status} {reason}: {str(e)[:300].strip()}"
+            if status == 404:
+                return NotFoundError(message)
+            return (UnavailableError if status in _TRANSIENT_STATUS else DataError)(message)
+        # pystac-client re-raises what requests raised as an APIError; the cause is its context.
+        cause = e.__context__
+        if isinstance(cause, requests.Timeout):
+            return UnavailableError(f"{href} did not answer within {self.timeout:g} s", 5)
+        if isinstance(cause, requests.ConnectionError):
+            return UnavailableError(f"cannot reach {href}: {cause}", 5)
+        return UnavailableError(f"reading {href} failed: {e}", 5)
+
+    def read_text(self, source: Any, *args: Any, **kwargs: Any) -> str:
+        """A document's text: a URL or ``pystac.Link`` through :meth:`request`, else a file."""
+        if isinstance(source, pystac.Link) or is_url(str(source)):
+            return super().read_text(source, *args, **kwargs)
+        path = Path(local_path(str(source))).expanduser()
+        try:
+            return path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise NotFoundError(f"STAC document not found: {path}") from None
         except OSError as e:
             raise DataError(f"cannot read STAC document {path}: {e}") from e
-        return _parse_json(text, str(path))
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(location, data=data, method=method)
-    req.add_header("Accept", "application/geo+json, application/json")
-    req.add_header("User-Agent", _USER_AGENT)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    for key, value in (headers or {}).items():
-        req.add_header(key, value)
+
+    def read_json(self, source: Any, *args: Any, **kwargs: Any) -> Any:
+        """A JSON document (see :meth:`read_text`); DataError when it is not JSON."""
+        text = self.read_text(source, *args, **kwargs)
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as e:
+            where = source.href if isinstance(source, pystac.Link) else source
+            raise DataError(f"{where} is not valid JSON ({e})") from None
+
+
+StacItem = pystac.Item | Mapping[str, Any]
+
+
+def needs_migration(doc: Mapping[str, Any]) -> bool:
+    """Whether a document is older than STAC 1.0 (which pystac migrates to the latest).
+
+    Later documents are read as they are: their properties stay as the catalog gives them
+    (the ``proj:epsg`` of projection extension 1.x is still read), and parsing skips
+    pystac's deep copies of each document.
+    """
+    version = doc.get("stac_version")
+    return not isinstance(version, str) or STACVersionID(version) < "1.0.0"
+
+
+def parse_item(
+    doc: StacItem, where: str | None = None, copy: bool = True, own_file: bool = False
+) -> pystac.Item:
+    """A ``pystac.Item`` from its JSON (older STAC versions migrated); Items pass through.
+
+    Parameters
+    ----------
+    doc:
+        The item's JSON, or a ``pystac.Item`` (returned as it is).
+    where:
+        Where the JSON was read: relative asset hrefs resolve against it when the item has
+        no self link of its own.
+    copy:
+        False lets parsing change ``doc`` (cheaper for JSON nobody else holds).
+    own_file:
+        ``where`` is the item's own file: it replaces the item's self link (as in
+        ``pystac.Item.from_file``), so a copied item's hrefs resolve next to the copy.
+
+    Returns
+    -------
+    pystac.Item
+        The item.
+    """
+    if isinstance(doc, pystac.Item):
+        return doc
+    if not isinstance(doc, Mapping) or doc.get("type") != "Feature":
+        raise DataError(f"{where or 'document'} is not a STAC item: {str(doc)[:200]}")
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            text = resp.read().decode("utf-8", errors="replace")
-    except urllib.error.HTTPError as e:
-        detail = e.read(300).decode("utf-8", errors="replace").strip()
-        message = f"{method} {location} answered HTTP {e.code} {e.reason}: {detail}"
-        if e.code == 404:
-            raise NotFoundError(message) from None
-        # A remote catalog that is overloaded or down may answer again later.
-        raise (UnavailableError if e.code in (429, 502, 503, 504) else DataError)(message) from None
-    except TimeoutError:
-        raise UnavailableError(f"{location} did not answer within {timeout:g} s", 5) from None
-    except urllib.error.URLError as e:
-        if isinstance(e.reason, TimeoutError):
-            raise UnavailableError(f"{location} did not answer within {timeout:g} s", 5) from None
-        raise UnavailableError(f"cannot reach {location}: {e.reason}", 5) from None
-    except OSError as e:  # a connection reset half way through the answer
-        raise UnavailableError(f"reading {location} failed: {e}", 5) from None
-    return _parse_json(text, location)
+        href = where if own_file else None
+        migrate = needs_migration(doc)
+        item = pystac.Item.from_dict(dict(doc), href=href, migrate=migrate, preserve_dict=copy)
+    except (pystac.STACError, KeyError, TypeError, ValueError) as e:
+        raise DataError(f"invalid STAC item {doc.get('id')!r} in {where}: {e}") from None
+    if where is not None and item.get_self_href() is None:
+        item.set_self_href(where)
+    return item
 
 
-def _parse_json(text: str, where: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise DataError(f"{where} is not valid JSON ({e})") from None
+def asset_href(asset: pystac.Asset) -> str:
+    """An asset's href made absolute against its item's self href (as it is without one)."""
+    return asset.get_absolute_href() or asset.href
 
 
-def links_with_rel(doc: Mapping[str, Any], rel: str) -> list[dict[str, Any]]:
-    """The links of a STAC document whose ``rel`` is ``rel``, in document order."""
-    return [ln for ln in doc.get("links") or [] if isinstance(ln, dict) and ln.get("rel") == rel]
+def read_json(location: str, timeout: float | None = None) -> Any:
+    """A JSON document from a local path or an HTTP(S) URL.
+
+    Parameters
+    ----------
+    location:
+        A path, ``file://`` URL or HTTP(S) URL.
+    timeout:
+        Seconds the server may take (default ``$TILES_HTTP_TIMEOUT``).
+
+    Returns
+    -------
+    Any
+        The parsed document.
+
+    Raises NotFoundError for a missing file or an HTTP 404; UnavailableError for an
+    unreachable, overloaded or silent server; DataError for other HTTP errors and invalid JSON.
+    """
+    with CatalogIO(default_timeout() if timeout is None else timeout) as io:
+        return io.read_json(location)
 
 
 # --------------------------------------------------------------------------------------
@@ -215,7 +336,11 @@ _PC_TOKEN_URL = "https://planetarycomputer.microsoft.com/api/sas/v1/token/{colle
 
 
 def _planetary_computer_signer(collection: str | None, timeout: float) -> Callable[[str], str]:
-    """Append the collection's SAS token to Azure blob URLs (tokens live about an hour)."""
+    """Append the collection's SAS token to Azure blob URLs (tokens live about an hour).
+
+    Hrefs are signed when image records are made, not in the searches' answers (as a
+    pystac-client ``modifier`` would), so cached searches never hold an expired token.
+    """
 
     def token() -> str:
         if not collection:

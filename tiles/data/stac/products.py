@@ -3,59 +3,67 @@ stored in the catalog; registers the ``"stac"`` source kind with the catalog sto
 
 from __future__ import annotations
 
+import dataclasses
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pystac
+import pystac_client
+from pystac_client.conformance import ConformanceClasses
+from pystac_client.errors import ClientTypeError
+
 from tiles.data.default_catalog import default_catalog
 from tiles.data.records import Product
 from tiles.data.stac.bands import select_bands
-from tiles.data.stac.fetch import (
-    DEFAULT_TIMEOUT,
-    SIGNERS,
-    is_url,
-    links_with_rel,
-    local_path,
-    read_json,
-    resolve_href,
-)
+from tiles.data.stac.fetch import SIGNERS, CatalogIO, is_url, local_path
 from tiles.data.stac.presets import expand_preset
 from tiles.data.stac.search import (
     DEFAULT_CACHE_SECONDS,
     DEFAULT_PAGE_SIZE,
     SourceSpec,
     StacSource,
+    api_root,
     load_static,
-    search_pages,
+    search_items,
 )
 from tiles.data.store import Catalog, register_source_kind
-from tiles.errors import NotFoundError, ParameterError
+from tiles.errors import DataError, NotFoundError, ParameterError
 
 
-def _api_landing(doc: Any, url: str, timeout: float) -> tuple[str, str | None] | None:
+def _api_landing(io: CatalogIO, doc: Any, url: str) -> tuple[str, str | None] | None:
     """(search URL, collection id) when ``doc`` is a STAC API landing page or API collection."""
-    if not isinstance(doc, dict) or doc.get("type") == "Feature":
+    if not isinstance(doc, dict):
         return None
-    search = links_with_rel(doc, "search")
-    conforms = " ".join(str(c) for c in doc.get("conformsTo") or [])
-    if search:
-        return resolve_href(str(search[0].get("href")), url), None
-    if "item-search" in conforms:
+    if doc.get("type") == "Collection":
+        return _api_collection_page(io, doc, url)
+    try:
+        client = pystac_client.Client.from_dict(doc, href=url)
+    except (ClientTypeError, pystac.STACError, KeyError, TypeError, ValueError):
+        return None  # not a catalog at all: an item, or something else
+    link = client.get_search_link()
+    if link is not None:
+        return link.get_absolute_href() or link.href, None
+    if client.conforms_to(ConformanceClasses.ITEM_SEARCH):
         return url.rstrip("/") + "/search", None
-    if (
-        doc.get("type") == "Collection"
-        and links_with_rel(doc, "items")
-        and not links_with_rel(doc, "item")
-    ):
-        # A collection page of an API: search its root, for this collection.
-        for link in links_with_rel(doc, "root"):
-            root_url = resolve_href(str(link.get("href") or ""), url)
-            if root_url and root_url != url:
-                found = _api_landing(read_json(root_url, timeout), root_url, timeout)
-                if found is not None:
-                    return found[0], str(doc.get("id"))
     return None
+
+
+def _api_collection_page(io: CatalogIO, doc: dict, url: str) -> tuple[str, str | None] | None:
+    """A collection page of an API (items behind an ``items`` link): search its API."""
+    try:
+        collection = pystac.Collection.from_dict(doc, href=url)
+    except (pystac.STACError, KeyError, TypeError, ValueError):
+        return None
+    if collection.get_single_link("items") is None or collection.get_links("item"):
+        return None  # a static collection lists its items
+    root = collection.get_root_link()
+    root_url = root.get_absolute_href() if root is not None else None
+    if not root_url or root_url == url:
+        return None
+    found = _api_landing(io, io.read_json(root_url), root_url)
+    return None if found is None else (found[0], collection.id)
 
 
 def add_stac_product(
@@ -65,7 +73,7 @@ def add_stac_product(
     bands: Sequence[str | Mapping[str, Any]] | None = None,
     title: str = "",
     *,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | None = None,
     cache_seconds: float = DEFAULT_CACHE_SECONDS,
     page_size: int = DEFAULT_PAGE_SIZE,
     signer: str | None = None,
@@ -73,16 +81,37 @@ def add_stac_product(
 ) -> Product:
     """Define a product whose images are the items of a STAC collection.
 
-    ``url_or_path`` is a STAC API landing page (or one of its collections), or a static
-    catalog, collection, ItemCollection, list of items or item, as a local path or an
-    HTTP(S) URL. ``collection`` picks one collection (needed for most APIs). ``bands``
-    chooses and orders the bands (see :func:`select_bands`; default: every raster band of a
-    sample item). ``timeout`` bounds each catalog request, ``cache_seconds`` how long search
-    results are reused, ``page_size`` the items asked per page; ``signer`` names a way to
-    sign asset URLs (``"planetary-computer"``).
+    Parameters
+    ----------
+    product_id:
+        The new product's id.
+    url_or_path:
+        A STAC API landing page (or one of its collections), or a static catalog,
+        collection, ItemCollection, list of items or item, as a local path or an HTTP(S) URL.
+    collection:
+        The collection to search (needed for most APIs).
+    bands:
+        Chooses and orders the bands (see :func:`~tiles.data.stac.select_bands`; default:
+        every raster band of a sample item).
+    title:
+        The product's title (default: the collection's).
+    timeout:
+        Seconds each catalog request may take (default: ``$TILES_HTTP_TIMEOUT`` when it is
+        made).
+    cache_seconds:
+        How long search results are reused.
+    page_size:
+        Items asked per page of an API search.
+    signer:
+        A way to sign asset URLs (``"planetary-computer"``).
+    catalog:
+        Where to store the product (default: the default catalog).
 
-    Nothing is stored but the product and where to search: images are found when searched.
-    Redefining an existing product differently raises ParameterError.
+    Returns
+    -------
+    Product
+        The product. Nothing is stored but the product and where to search: images are found
+        when searched. Redefining an existing product differently raises ParameterError.
     """
     cat = catalog if catalog is not None else default_catalog()
     if signer is not None and signer not in SIGNERS:
@@ -90,46 +119,44 @@ def add_stac_product(
     location = str(url_or_path)
     if not is_url(location):
         location = str(Path(local_path(location)).expanduser().resolve())
-    doc = read_json(location, timeout)
-    landing = _api_landing(doc, location, timeout)
-    collections = (collection,) if collection else ()
-    item_assets: dict[str, Any] | None = None
-    collection_title = ""
-    if landing is not None:
-        search_url, api_collection = landing
-        if not collections and api_collection:
-            collections = (api_collection,)
-        probe = SourceSpec("api", location, search_url, collections, (), timeout, cache_seconds, 1)
-        if collections:
-            info = _api_collection(search_url, collections[0], timeout)
-            item_assets = info.get("item_assets")
-            collection_title = str(info.get("title") or "")
-        sample_pairs = search_pages(probe, None, None, None, 1)[0]
-        kind = "api"
-    else:
-        search_url = None
-        sample_pairs, found = load_static(location, collections, timeout)
-        info = found.get(collections[0], {}) if collections else next(iter(found.values()), {})
-        item_assets = info.get("item_assets")
-        collection_title = str(info.get("title") or "")
-        kind = "static"
-    if not sample_pairs:
-        where = f"collection {collections[0]!r} of {location}" if collections else location
-        raise ParameterError(f"{where} has no items to tell the bands from")
-    sample, base = sample_pairs[0]
-    sample = _with_absolute_hrefs(sample, base)
-    specs, product_bands = select_bands(sample, bands, item_assets)
+    if not 1 <= int(page_size) <= 10000:
+        raise ParameterError(f"page_size must be 1..10000, not {page_size!r}")
     spec = SourceSpec(
-        kind=kind,
+        kind="static",
         url=location,
-        search_url=search_url,
-        collections=collections,
-        bands=tuple(specs),
-        timeout=float(timeout),
+        search_url=None,
+        collections=(collection,) if collection else (),
+        bands=(),
+        timeout=None if timeout is None else float(timeout),
         cache_seconds=float(cache_seconds),
         page_size=int(page_size),
         signer=signer,
     )
+    with CatalogIO(spec.request_timeout()) as io:
+        landing = _api_landing(io, io.read_json(location), location)
+        if landing is not None:
+            search_url, api_collection = landing
+            collections = spec.collections or ((api_collection,) if api_collection else ())
+            spec = dataclasses.replace(
+                spec, kind="api", search_url=search_url, collections=collections
+            )
+            info = _api_collection(io, search_url, collections[0]) if collections else {}
+    if landing is not None:
+        item_assets = info.get("item_assets")
+        collection_title = str(info.get("title") or "")
+        samples = search_items(spec, None, None, None, 1)[0]
+    else:
+        samples, found = load_static(location, spec.collections, spec.timeout)
+        wanted = found.get(collection) if collection else next(iter(found.values()), None)
+        item_assets = _item_assets_json(wanted)
+        collection_title = (wanted.title if wanted is not None else "") or ""
+    if not samples:
+        where = (
+            f"collection {spec.collections[0]!r} of {location}" if spec.collections else location
+        )
+        raise ParameterError(f"{where} has no items to tell the bands from")
+    specs, product_bands = select_bands(samples[0], bands, item_assets)
+    spec = dataclasses.replace(spec, bands=tuple(specs))
     return cat.create_product(
         product_id,
         product_bands,
@@ -138,23 +165,24 @@ def add_stac_product(
     )
 
 
-def _api_collection(search_url: str, collection: str, timeout: float) -> dict[str, Any]:
-    root = search_url.split("?")[0].rstrip("/")
-    root = root[: -len("/search")] if root.endswith("/search") else root
+def _item_assets_json(collection: pystac.Collection | None) -> dict[str, Any] | None:
+    if collection is None or not collection.item_assets:
+        return None
+    return {key: definition.to_dict() for key, definition in collection.item_assets.items()}
+
+
+def _api_collection(io: CatalogIO, search_url: str, collection: str) -> dict[str, Any]:
+    # Only its title and item_assets are used, so the JSON is read as it is (many APIs'
+    # collections miss fields pystac insists on).
+    root = api_root(search_url)
     url = f"{root}/collections/{urllib.parse.quote(collection)}"
     try:
-        doc = read_json(url, timeout)
+        doc = io.read_json(url)
     except NotFoundError:
         raise NotFoundError(f"collection {collection!r} not found in the STAC API {root}") from None
-    return doc if isinstance(doc, dict) else {}
-
-
-def _with_absolute_hrefs(item: Mapping[str, Any], base: str) -> dict[str, Any]:
-    assets = {
-        k: {**a, "href": resolve_href(str(a.get("href") or ""), base)} if isinstance(a, dict) else a
-        for k, a in (item.get("assets") or {}).items()
-    }
-    return {**item, "assets": assets}
+    if not isinstance(doc, dict):
+        raise DataError(f"{url} is not a STAC collection")
+    return doc
 
 
 def resolve_product(cat: Catalog, product_id: str) -> Product | None:

@@ -1,31 +1,23 @@
-"""Finding a STAC product's images: searching a STAC API page by page, walking a static
-catalog, and :class:`StacSource`, which answers the catalog store's searches for a product.
-
-Hand-written STAC API paging and catalog traversal (``pystac_client.ItemSearch`` and
-``pystac.Catalog.get_items`` do the same).
-"""
+"""Finding a STAC product's images: STAC API searches (pystac-client's ``ItemSearch``, page
+by page), static catalogs (pystac), and :class:`StacSource`, which answers the catalog
+store's searches for a product."""
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 import math
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+
+import pystac
+from pystac_client import ItemSearch
 
 from tiles.data.records import DateLike, ImageRecord, Product, footprint_intersects, to_utc
 from tiles.data.stac.bands import BandSpec
-from tiles.data.stac.fetch import (
-    CACHE,
-    DEFAULT_TIMEOUT,
-    SIGNERS,
-    links_with_rel,
-    read_json,
-    resolve_href,
-)
-from tiles.data.stac.items import item_base, item_datetime, item_footprint, item_record
+from tiles.data.stac.fetch import CACHE, SIGNERS, CatalogIO, default_timeout, parse_item
+from tiles.data.stac.items import item_datetime, item_footprint, item_record
 from tiles.errors import DataError, NotFoundError
 
 DEFAULT_CACHE_SECONDS = 60.0
@@ -41,7 +33,8 @@ class SourceSpec:
     search_url: str | None
     collections: tuple[str, ...]
     bands: tuple[BandSpec, ...]
-    timeout: float = DEFAULT_TIMEOUT
+    #: Seconds a catalog request may take; None: ``$TILES_HTTP_TIMEOUT`` when it is made.
+    timeout: float | None = None
     cache_seconds: float = DEFAULT_CACHE_SECONDS
     page_size: int = DEFAULT_PAGE_SIZE
     signer: str | None = None
@@ -56,21 +49,22 @@ class SourceSpec:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> SourceSpec:
         """The spec :meth:`to_json` stored."""
+        timeout = d.get("timeout")
         return cls(
             kind=str(d["kind"]),
             url=str(d["url"]),
             search_url=d.get("search_url"),
             collections=tuple(d.get("collections") or ()),
             bands=tuple(BandSpec.from_json(b) for b in d["bands"]),
-            timeout=float(d.get("timeout", DEFAULT_TIMEOUT)),
+            timeout=None if timeout is None else float(timeout),
             cache_seconds=float(d.get("cache_seconds", DEFAULT_CACHE_SECONDS)),
             page_size=int(d.get("page_size", DEFAULT_PAGE_SIZE)),
             signer=d.get("signer"),
         )
 
-
-def _iso(d: dt.datetime) -> str:
-    return d.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    def request_timeout(self) -> float:
+        """Seconds a catalog request may take: the product's own, else ``$TILES_HTTP_TIMEOUT``."""
+        return default_timeout() if self.timeout is None else self.timeout
 
 
 def _cells(bbox: Sequence[float]) -> list[tuple[float, float, float, float]]:
@@ -110,7 +104,8 @@ class StacSource:
     """The images of one STAC product, found by asking its catalog.
 
     ``search`` answers like :meth:`tiles.data.store.Catalog.search` (dates in [start, end),
-    footprints meeting the lon/lat box, sorted by date, at most ``limit``).
+    footprints meeting the lon/lat box, sorted by date, at most ``limit``). Safe to use from
+    several threads at once: each catalog query has its own reader.
     """
 
     def __init__(self, product: Product, spec: SourceSpec) -> None:
@@ -119,7 +114,9 @@ class StacSource:
         self.product = product
         self.spec = spec
         self._sign = (
-            SIGNERS[spec.signer](spec.collections[0] if spec.collections else None, spec.timeout)
+            SIGNERS[spec.signer](
+                spec.collections[0] if spec.collections else None, spec.request_timeout()
+            )
             if spec.signer
             else None
         )
@@ -139,15 +136,14 @@ class StacSource:
         """Images acquired in [start, end) whose footprint meets ``bbox_lonlat``, by date."""
         t0, t1 = _dates(start, end)
         if self.spec.kind == "static":
-            pairs = self._static_items()
-            complete = True
+            items = self._static_items()
         else:
-            pairs, complete = self._api_items(t0, t1, bbox_lonlat, limit, snap=True)
+            items, complete = self._api_items(t0, t1, bbox_lonlat, limit, snap=True)
             if not complete:
                 # A grid cell held more than `limit` items: ask for the exact box.
-                pairs, complete = self._api_items(t0, t1, bbox_lonlat, limit, snap=False)
+                items, complete = self._api_items(t0, t1, bbox_lonlat, limit, snap=False)
         records = []
-        for item, base in pairs:
+        for item in items:
             acquired = item_datetime(item)
             if (t0 is not None and acquired < t0) or (t1 is not None and acquired >= t1):
                 continue
@@ -155,28 +151,27 @@ class StacSource:
                 item_footprint(item), bbox_lonlat
             ):
                 continue
-            records.append(item_record(self.product, item, self.spec.bands, base, self._sign))
+            records.append(item_record(self.product, item, self.spec.bands, sign=self._sign))
         records.sort(key=lambda r: (r.acquired, r.id))
         return records if limit is None else records[: int(limit)]
 
     def image(self, name: str) -> ImageRecord:
         """The image of item ``name``; NotFoundError when the catalog has no such item."""
         if self.spec.kind == "static":
-            for item, base in self._static_items():
-                if item.get("id") == name:
-                    return item_record(self.product, item, self.spec.bands, base, self._sign)
+            item = next((i for i in self._static_items() if i.id == name), None)
+        else:
+            item = CACHE.get_or_compute(
+                ("item", self.spec.search_url, self.spec.collections, name),
+                self.spec.cache_seconds,
+                lambda: fetch_item(self.spec, name),
+            )
+        if item is None:
             raise NotFoundError(f"image {self.product.id}:{name} not found in {self.spec.url}")
-        found = CACHE.get_or_compute(
-            ("item", self.spec.search_url, self.spec.collections, name),
-            self.spec.cache_seconds,
-            lambda: self._fetch_item(name),
-        )
-        item, base = found
-        return item_record(self.product, item, self.spec.bands, base, self._sign)
+        return item_record(self.product, item, self.spec.bands, sign=self._sign)
 
     # -- static catalogs -----------------------------------------------------------------
 
-    def _static_items(self) -> list[tuple[dict, str]]:
+    def _static_items(self) -> list[pystac.Item]:
         key = ("static", self.spec.url, self.spec.collections)
         return CACHE.get_or_compute(
             key,
@@ -186,7 +181,7 @@ class StacSource:
 
     # -- STAC APIs -----------------------------------------------------------------------
 
-    def _api_items(self, t0, t1, bbox, limit, snap: bool) -> tuple[list[tuple[dict, str]], bool]:
+    def _api_items(self, t0, t1, bbox, limit, snap: bool) -> tuple[list[pystac.Item], bool]:
         if bbox is None:
             boxes: list[tuple[float, ...]] = []
         else:
@@ -196,152 +191,174 @@ class StacSource:
             if snap:
                 boxes = [cell for b in boxes for cell in _cells(b)]
         queries = [tuple(b) for b in boxes] or [None]
-        merged: dict[str, tuple[dict, str]] = {}
+        merged: dict[str, pystac.Item] = {}
         complete = True
         for box in queries:
             key = ("search", self.spec.search_url, self.spec.collections, box, t0, t1, limit)
-            pairs, done = CACHE.get_or_compute(
+            items, done = CACHE.get_or_compute(
                 key,
                 self.spec.cache_seconds,
-                lambda box=box: search_pages(self.spec, box, t0, t1, limit),
+                lambda box=box: search_items(self.spec, box, t0, t1, limit),
             )
             complete = complete and done
-            for item, base in pairs:
-                merged.setdefault(str(item.get("id")), (item, base))
+            for item in items:
+                merged.setdefault(item.id, item)
         return list(merged.values()), complete
 
-    def _fetch_item(self, name: str) -> tuple[dict, str]:
-        spec = self.spec
-        assert spec.search_url is not None
-        root = spec.search_url.split("?")[0].rstrip("/")
-        root = root[: -len("/search")] if root.endswith("/search") else root
+
+def api_root(search_url: str) -> str:
+    """The landing page of the API whose item search is ``search_url``."""
+    root = search_url.split("?")[0].rstrip("/")
+    return root[: -len("/search")] if root.endswith("/search") else root
+
+
+def fetch_item(spec: SourceSpec, name: str) -> pystac.Item | None:
+    """Item ``name`` of a STAC API product: from its collections' items, else by id search."""
+    assert spec.search_url is not None
+    root = api_root(spec.search_url)
+    with CatalogIO(spec.request_timeout()) as io:
         for collection in spec.collections:
-            url = f"{root}/collections/{urllib.parse.quote(collection)}/items/{urllib.parse.quote(name)}"
+            quoted = urllib.parse.quote(collection), urllib.parse.quote(name)
+            url = f"{root}/collections/{quoted[0]}/items/{quoted[1]}"
             try:
-                return read_json(url, spec.timeout), url
+                return parse_item(io.read_json(url), url, copy=False, own_file=True)
             except NotFoundError:
                 continue
         if not spec.collections:
-            sep = "&" if "?" in spec.search_url else "?"
-            url = f"{spec.search_url}{sep}{urllib.parse.urlencode({'ids': name})}"
-            doc = read_json(url, spec.timeout)
-            for f in doc.get("features") or [] if isinstance(doc, dict) else []:
-                if isinstance(f, dict) and f.get("id") == name:
-                    return f, item_base(f, url)
-        raise NotFoundError(f"image {self.product.id}:{name} not found in {spec.url}")
+            search = ItemSearch(spec.search_url, method="GET", stac_io=io, ids=[name])
+            for page in _pages(search):
+                for doc in page.get("features") or []:
+                    if isinstance(doc, dict) and doc.get("id") == name:
+                        return parse_item(doc, spec.search_url, copy=False)
+    return None
 
 
-def search_pages(
+def _pages(search: ItemSearch) -> Iterator[dict[str, Any]]:
+    """The pages of a search, ending where a catalog's ``next`` link points back."""
+    seen: set[str] = set()
+    for page in search.pages_as_dicts():
+        yield page
+        links = [ln for ln in page.get("links") or [] if ln.get("rel") == "next"]
+        signature = json.dumps(links[:1], sort_keys=True, default=str)
+        if signature in seen:
+            return
+        seen.add(signature)
+
+
+def search_items(
     spec: SourceSpec, box: Sequence[float] | None, t0: Any, t1: Any, limit: int | None
-) -> tuple[list[tuple[dict, str]], bool]:
-    """Items of a STAC API search: GET ``/search``, then follow ``next`` links as they say.
+) -> tuple[list[pystac.Item], bool]:
+    """Items of a STAC API search, page by page as its ``next`` links say (GET or POST).
 
-    Returns the items (with where each came from) and whether they are all there are.
+    Parameters
+    ----------
+    spec:
+        The product's source: search URL, collections, page size, timeout.
+    box:
+        (west, south, east, north) in degrees, or None for anywhere.
+    t0, t1:
+        Datetimes bounding the acquisition, or None; both ends are included (STAC ranges
+        are closed: the half-open range is applied afterwards).
+    limit:
+        At most this many items (None: all).
+
+    Returns
+    -------
+    tuple[list[pystac.Item], bool]
+        The items, and whether they are all the catalog holds.
     """
     assert spec.search_url is not None
-    page = spec.page_size if limit is None else max(1, min(spec.page_size, int(limit)))
-    params: dict[str, str] = {"limit": str(page)}
-    if spec.collections:
-        params["collections"] = ",".join(spec.collections)
-    if box is not None:
-        params["bbox"] = ",".join(repr(float(v)) for v in box)
-    if t0 is not None or t1 is not None:
-        # STAC ranges include both ends; the half-open range is applied afterwards.
-        params["datetime"] = f"{_iso(t0) if t0 else '..'}/{_iso(t1) if t1 else '..'}"
-    sep = "&" if "?" in spec.search_url else "?"
-    request: dict[str, Any] | None = {
-        "url": f"{spec.search_url}{sep}{urllib.parse.urlencode(params)}",
-        "method": "GET",
-        "body": None,
-        "headers": None,
-    }
-    items: list[tuple[dict, str]] = []
-    seen: set[str] = set()
-    while request is not None:
-        signature = json.dumps(request, sort_keys=True, default=str)
-        if signature in seen:
-            break  # a catalog whose "next" points back: stop rather than loop
-        seen.add(signature)
-        url = request["url"]
-        doc = read_json(url, spec.timeout, request["method"], request["body"], request["headers"])
-        features = doc.get("features") if isinstance(doc, dict) else None
-        if not isinstance(features, list):
-            raise DataError(f"{url} did not answer a STAC ItemCollection (no 'features')")
-        for f in features:
-            if isinstance(f, dict):
-                items.append((f, item_base(f, url)))
-        request = _next_request(doc, url, request)
-        if limit is not None and len(items) >= int(limit):
-            return items[: int(limit)], request is None and len(items) == int(limit)
+    page_size = spec.page_size if limit is None else max(1, min(spec.page_size, int(limit)))
+    items: list[pystac.Item] = []
+    with CatalogIO(spec.request_timeout()) as io:
+        search = ItemSearch(
+            spec.search_url,
+            method="GET",
+            stac_io=io,
+            limit=page_size,
+            collections=list(spec.collections) or None,
+            bbox=None if box is None else [float(v) for v in box],
+            datetime=None if t0 is None and t1 is None else [t0, t1],
+        )
+        for page in _pages(search):
+            items.extend(
+                parse_item(doc, spec.search_url, copy=False)
+                for doc in page.get("features") or []
+                if isinstance(doc, dict)
+            )
+            if limit is not None and len(items) >= int(limit):
+                more = any(ln.get("rel") == "next" for ln in page.get("links") or [])
+                return items[: int(limit)], not more and len(items) == int(limit)
     return items, True
 
 
-def _next_request(doc: Mapping[str, Any], url: str, previous: Mapping[str, Any]) -> dict | None:
-    """The request a ``next`` link describes (GET href, or POST with a body to merge)."""
-    links = links_with_rel(doc, "next")
-    if not links:
-        return None
-    link = links[0]
-    href = link.get("href")
-    if not isinstance(href, str) or not href:
-        return None
-    method = str(link.get("method") or "GET").upper()
-    body = link.get("body")
-    if method == "POST" and link.get("merge") and isinstance(previous.get("body"), dict):
-        body = {**previous["body"], **(body or {})}
-    return {
-        "url": resolve_href(href, url),
-        "method": method,
-        "body": body if method == "POST" else None,
-        "headers": link.get("headers") if isinstance(link.get("headers"), dict) else None,
-    }
-
-
 def load_static(
-    location: str, collections: Sequence[str] = (), timeout: float = DEFAULT_TIMEOUT
-) -> tuple[list[tuple[dict, str]], dict[str, dict]]:
+    location: str, collections: Sequence[str] = (), timeout: float | None = None
+) -> tuple[list[pystac.Item], dict[str, pystac.Collection]]:
     """Every item under a static STAC document, and the collections met on the way.
 
-    ``location`` is a catalog or collection (its ``child`` and ``item`` links are followed),
-    an ItemCollection / GeoJSON FeatureCollection, a JSON list of items or a single item.
-    Items are paired with the location they came from (for relative hrefs); only items of
-    ``collections`` are kept when given.
+    Parameters
+    ----------
+    location:
+        A catalog or collection (pystac walks its ``child`` and ``item`` links), an
+        ItemCollection / GeoJSON FeatureCollection, a JSON list of items or a single item;
+        a local path or an HTTP(S) URL.
+    collections:
+        Only items of these collections are kept (all when empty).
+    timeout:
+        Seconds each request may take (default ``$TILES_HTTP_TIMEOUT``).
+
+    Returns
+    -------
+    tuple[list[pystac.Item], dict[str, pystac.Collection]]
+        The items (asset hrefs resolve against where each was read) and the collections by id.
     """
-    items: list[tuple[dict, str]] = []
-    found_collections: dict[str, dict] = {}
-    visited: set[str] = set()
-
-    def visit(doc: Any, where: str, depth: int) -> None:
-        if isinstance(doc, list):
-            for x in doc:
-                visit(x, where, depth)
-            return
-        if not isinstance(doc, dict):
-            raise DataError(f"{where} is not a STAC document (a JSON {type(doc).__name__})")
-        kind = doc.get("type")
-        if kind == "Feature":
-            if not isinstance(doc.get("assets"), dict):
-                raise DataError(f"STAC item {doc.get('id')!r} in {where} has no assets")
-            items.append((doc, item_base(doc, where)))
-        elif kind == "FeatureCollection":
-            visit(doc.get("features") or [], where, depth)
-        elif kind in ("Catalog", "Collection") or "links" in doc:
-            if kind == "Collection" and doc.get("id"):
-                found_collections[str(doc["id"])] = doc
-            if depth > 32:
-                raise DataError(f"STAC catalog {location} nests more than 32 levels")
-            for rel in ("child", "item"):
-                for link in links_with_rel(doc, rel):
-                    href = resolve_href(str(link.get("href") or ""), where)
-                    if href in visited:
-                        continue
-                    visited.add(href)
-                    visit(read_json(href, timeout), href, depth + 1)
-        else:
-            raise DataError(f"{where} is not a STAC catalog, collection or item (type {kind!r})")
-
-    visit(read_json(location, timeout), location, 0)
+    with CatalogIO(default_timeout() if timeout is None else timeout) as io:
+        items, found = _items_of(io, io.read_json(location), location)
     if collections:
         wanted = set(collections)
-        items = [(i, b) for i, b in items if i.get("collection") in wanted]
-    return items, found_collections
+        items = [i for i in items if i.collection_id in wanted]
+    return items, found
+
+
+def _items_of(
+    io: CatalogIO, doc: Any, location: str
+) -> tuple[list[pystac.Item], dict[str, pystac.Collection]]:
+    found: dict[str, pystac.Collection] = {}
+    if isinstance(doc, list):
+        items = [parse_item(d, location, copy=False) for d in doc]
+    elif isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
+        items = [parse_item(d, location, copy=False) for d in doc.get("features") or []]
+    elif isinstance(doc, dict) and doc.get("type") == "Feature":
+        items = [parse_item(doc, location, copy=False, own_file=True)]
+    elif isinstance(doc, dict) and (doc.get("type") in ("Catalog", "Collection") or "links" in doc):
+        items, found = _walk(io, doc, location)
+    else:
+        kind = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
+        raise DataError(f"{location} is not a STAC catalog, collection or item (type {kind!r})")
+    return items, found
+
+
+def _walk(
+    io: CatalogIO, doc: dict, location: str
+) -> tuple[list[pystac.Item], dict[str, pystac.Collection]]:
+    """The items and collections under a static catalog or collection."""
+    try:
+        root = io.stac_object_from_dict(doc, href=location, preserve_dict=False)
+        if not isinstance(root, pystac.Catalog):
+            raise DataError(f"{location} is not a STAC catalog or collection")
+        # The walk starts here: root links elsewhere (often to the copied catalog's original
+        # home) are never fetched.
+        root.set_root(root)
+        items = list(root.get_items(recursive=True))
+        found = {c.id: c for c in root.get_all_collections()}
+    except pystac.STACError as e:
+        # A child or item link that does not resolve: say what went wrong with it.
+        cause = e.__cause__
+        raise (cause if isinstance(cause, DataError) else DataError(f"{location}: {e}")) from None
+    except RecursionError:
+        raise DataError(f"STAC catalog {location} links back to itself or nests too deep") from None
+    if isinstance(root, pystac.Collection):
+        found[root.id] = root
+    unique = {item.get_self_href() or id(item): item for item in items}
+    return list(unique.values()), found
