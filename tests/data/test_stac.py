@@ -665,6 +665,60 @@ def test_bad_catalogs_give_clear_errors(site, tmp_path: Path):
     assert cat.products() == []
 
 
+def test_request_timeout_defaults_to_the_setting(site, monkeypatch):
+    monkeypatch.setenv("TILES_HTTP_TIMEOUT", "1")  # the /slow handler answers after 3 s
+    with pytest.raises(DataError, match="did not answer within 1 s"):
+        stac.read_json(f"{site['base']}/slow")
+
+
+def _write(path: Path, doc: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc))
+
+
+def test_static_walk_stays_inside_the_catalog(shared_data: Path, tmp_path: Path):
+    # A copied catalog whose root, parent and collection links point to its old home (here
+    # a closed port): the walk goes down from the given document and never fetches them.
+    gone = "http://127.0.0.1:1/catalog.json"
+    item = json.loads((shared_data / S2 / f"{S2_ITEM}.json").read_text())
+    item["links"] += [{"rel": "root", "href": gone}, {"rel": "collection", "href": gone}]
+    item["assets"] = {"red": {**item["assets"]["red"], "href": "./B04.tif"}}
+    _write(tmp_path / "cat" / "s2" / "item.json", item)
+    _write(
+        tmp_path / "cat" / "s2" / "collection.json",
+        {"type": "Collection", "id": "sentinel-2-l2a", "stac_version": "1.0.0",
+         "description": "d", "license": "proprietary",
+         "extent": {"spatial": {"bbox": [[-180, -90, 180, 90]]},
+                    "temporal": {"interval": [[None, None]]}},
+         "links": [{"rel": "root", "href": gone}, {"rel": "parent", "href": gone},
+                   {"rel": "item", "href": "./item.json"}]},
+    )  # fmt: skip
+    _write(
+        tmp_path / "cat" / "catalog.json",
+        {"type": "Catalog", "id": "c", "stac_version": "1.0.0", "description": "d",
+         "links": [{"rel": "root", "href": gone},
+                   {"rel": "child", "href": "./s2/collection.json"}]},
+    )  # fmt: skip
+    items, collections = stac.load_static(str(tmp_path / "cat" / "catalog.json"))
+    assert [i.id for i in items] == [S2_ITEM] and list(collections) == ["sentinel-2-l2a"]
+    # Relative hrefs resolve next to the item's copy, not at its self link elsewhere.
+    assert items[0].assets["red"].get_absolute_href() == str(tmp_path / "cat" / "s2" / "B04.tif")
+
+    # A catalog whose child links lead back to it: a clear error, not an endless walk.
+    _write(
+        tmp_path / "loop" / "catalog.json",
+        {"type": "Catalog", "id": "a", "stac_version": "1.0.0", "description": "d",
+         "links": [{"rel": "child", "href": "./b/catalog.json"}]},
+    )  # fmt: skip
+    _write(
+        tmp_path / "loop" / "b" / "catalog.json",
+        {"type": "Catalog", "id": "b", "stac_version": "1.0.0", "description": "d",
+         "links": [{"rel": "child", "href": "../catalog.json"}]},
+    )  # fmt: skip
+    with pytest.raises(DataError, match="links back to itself"):
+        stac.load_static(str(tmp_path / "loop" / "catalog.json"))
+
+
 def test_unreachable_api_after_definition(site, tmp_path: Path):
     cat = Catalog(tmp_path / "cat.sqlite")
     stac.add_stac_product("es", f"{site['base']}/es", collection="sentinel-2-l2a",
