@@ -3,7 +3,8 @@
 Runs this checkout's tile pipeline (evaluate, read, reduce, render, encode; no HTTP) over
 the fixed tile list of ``tiles_bench.py`` for one workload, with every cache cold, under
 cProfile, and prints the CPU time per tile and the share of the profile's time in each
-part. Read threads are not profiled by cProfile: for ``median6`` the six reads run on them,
+part; then the CPU time of a restyle (the computed arrays rendered and encoded with the
+workload's new scales and colormap). Read threads are not profiled by cProfile: for ``median6`` the six reads run on them,
 so their share shows as waiting in ``_run_all``, and CPU time counts all threads.
 
 Run: .venv/bin/python bench/profile_tiles.py band [--size 10980] [--top 25]
@@ -15,6 +16,7 @@ import argparse
 import cProfile
 import io
 import pstats
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -54,8 +56,11 @@ def main() -> None:
     graft, options = spec["obj"].graft, spec["options"]
     reduction = options.get("reduction", "mosaic")
 
+    computed = []
+
     def tile(t) -> bytes:
         data = pipeline.compute_tile(graft, {}, XYZTile(t.x, t.y, t.z), reduction)
+        computed.append(data)
         return render.render_png(data.array, options["scales"], options.get("colormap"))
 
     # First use (imports, the catalog, colormaps) on a tile outside the list.
@@ -78,6 +83,15 @@ def main() -> None:
     for part, pattern in PARTS.items():
         cum = sum(v[3] for k, v in stats.stats.items() if k[2] in pattern)
         print(f"{part:45} {100 * cum / total:10.1f}%")
+    # A restyle: the computed arrays again, with the new look (render and encode only).
+    look = spec["restyle"]
+    times = []
+    for data in computed[1:]:
+        t0 = time.process_time()
+        render.render_png(data.array, look["scales"], look.get("colormap"))
+        times.append(time.process_time() - t0)
+    print(f"\nrestyle (render + encode a cached array): {1000 * statistics.median(times):.2f} ms "
+          "CPU, median over the tiles")  # fmt: skip
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(args.top)
     print(out.getvalue())
