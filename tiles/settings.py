@@ -250,6 +250,39 @@ MAX_IMAGES = _setting(
     "images a collection may hold in one tile before a 413",
 )
 
+# -- what one request may cost (tiles, values, jobs, published layers) --------------------
+MAX_SECONDS = _setting(
+    "TILES_MAX_SECONDS",
+    300.0,
+    _at_least(0.001, float),
+    "seconds one request (a tile, a value, a job) may compute before it is stopped with a 413",
+)
+MAX_PIXELS = _setting(
+    "TILES_MAX_PIXELS",
+    100_000_000,
+    _at_least(1, int),
+    "pixels (rows x cols) of a grid one request may read or create (else 413)",
+)
+MAX_VALUE_BYTES = _setting(
+    "TILES_MAX_VALUE_MB",
+    2048 * 2**20,
+    _megabytes,
+    "MB one value of a request may take: the pixels read or computed at once (else 413)",
+)
+MAX_ELEMENTS = _setting(
+    "TILES_MAX_ELEMENTS",
+    10_000_000,
+    _at_least(1, int),
+    "items of one list or characters of one string a request may build (else 413)",
+)
+MAX_OPERATIONS = _setting(
+    "TILES_MAX_OPERATIONS",
+    5_000_000_000,
+    _at_least(1, int),
+    "element operations one step may do, such as a convolution's kernel size times its "
+    "pixels (else 413)",
+)
+
 # -- computing ----------------------------------------------------------------------------
 COMPUTE_WORKERS = _setting(
     "TILES_COMPUTE_WORKERS",

@@ -6,6 +6,7 @@ import _string
 import datetime as dt
 import math
 import operator
+import re
 import string
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -13,24 +14,22 @@ from typing import Any
 import numpy as np
 
 from tiles.builtins.registry import builtin, constant
-from tiles.engine import CollectionValue, ImageValue, binary_op, select_images, unary_op
+from tiles.engine import CollectionValue, ImageValue, binary_op, budget, select_images, unary_op
 from tiles.engine import getitem as engine_getitem
-from tiles.errors import GraftTypeError, NotFoundError, WorkflowsError
+from tiles.errors import GraftTypeError, NotFoundError, ResourceLimitError, WorkflowsError
 from tiles.graft import Closure
 
 _MISSING = object()
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
-# A graft comes from any client: bound what plain values may cost so a request for a huge
-# list, string or integer fails fast instead of exhausting the server.
-MAX_ITEMS = 10_000_000
-MAX_INT_BITS = 4096
-
 
 def check_size(n: int, what: str) -> None:
-    """Refuse to build a sequence of more than :data:`MAX_ITEMS` items."""
-    if n > MAX_ITEMS:
-        raise WorkflowsError(f"{what} would have {n:,} items; the limit is {MAX_ITEMS:,}")
+    """Refuse building a sequence or string of ``n`` items beyond the request's budget.
+
+    A graft comes from any client: what a plain value will cost is checked before it is
+    built, so a request for a huge list, string or integer fails fast.
+    """
+    budget.current().check_elements(n, what)
 
 
 def is_imagery(x: Any) -> bool:
@@ -150,6 +149,8 @@ def contains(obj: Any, item: Any) -> bool:
 
 
 def _call(function: Callable, *args: Any) -> Any:
+    # Each call of a graft function is a step of the request: it may stop here.
+    budget.current().checkpoint("calling a function")
     if not callable(function):
         raise GraftTypeError(f"expected a function, got {type(function).__name__}")
     return function(*args)
@@ -244,10 +245,11 @@ def divmod_(a: Any, b: Any) -> tuple:
 
 @builtin("wf.debugging.sleep")
 def sleep(value: Any, seconds: float) -> Any:
-    """``wf.debugging.sleep``: ``value``, after sleeping ``seconds`` (at most 60)."""
-    import time
+    """``wf.debugging.sleep``: ``value``, after sleeping ``seconds`` (at most 60).
 
-    time.sleep(min(float(seconds), 60.0))
+    The wait ends early when the request is cancelled or out of time.
+    """
+    budget.current().sleep(min(float(seconds), 60.0), "wf.debugging.sleep")
     return value
 
 
@@ -314,16 +316,22 @@ def _apply_binary(op: str, a: Any, b: Any) -> Any:
 
 
 def _check_binary_cost(op: str, a: Any, b: Any) -> None:
-    """Reject operations on plain values whose result would be enormous."""
+    """Reject operations on plain values whose result would be enormous, before doing them."""
+    ints = isinstance(a, int) and isinstance(b, int)
+    bits = budget.MAX_INT_BITS
     if op == "mul":
         for seq, times in ((a, b), (b, a)):
             if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
                 check_size(len(seq) * max(times, 0), "repetition")
-    elif op == "pow" and isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1:
-        if abs(a).bit_length() * b > MAX_INT_BITS:
-            raise WorkflowsError(f"{a} ** {b} is too large (more than {MAX_INT_BITS} bits)")
-    elif op == "lshift" and isinstance(b, int) and b > MAX_INT_BITS:
-        raise WorkflowsError(f"shift by {b} bits is too large (limit {MAX_INT_BITS})")
+        if ints and abs(a).bit_length() + abs(b).bit_length() > bits + 1:
+            raise ResourceLimitError(f"a product of integers beyond {bits} bits")
+    elif op == "add" and isinstance(a, (str, list, tuple)) and isinstance(b, (str, list, tuple)):
+        check_size(len(a) + len(b), "concatenation")
+    elif op == "pow" and ints and b > 0 and abs(a) > 1:
+        if abs(a).bit_length() * b > bits:
+            raise ResourceLimitError(f"{a} ** {b} is too large (more than {bits} bits)")
+    elif op == "lshift" and ints and b > bits:
+        raise ResourceLimitError(f"shift by {b} bits is too large (limit {bits})")
 
 
 def _apply_unary(op: str, a: Any) -> Any:
@@ -380,13 +388,29 @@ _PADDING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"}
 
 def _str_method(name: str) -> Callable:
     def method(s: str, *args: Any, **kwargs: Any) -> Any:
-        if name in _PADDING_METHODS and args and isinstance(args[0], int):
-            width = args[0] * (len(s) if name == "expandtabs" else 1)
-            check_size(width, f"Str.{name}")
+        if isinstance(s, str):
+            _check_str_cost(name, s, args)
         result = getattr(str, name)(s, *args, **kwargs)
         return list(result) if isinstance(result, tuple) else result
 
     return method
+
+
+def _check_str_cost(name: str, s: str, args: tuple) -> None:
+    """Refuse string methods whose result would be far larger than their inputs."""
+    what = f"Str.{name}"
+    if name in _PADDING_METHODS and args and isinstance(args[0], int):
+        check_size(args[0] * (len(s) if name == "expandtabs" else 1), what)
+    elif name == "join" and args and isinstance(args[0], (list, tuple)):
+        parts = args[0]
+        total = sum(len(p) for p in parts if isinstance(p, str))
+        check_size(total + len(s) * max(len(parts) - 1, 0), what)
+    elif name == "replace" and len(args) >= 2 and all(isinstance(a, str) for a in args[:2]):
+        old, new = args[0], args[1]
+        found = s.count(old) if old else len(s) + 1
+        if len(args) > 2 and isinstance(args[2], int) and args[2] >= 0:
+            found = min(found, args[2])
+        check_size(len(s) + found * max(len(new) - len(old), 0), what)
 
 
 for _name in _STR_METHODS - {"format"}:
@@ -411,6 +435,12 @@ class _FieldsOnlyFormatter(string.Formatter):
                 )
             value = value[key]
         return value, first
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        # Widths and precisions are the only numbers in a format spec: bound them first.
+        for number in re.findall(r"\d+", format_spec):
+            check_size(int(number), "wf.Str.format width")
+        return super().format_field(value, format_spec)
 
 
 @builtin("wf.Str.format")

@@ -20,6 +20,7 @@ from typing import Any
 
 from tiles import settings
 from tiles.builtins import REGISTRY, EvaluationContext, reset_context, set_context
+from tiles.engine import budget
 from tiles.engine.results import to_result
 from tiles.errors import GeoContextError, JobTimeoutError, ParameterError, ProxyTypeError
 from tiles.geocontext import GeoContext as ConcreteGeoContext
@@ -54,11 +55,14 @@ def evaluate(
     """Evaluate ``graft`` to an engine value, in ``geoctx``, with parameter values bound.
 
     ``max_images`` caps the images any one collection may load (a server's safety limit).
+    The evaluation runs within the active cost budget (:mod:`tiles.engine.budget`), or a
+    new one from the settings when none is active.
     """
     context = EvaluationContext(geoctx=resolve_geoctx(geoctx), max_images=max_images)
     token = set_context(context)
     try:
-        return evaluate_graft(graft, REGISTRY, arguments)
+        with budget.using(budget.active() or budget.Budget()):
+            return evaluate_graft(graft, REGISTRY, arguments)
     finally:
         reset_context(token)
 
@@ -177,6 +181,13 @@ class Request:
             concrete = ConcreteGeoContext.from_dict(geoctx) if geoctx else None
         except (ValueError, TypeError, KeyError) as exc:
             raise GeoContextError(f"'geoctx': {exc}") from None
+        if concrete is not None:
+            try:
+                shape = concrete.arr_shape
+            except GeoContextError:
+                shape = None  # bounds only: nothing is read on a grid
+            if shape is not None:  # refused now rather than once the job runs
+                budget.current().check_pixels(shape, "the GeoContext")
         try:
             return cls(
                 body["graft"], arguments, concrete, body.get("format") or "pyarrow", type_name
@@ -240,7 +251,16 @@ def _call_function(fn: Function, arguments: Mapping[str, Any]) -> Proxytype:
 
 
 def execute(request: Request, progress: Callable[[int, int], None] | None = None) -> Any:
-    """Run ``request`` in this thread: the Python result, or bytes for other formats."""
+    """Run ``request`` in this thread: the Python result, or bytes for other formats.
+
+    The whole request (arguments, every window, encoding) runs within one cost budget:
+    the active one, or a new one from the settings.
+    """
+    with budget.using(budget.active() or budget.Budget()):
+        return _execute(request, progress)
+
+
+def _execute(request: Request, progress: Callable[[int, int], None] | None) -> Any:
     from tiles.compute import chunks
     from tiles.compute.formats import encode
     from tiles.graft.analysis import analyse

@@ -25,6 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from tiles import settings
+from tiles.engine import budget
 from tiles.errors import (
     DataError,
     JobTimeoutError,
@@ -223,7 +224,8 @@ class LocalJob(Job):
         self._done_steps, self._total_steps = 0, 0
         self._error: BaseException | None = None
         self._value: Any = None
-        self._cancelled = False
+        #: Set by :meth:`cancel`; the running computation stops at its next step.
+        self._cancel_event = threading.Event()
         self._changed = threading.Condition()
         self._on_change = on_change
         self._future: Future | None = None
@@ -258,7 +260,7 @@ class LocalJob(Job):
             self._on_change(self)
 
     def _progress(self, done: int, total: int) -> None:
-        if self._cancelled:
+        if self._cancel_event.is_set():
             raise JobCancelledError(f"job {self.id} was cancelled")
         self._done_steps, self._total_steps = done, total
         self._set()
@@ -269,17 +271,23 @@ class LocalJob(Job):
         return self
 
     def _main(self) -> None:
-        if self._cancelled:
+        if self._cancel_event.is_set():
             return
         self._set(RUNNING)
         for attempt in itertools.count():
             self.attempts = attempt + 1
             try:
-                value = self._run(self._progress)
-            except JobCancelledError:
+                # One budget per attempt: its time limit and cancellation cover every step.
+                with budget.using(budget.Budget(cancelled=self._cancel_event)):
+                    value = self._run(self._progress)
+            except (JobCancelledError, WorkCancelledError):
                 return
             except Exception as exc:
-                if attempt < self.num_retries and is_transient(exc) and not self._cancelled:
+                if (
+                    attempt < self.num_retries
+                    and is_transient(exc)
+                    and not self._cancel_event.is_set()
+                ):
                     continue
                 self._set(FAILED, exc)
                 return
@@ -289,7 +297,7 @@ class LocalJob(Job):
 
     def cancel(self) -> None:
         """Cancel the job: a queued job never runs, a running one stops at its next step."""
-        self._cancelled = True
+        self._cancel_event.set()
         if self._future is not None:
             self._future.cancel()
         self._set(CANCELLED)

@@ -56,6 +56,7 @@ from rasterio.warp import reproject, transform, transform_geom
 from tiles import settings
 from tiles.cache import ByteLRU
 from tiles.data.records import Band, ImageRecord, Product, footprint_intersects
+from tiles.engine import budget
 from tiles.errors import DataError, NotFoundError, ParameterError
 
 __all__ = [
@@ -673,6 +674,11 @@ class CatalogSource:
         indices = list(image_indices)
         band_objs = [self.product.band(b) for b in bands]
         rows, cols = self.geoctx.arr_shape
+        # What the read will hold (float64 data and a mask) must fit the request's budget.
+        limits = budget.current()
+        what = f"reading {len(band_objs)} band(s) of {len(indices)} image(s)"
+        limits.check_pixels((rows, cols), what)
+        limits.check_bytes(len(indices) * len(band_objs) * rows * cols * 9, what)
         data = np.zeros((len(indices), len(band_objs), rows, cols), dtype=np.float64)
         mask = np.ones(data.shape, dtype=bool)
 

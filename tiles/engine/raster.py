@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from tiles.engine import budget
 from tiles.engine.align import (
     Operand,
     align,
@@ -296,6 +297,8 @@ def conv2d(x: Imagery, kernel_dims: Sequence[int], kernel_data: Sequence[float])
     kh, kw = dims
     cy, cx = kh // 2, kw // 2
     arr = x.ndarray
+    limits = budget.current()
+    limits.check_operations(int(np.count_nonzero(flipped)) * arr.size, "conv2d")
     mask = np.ma.getmaskarray(arr)
     values = np.where(mask, 0.0, np.ma.getdata(arr).astype(np.float64))
     rows, cols = values.shape[-2:]
@@ -305,6 +308,7 @@ def conv2d(x: Imagery, kernel_dims: Sequence[int], kernel_data: Sequence[float])
     # One shifted, weighted copy per kernel element: vectorised over pixels, bands and images.
     with np.errstate(all="ignore"):
         for u in range(kh):
+            limits.checkpoint("conv2d")  # a long convolution stops when the request does
             for v in range(kw):
                 if flipped[u, v] != 0:
                     out += flipped[u, v] * padded[..., u : u + rows, v : v + cols]

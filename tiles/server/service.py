@@ -77,7 +77,7 @@ class TileService:
         self.tile_timeout = (
             tile_timeout if tile_timeout is not None else settings.TILE_TIMEOUT.get()
         )
-        self.queue = WorkQueue(workers, max_pending)
+        self.queue = WorkQueue(workers, max_pending, budgeted=True)
         self.io = WorkQueue(IO_WORKERS, 32 * IO_WORKERS, name="io")
         self.arrays: ByteLRU[pipeline.TileData] = ByteLRU(
             array_cache_bytes if array_cache_bytes is not None else settings.ARRAY_CACHE.get(),

@@ -22,6 +22,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from tiles import settings
+from tiles.engine import budget
 from tiles.errors import UnavailableError
 
 
@@ -34,20 +35,29 @@ class _Job:
     waiters: int = 1
     started: bool = False
     future: concurrent.futures.Future | None = None
+    #: Set when every waiter left a running job: its budget stops it at the next step.
+    cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
 
 
 class WorkQueue:
     """A ThreadPoolExecutor of ``workers`` threads with de-duplication by key.
 
-    ``max_pending`` bounds jobs submitted but not yet started.
+    ``max_pending`` bounds jobs submitted but not yet started. With ``budgeted`` every job
+    runs within a cost budget of its own (:mod:`tiles.engine.budget`), cancelled when the
+    last waiter of a running job leaves, so abandoned work stops at its next step.
     """
 
     def __init__(
-        self, workers: int | None = None, max_pending: int | None = None, name: str = "compute"
+        self,
+        workers: int | None = None,
+        max_pending: int | None = None,
+        name: str = "compute",
+        budgeted: bool = False,
     ) -> None:
         self.workers = int(workers or settings.TILE_WORKERS.get())
         self.max_pending = int(max_pending if max_pending is not None else 64 * self.workers)
         self.name = name
+        self.budgeted = budgeted
         self._pool = concurrent.futures.ThreadPoolExecutor(
             self.workers, thread_name_prefix=f"tiles-{name}"
         )
@@ -55,7 +65,13 @@ class WorkQueue:
         self._lock = threading.RLock()
         self._jobs: dict[Hashable, _Job] = {}
         self._pending = 0
-        self.counts = {"submitted": 0, "deduplicated": 0, "dropped": 0, "rejected": 0}
+        self.counts = {
+            "submitted": 0,
+            "deduplicated": 0,
+            "dropped": 0,
+            "cancelled": 0,
+            "rejected": 0,
+        }
 
     def submit(
         self, key: Hashable, fn: Callable[..., Any], *args: Any, always: bool = False
@@ -69,7 +85,13 @@ class WorkQueue:
         """
         with self._lock:
             job = self._jobs.get(key)
-            if job is not None and job.future is not None and not job.future.cancelled():
+            stopping = job is not None and job.cancelled.is_set()
+            if (
+                job is not None
+                and job.future is not None
+                and not job.future.cancelled()
+                and not stopping
+            ):
                 job.waiters += 1
                 self.counts["deduplicated"] += 1
                 return job.future
@@ -91,7 +113,10 @@ class WorkQueue:
         with self._lock:
             job.started = True
             self._pending -= 1
-        return fn(*args)
+        if not self.budgeted:
+            return fn(*args)
+        with budget.using(budget.Budget(cancelled=job.cancelled)):
+            return fn(*args)
 
     def _finished(self, key: Hashable, job: _Job) -> None:
         with self._lock:
@@ -103,16 +128,23 @@ class WorkQueue:
                 self._pending -= 1
 
     def release(self, key: Hashable, future: concurrent.futures.Future) -> bool:
-        """One waiter of ``future`` gave up; drop the job if it is unstarted and unwanted.
+        """One waiter of ``future`` gave up; drop or stop the job if nobody else wants it.
 
-        Returns True when the job was dropped.
+        An unstarted job is dropped; a running one is cancelled through its budget (it
+        stops at its next step). Returns True when the job was dropped or cancelled.
         """
         with self._lock:
             job = self._jobs.get(key)
             if job is None or job.future is not future:
                 return False
             job.waiters -= 1
-            if job.waiters > 0 or job.started:
+            if job.waiters > 0:
+                return False
+            if job.started:
+                if self.budgeted and not future.done():
+                    job.cancelled.set()
+                    self.counts["cancelled"] += 1
+                    return True
                 return False
             if future.cancel():
                 self.counts["dropped"] += 1
