@@ -167,7 +167,7 @@ def test_map_follows_changes_from_code_and_controls(tmp_path):
                 page.goto(lab.url("lab/tree/stale.ipynb"), timeout=WAIT_MS)
                 page.wait_for_selector("text=Python 3 (ipykernel) | Idle", timeout=WAIT_MS)
                 # Nothing may cover the tiles: no map controls, no JupyterLab notifications.
-                page.add_style_tag(
+                hide = page.add_style_tag(
                     content=".leaflet-control-container, .Toastify { display: none !important; }"
                 )
                 run_all(page)
@@ -182,6 +182,22 @@ def test_map_follows_changes_from_code_and_controls(tmp_path):
                 page.keyboard.press("Control+Enter")
                 now = check_map_shows_current_url(page, traffic, seen)
                 assert "reduction=mean" in now and "2023-01-01" in now
+
+                # The pixel inspector answers a click with values, beside the zoom buttons.
+                hide.evaluate("style => style.remove()")
+                page.add_style_tag(content=".Toastify { display: none !important; }")
+                page.get_by_role("button", name="Pixel inspector").click()
+                page.wait_for_selector(".leaflet-control-container .leaflet-control-zoom")
+                box = page.locator(".leaflet-container").bounding_box()
+                page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)
+                panel = page.locator(".leaflet-control", has_text="Pixel inspector").first
+                panel.locator("text=/red: [0-9.]+/").wait_for(timeout=WAIT_MS)
+                zoom = page.locator(".leaflet-control-zoom").bounding_box()
+                inspector = panel.bounding_box()
+                assert (
+                    inspector["x"] >= zoom["x"] + zoom["width"]
+                    or inspector["y"] >= zoom["y"] + zoom["height"]
+                ), (inspector, zoom)
             finally:
                 context.close()
     finally:
