@@ -131,10 +131,20 @@ def evaluate_value(graft: dict, geoctx: GeoContext, arguments: Mapping[str, Any]
 
 
 def images_of_day(value: Any, day: str) -> Any:
-    """Of a collection, the images whose ``date`` property falls on ``day`` (ISO, UTC).
+    """Of a collection, the images whose ``date`` property falls on ``day``.
 
-    Other values are returned as they are. Lazy collections stay lazy, so only that day's
-    images are read.
+    Parameters
+    ----------
+    value : engine value
+        An evaluated layer; anything but a collection is returned as it is.
+    day : str
+        ``YYYY-MM-DD``, UTC.
+
+    Returns
+    -------
+    engine value
+        The collection of that day's images (lazy collections stay lazy, so only they are
+        read), possibly empty.
     """
     from tiles.engine import CollectionValue, select_images
 
@@ -167,8 +177,26 @@ def to_tile_data(
     bands: Sequence[str] = (),
     image_date: str | None = None,
 ) -> TileData:
-    """Reduce a collection (to the images of ``image_date`` first, if given), crop the halo
-    and pick ``bands`` of an evaluated value."""
+    """The pixels a tile shows of an evaluated layer.
+
+    Parameters
+    ----------
+    value : engine value
+        An ImageValue or CollectionValue.
+    reduction : str
+        How a collection becomes one image.
+    halo : int
+        Pixels computed around the tile, cropped here.
+    bands : sequence of str
+        Bands to keep, in order (all when empty).
+    image_date : str, optional
+        Keep only a collection's images of this day first (see :func:`images_of_day`).
+
+    Returns
+    -------
+    TileData
+        The pixels, band names and declared value ranges (no array for an empty image).
+    """
     from tiles.engine import CollectionValue, ImageValue, reduce
 
     if image_date is not None:
@@ -294,10 +322,22 @@ def point_data(
     bands: Sequence[str] = (),
     image_date: str | None = None,
 ) -> tuple[TileData, int]:
-    """The layer computed around EPSG:3857 point (x, y), and the row/col of the point in it.
+    """The layer computed around an EPSG:3857 point, at its source's native resolution.
 
-    The pixels are at the source's native resolution (see :func:`point_context`); the
-    data also says the bands' names and declared ranges.
+    Parameters
+    ----------
+    graft, arguments :
+        The layer's graft and parameter values.
+    x, y : float
+        The point in EPSG:3857 metres.
+    reduction, bands, image_date :
+        As :func:`to_tile_data` takes them.
+
+    Returns
+    -------
+    (TileData, int)
+        The pixels around the point (with band names and ranges), and the row and column
+        of the point's pixel in them.
     """
     facts = graft_facts(graft)
     aoi, index = point_context(facts, x, y)
@@ -328,10 +368,20 @@ def value_at(
 def collection_dates(
     graft: dict, arguments: Mapping[str, Any], bounds_lonlat: Sequence[float]
 ) -> list[str]:
-    """The days (ISO, UTC) of a collection layer's images within lon/lat ``bounds_lonlat``.
+    """The days of a collection layer's images within lon/lat bounds.
 
-    Computed on a coarse grid over the bounds (a lazy collection reads no pixels for it).
-    An Image layer has no dates: the list is empty.
+    Parameters
+    ----------
+    graft, arguments :
+        The layer's graft and parameter values.
+    bounds_lonlat : sequence of float
+        ``(west, south, east, north)``, usually the sources' footprint.
+
+    Returns
+    -------
+    list of str
+        Sorted ``YYYY-MM-DD`` days (UTC); empty for an Image layer. The layer is evaluated
+        on a coarse grid, so a lazy collection reads no pixels for it.
     """
     from tiles.engine import CollectionValue
 
@@ -353,8 +403,26 @@ def view_scales(
 ) -> list:
     """Scales stretching the 2nd to 98th percentile of each band over lon/lat bounds.
 
-    The layer is computed once over the bounds, ``pixels`` on the longer side (the map's
-    "scale to view").
+    Parameters
+    ----------
+    graft, arguments :
+        The layer's graft and parameter values.
+    bounds_lonlat : sequence of float
+        ``(west, south, east, north)`` of the view.
+    pixels : int
+        Pixels on the longer side of the one computation over the bounds.
+    reduction, bands, image_date :
+        As :func:`to_tile_data` takes them.
+
+    Returns
+    -------
+    list of [min, max]
+        One pair per band (at most 3; ``[None, None]`` for a band with no data).
+
+    Raises
+    ------
+    ValueError
+        When the view holds no data at all.
     """
     from tiles.engine.render import percentile_scales
 
@@ -373,7 +441,20 @@ def view_scales(
 
 
 def footprint_mask(footprint: shapely.Geometry, tile: XYZTile) -> np.ndarray:
-    """Pixels of ``tile`` (rows, cols) touched by a lon/lat ``footprint``."""
+    """The pixels of ``tile`` a lon/lat footprint touches.
+
+    Parameters
+    ----------
+    footprint : shapely geometry
+        Lon/lat degrees.
+    tile : XYZTile
+        The tile.
+
+    Returns
+    -------
+    numpy.ndarray
+        (rows, cols) booleans, True where the footprint touches the pixel.
+    """
     geometry = transform_geom("EPSG:4326", "EPSG:3857", shapely.geometry.mapping(footprint))
     rows = cols = tile.tilesize
     west, south, east, north = tile.projected_bounds

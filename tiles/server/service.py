@@ -35,7 +35,15 @@ _MB = 1024 * 1024
 
 @dataclasses.dataclass(frozen=True)
 class BandFacts:
-    """The bands a layer's tiles show: names and declared value ranges (None where none)."""
+    """The bands a layer's tiles show, found from one pixel.
+
+    Attributes
+    ----------
+    bands : list of str
+        Their names.
+    ranges : list of (float, float) or None
+        Each band's declared value range, None where it declares none.
+    """
 
     bands: list[str]
     ranges: list[tuple[float, float] | None]
@@ -197,7 +205,20 @@ class TileService:
         return version
 
     def inside_footprint(self, layer: Layer, tile: XYZTile) -> Any:
-        """Pixels of ``tile`` inside the layer's sources' footprint, or None when unknown."""
+        """The pixels of ``tile`` inside the layer's sources' footprint.
+
+        Parameters
+        ----------
+        layer : Layer
+            The layer.
+        tile : XYZTile
+            The tile.
+
+        Returns
+        -------
+        numpy.ndarray or None
+            (rows, cols) booleans; None when the footprint is not known.
+        """
         shape = self.footprint(layer)
         if shape is None or shape.is_empty:
             return None

@@ -26,20 +26,23 @@ VIEW_PIXELS = 512
 
 
 class ViewerConfigHandler(BaseHandler):
-    """The viewer's settings from the server's environment."""
+    """``GET /viewer/config.json``: the viewer's settings from the server's environment."""
 
     def get(self) -> None:
+        """Answer with the basemap template (null when none is set)."""
         """Answer with the viewer's settings (its basemap)."""
         self.set_header("Cache-Control", "no-store")
         self.write_json({"basemap": settings.BASEMAP.get()})
 
 
 class LayerDatesHandler(BaseHandler):
-    """The days of a collection layer's images, within its sources' footprint."""
+    """``GET /layers/{id}/dates``: the days of a collection layer's images."""
 
     public_errors = True
 
     async def get(self, layer_id: str) -> None:
+        """Answer with the days within the sources' footprint (``known`` false when that is
+        not known, e.g. computed sources)."""
         """Answer with the days of the layer's images within its footprint."""
         layer = await self.layer(layer_id)
         q = parse_tile_query(self.request.arguments, layer)
@@ -87,11 +90,13 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float]:
 
 
 class ViewScalesHandler(BaseHandler):
-    """Scales that stretch what a view shows (the map's autoscale)."""
+    """``GET /layers/{id}/view_scales?bbox=``: scales stretching what a view shows."""
 
     public_errors = True
 
     async def get(self, layer_id: str) -> None:
+        """Answer with each band's 2nd and 98th percentile over ``bbox``; 400 when the view
+        holds no data."""
         """Answer with scales that stretch the query's view of the layer."""
         layer = await self.layer(layer_id)
         bbox = parse_bbox(self.get_query_argument("bbox", None))
