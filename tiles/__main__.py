@@ -30,8 +30,8 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=int,
         default=None,
-        help="server processes sharing the port (default: the number of CPUs); they share "
-        "layers through TILES_REGISTRY and tiles through TILES_CACHE",
+        help="server processes sharing the port (default: the number of CPUs, or 1 with "
+        "--grpc-port); they share layers through TILES_REGISTRY and tiles through TILES_CACHE",
     )
     parser.add_argument(
         "--public-url",
@@ -102,13 +102,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
 
         companions.append(grpc_endpoint)
+    workers = args.workers
+    if companions and workers is None:
+        # The original client's session logs stream from the process running the gRPC
+        # endpoint, which sees the tile errors of its own process only.
+        workers = 1
     serve(
         args.host,
         args.port,
         args.token,
         public_url=args.public_url,
         companions=companions,
-        workers=args.workers,
+        workers=workers,
     )
     return 0
 
