@@ -35,10 +35,12 @@ class Kind:
     """
 
     def __init__(self, name: str, promote: Callable[[Any], Any]) -> None:
+        """See the class docstring."""
         self.name = name
         self.promote = promote
 
     def __repr__(self) -> str:
+        """``Kind('a function')``."""
         return f"Kind({self.name!r})"
 
 

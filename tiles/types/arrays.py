@@ -21,4 +21,5 @@ class MaskedArray(Proxytype):
     """
 
     def __init__(self) -> None:
+        """Not for direct use: a MaskedArray comes from ``img.ndarray``."""
         raise TypeError("a MaskedArray comes from imagery: use img.ndarray")

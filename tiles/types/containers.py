@@ -66,6 +66,18 @@ class List(GenericProxytype):
     """``List[T]``: a homogeneous lazy list."""
 
     def __init__(self, items: _Any):
+        """A List of the given items, each promoted to the item type.
+
+        Parameters
+        ----------
+        items : list or List
+            Python values or proxies of the item type.
+
+        Example
+        -------
+        >>> wf.List[wf.Float]([1, 2.5]).compute()
+        [1.0, 2.5]
+        """
         (item_type,) = type(self)._require_concrete()
         if isinstance(items, List):
             self.graft, self.params = items.graft, items.params
@@ -96,15 +108,42 @@ class List(GenericProxytype):
         return type(self)._require_concrete()[0]
 
     def __getitem__(self, index):
+        """The item at ``index`` (an Int), or a List for a slice."""
         if isinstance(index, slice):
             return type(self)._from_apply("wf.get", self, _slice(index))
         index = promote(index, Int, f"{type(self).__name__}.__getitem__", "index")
         return self._item_type._from_apply("wf.get", self, index)
 
     def length(self) -> Int:
+        """The number of items.
+
+        Returns
+        -------
+        Int
+
+        Example
+        -------
+        >>> wf.List[wf.Int]([1, 2, 3]).length().compute()
+        3
+        """
         return Int._from_apply("wf.length", self)
 
     def contains(self, other) -> Bool:
+        """Whether ``other`` is an item (Python's ``in``).
+
+        Parameters
+        ----------
+        other : the item type
+
+        Returns
+        -------
+        Bool
+
+        Example
+        -------
+        >>> wf.List[wf.Int]([1, 2, 3]).contains(2).compute()
+        True
+        """
         where = f"{type(self).__name__}.contains"
         return Bool._from_apply(
             "wf.contains", self, promote(other, self._item_type, where, "other")
@@ -112,11 +151,44 @@ class List(GenericProxytype):
 
     @typecheck(func=FUNCTION)
     def map(self, func) -> List:
+        """Apply ``func`` to each item.
+
+        Parameters
+        ----------
+        func : callable
+            Takes an item, returns a proxy.
+
+        Returns
+        -------
+        List
+            Of ``func``'s return type.
+
+        Example
+        -------
+        >>> wf.List[wf.Int]([1, 2]).map(lambda x: x * 10).compute()
+        [10, 20]
+        """
         fn = as_function(func, self._item_type)
         return List[fn.return_type]._from_apply("wf.map", self, fn)
 
     @typecheck(func=FUNCTION)
     def filter(self, func) -> List:
+        """The items for which ``func`` returns True.
+
+        Parameters
+        ----------
+        func : callable
+            Takes an item, returns a Bool.
+
+        Returns
+        -------
+        Same type as self
+
+        Example
+        -------
+        >>> wf.List[wf.Int]([1, 2, 3]).filter(lambda x: x > 1).compute()
+        [2, 3]
+        """
         fn = as_function(func, self._item_type)
         if not issubclass(fn.return_type, (Bool, Any)):
             raise ProxyTypeError(f"filter function must return Bool, not {fn.return_type.__name__}")
@@ -124,28 +196,69 @@ class List(GenericProxytype):
 
     @typecheck(func=FUNCTION)
     def reduce(self, func, initial: _Any = NO_INITIAL):
+        """Fold the items into one value with ``func(accumulated, item)``.
+
+        Parameters
+        ----------
+        func : callable
+            Takes the value so far and the next item.
+        initial : optional
+            The first value; by default the first item (None is a value like any other).
+
+        Returns
+        -------
+        The type ``func`` returns
+
+        Example
+        -------
+        >>> wf.List[wf.Int]([1, 2]).reduce(lambda a, b: a + b, initial=wf.Int(10)).compute()
+        13
+        """
         return reduce_items(self, self._item_type, func, initial)
 
     @typecheck(key=(FUNCTION, None), reverse=Bool)
     def sorted(self, key=None, reverse=False) -> List:
+        """A sorted copy.
+
+        Parameters
+        ----------
+        key : callable, optional
+            Takes an item, returns what to sort by (by default the item).
+        reverse : Bool, default False
+            Descending instead of ascending.
+
+        Returns
+        -------
+        Same type as self
+
+        Example
+        -------
+        >>> wf.List[wf.Int]([1, 4, 2, 3]).sorted().compute()
+        [1, 2, 3, 4]
+        """
         if key is None:
             return type(self)._from_apply("wf.sorted", self, reverse=reverse)
         fn = as_function(key, self._item_type)
         return type(self)._from_apply("wf.sorted", self, fn, reverse=reverse)
 
     def __add__(self, other):
+        """The lists concatenated."""
         return type(self)._from_apply("wf.add", self, type(self)._promote(other))
 
     def __radd__(self, other):
+        """The lists concatenated, a Python list on the left."""
         return type(self)._from_apply("wf.add", type(self)._promote(other), self)
 
     def __mul__(self, times):
+        """The list repeated ``times`` times."""
         return type(self)._from_apply("wf.mul", self, Int._promote(times))
 
     def __eq__(self, other):  # type: ignore[override]
+        """Whether the lists are equal (a Bool)."""
         return Bool._from_apply("wf.eq", self, other)
 
     def __ne__(self, other):  # type: ignore[override]
+        """Whether the lists differ (a Bool)."""
         return Bool._from_apply("wf.ne", self, other)
 
     __hash__ = Proxytype.__hash__
@@ -162,6 +275,18 @@ class Tuple(GenericProxytype):
     """``Tuple[T1, T2, ...]``: a fixed-length lazy tuple."""
 
     def __init__(self, items: _Any):
+        """A Tuple of the given items, one per type parameter.
+
+        Parameters
+        ----------
+        items : sequence
+            Python values or proxies of each position's type.
+
+        Example
+        -------
+        >>> wf.Tuple[wf.Int, wf.Str]((1, "a")).compute()
+        (1, 'a')
+        """
         types = type(self)._require_concrete()
         items = list(items)
         if len(items) != len(types):
@@ -183,6 +308,7 @@ class Tuple(GenericProxytype):
         return super()._promote(obj)
 
     def __getitem__(self, index):
+        """The item at ``index`` (a Python int), of that position's type."""
         types = type(self)._require_concrete()
         if isinstance(index, int):
             try:
@@ -203,9 +329,11 @@ class Tuple(GenericProxytype):
         return (self[i] for i in range(len(self)))
 
     def length(self) -> Int:
+        """The number of items (an Int)."""
         return Int._from_apply("wf.length", self)
 
     def __eq__(self, other):  # type: ignore[override]
+        """Whether the tuples are equal (a Bool)."""
         return Bool._from_apply("wf.eq", self, other)
 
     __hash__ = Proxytype.__hash__
@@ -215,6 +343,18 @@ class Dict(GenericProxytype):
     """``Dict[K, V]``: a lazy mapping with one key type and one value type."""
 
     def __init__(self, *args: _Any, **kwargs: _Any):
+        """A Dict of the given items, as ``dict(*args, **kwargs)`` takes them.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            A mapping or pairs, and keywords; keys and values promoted to the Dict's types.
+
+        Example
+        -------
+        >>> wf.Dict[wf.Str, wf.Int]({"a": 1}).compute()
+        {'a': 1}
+        """
         key_type, value_type = type(self)._require_concrete()[-2:]
         mapping = dict(*args, **kwargs)
         if all(isinstance(k, str) for k in mapping):
@@ -248,24 +388,41 @@ class Dict(GenericProxytype):
         return type(self)._require_concrete()[-1]
 
     def __getitem__(self, key):
+        """The value of ``key`` (computing fails when it is missing)."""
         return self._value_type._from_apply("wf.get", self, key)
 
     def get(self, key, default=None):
+        """The value of ``key``, or ``default`` when it is missing.
+
+        Parameters
+        ----------
+        key : the key type
+        default : the value type, optional
+
+        Returns
+        -------
+        The value type
+        """
         return self._value_type._from_apply("wf.get", self, key, default)
 
     def keys(self) -> List:
+        """The keys, in order (a List)."""
         return List[self._key_type]._from_apply("wf.dict.keys", self)
 
     def values(self) -> List:
+        """The values, in key order (a List)."""
         return List[self._value_type]._from_apply("wf.dict.values", self)
 
     def items(self) -> List:
+        """The (key, value) pairs, in order (a List of Tuples)."""
         return List[Tuple[self._key_type, self._value_type]]._from_apply("wf.dict.items", self)
 
     def length(self) -> Int:
+        """The number of keys (an Int)."""
         return Int._from_apply("wf.length", self)
 
     def contains(self, key) -> Bool:
+        """Whether ``key`` is a key (a Bool)."""
         return Bool._from_apply("wf.contains", self, key)
 
 
@@ -281,12 +438,14 @@ class KnownDict(Dict):
         return known.get(key) if isinstance(key, str) else None
 
     def __getitem__(self, key):
+        """The value of ``key``, of that key's own type when it is a known key."""
         known = self._known_type(key)
         if known is not None:
             return known._from_apply("wf.get", self, key)
         return super().__getitem__(key)
 
     def get(self, key, default=None):
+        """The value of ``key`` (of its own type when known), or ``default`` when missing."""
         known = self._known_type(key)
         if known is not None and default is None:
             return known._from_apply("wf.get", self, key, default)
@@ -294,13 +453,44 @@ class KnownDict(Dict):
 
 
 def range_(start, stop=None, step=None) -> List:
-    """``wf.range``: a lazy ``List[Int]`` like Python's ``range``."""
+    """``wf.range``: a lazy ``List[Int]`` like Python's ``range``.
+
+    Parameters
+    ----------
+    start : Int
+        The stop, when it is the only argument.
+    stop, step : Int, optional
+
+    Returns
+    -------
+    List[Int]
+
+    Example
+    -------
+    >>> wf.range(3).compute()
+    [0, 1, 2]
+    """
     args = [Int._promote(v) for v in (start, stop, step) if v is not None]
     return List[Int]._from_apply("wf.range", *args)
 
 
 def zip_(*sequences) -> List:
-    """``wf.zip``: a lazy list of tuples of the items of several Lists."""
+    """``wf.zip``: a lazy list of tuples of the items of several Lists, like Python's ``zip``.
+
+    Parameters
+    ----------
+    *sequences : List or Python list
+
+    Returns
+    -------
+    List[Tuple[...]]
+        As long as the shortest.
+
+    Example
+    -------
+    >>> wf.zip([1, 2], ["a", "b"]).compute()
+    [(1, 'a'), (2, 'b')]
+    """
     from tiles.types.proxify import proxify
 
     lists = [proxify(s) for s in sequences]

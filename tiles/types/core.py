@@ -55,13 +55,26 @@ def backend(name: str) -> Callable[..., Any]:
 
 
 class Proxytype:
-    """A lazy value: ``graft`` says how to compute it, ``params`` which parameters it needs."""
+    """A lazy value: ``graft`` says how to compute it, ``params`` which parameters it needs.
+
+    Every proxy type (Int, Image, List[Float] ...) derives from it and has :meth:`compute`,
+    :meth:`inspect` and :meth:`publish`. Python control flow cannot see lazy values: ``if``,
+    ``len()``, iteration and ``in`` raise, pointing at ``wf.ifelse``, ``length()``, ``map``
+    and ``contains``.
+
+    Example
+    -------
+    >>> x = wf.Int(1) + 1
+    >>> x.graft["returns"] in x.graft
+    True
+    """
 
     graft: dict
     params: tuple
     _name: str | None = None  # set on parameters: the name the value is bound to at compute time
 
     def __init__(self) -> None:
+        """Not for direct use: each proxy type has its own constructor."""
         raise ProxyTypeError(f"{type(self).__name__} cannot be constructed directly")
 
     @classmethod
@@ -89,21 +102,26 @@ class Proxytype:
 
     # Python control flow cannot see lazy values: fail loudly with the way out.
     def __bool__(self) -> bool:
+        """Refused: the truth of a lazy value is unknown until computed."""
         raise ProxyTypeError(
             f"truth value of a lazy {type(self).__name__} is unknown until computed; "
             "use wf.ifelse, & and | instead of if/and/or"
         )
 
     def __iter__(self):
+        """Refused: use ``map``."""
         raise ProxyTypeError(f"a lazy {type(self).__name__} cannot be iterated; use .map()")
 
     def __len__(self) -> int:
+        """Refused: use ``length()``."""
         raise ProxyTypeError(f"len() of a lazy {type(self).__name__} is unknown; use .length()")
 
     def __contains__(self, item: Any) -> bool:
+        """Refused: use ``contains()``."""
         raise ProxyTypeError(f"'in' on a lazy {type(self).__name__}; use .contains()")
 
     def __repr__(self) -> str:
+        """``<tiles.Type object at 0x...>``, as the reference prints proxies."""
         return f"<tiles.{type(self).__name__} object at {hex(id(self))}>"
 
     def _result_type(self) -> type:
@@ -339,7 +357,18 @@ def describe(obj: Any) -> str:
 
 
 def merge_params(*objs: Any) -> tuple:
-    """Union of the parameters of proxies among ``objs`` (by name; one object per name)."""
+    """The parameters of the proxies among ``objs``, each name once.
+
+    Parameters
+    ----------
+    *objs : object
+        Proxies and plain values (ignored).
+
+    Returns
+    -------
+    tuple
+        Parameter proxies; two different parameters with one name are a ProxyTypeError.
+    """
     merged: dict[str, Any] = {}
     for obj in objs:
         for p in getattr(obj, "params", ()) if isinstance(obj, Proxytype) else ():
@@ -355,12 +384,21 @@ def merge_params(*objs: Any) -> tuple:
 
 
 class GenericProxytype(Proxytype):
-    """A proxy type taking type parameters, like ``List[Int]`` or ``Dict[Str, Float]``."""
+    """A proxy type taking type parameters, like ``List[Int]`` or ``Dict[Str, Float]``.
+
+    ``List[Int]`` is a class of its own (made once and cached), named ``"List[Int]"``.
+
+    Example
+    -------
+    >>> wf.List[wf.Int] is wf.List[wf.Int]
+    True
+    """
 
     _type_params: ClassVar[tuple | None] = None
     _concrete_cache: ClassVar[dict] = {}
 
     def __class_getitem__(cls, params: Any) -> type:
+        """The concrete type for these type parameters, e.g. ``List[Int]``."""
         if not isinstance(params, tuple):
             params = (params,)
         base = cls._generic_base()
@@ -410,12 +448,25 @@ def _type_name(t: Any) -> str:
 
 
 def parameter(name: str, type_: type) -> Any:
-    """A named free variable of type ``type_`` whose value is given at compute time.
+    """A named free variable whose value is given at compute time (or by a map widget).
 
-    >>> import tiles as wf
+    Parameters
+    ----------
+    name : str
+        A Python identifier; computing takes ``name=value``.
+    type_ : type
+        A concrete proxy type, e.g. ``wf.Float`` or ``wf.List[wf.Int]``.
+
+    Returns
+    -------
+    Proxytype
+        Of type ``type_``; everything built from it depends on the parameter.
+
+    Example
+    -------
     >>> threshold = wf.parameter("threshold", wf.Float)
-    >>> (threshold + 1).params[0]._name
-    'threshold'
+    >>> (threshold + 1).compute(threshold=0.5)
+    1.5
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"parameter name must be a Python identifier, got {name!r}")
@@ -430,5 +481,18 @@ def parameter(name: str, type_: type) -> Any:
 
 
 def identifier(name: str, type_: type) -> Any:
-    """A placeholder for a function argument while tracing a Python callable."""
+    """A placeholder for a function argument while a Python callable is traced.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name in the function graft.
+    type_ : type
+        Its proxy type.
+
+    Returns
+    -------
+    Proxytype
+        Referring to ``name`` (not a parameter: nothing binds it at compute time).
+    """
     return type_._from_graft(g.keyref_graft(name))

@@ -28,6 +28,18 @@ class Timedelta(Proxytype):
     def __init__(
         self, days=0, seconds=0, microseconds=0, milliseconds=0, minutes=0, hours=0, weeks=0
     ):
+        """A duration from its parts, as ``datetime.timedelta`` takes them.
+
+        Parameters
+        ----------
+        days, seconds, microseconds, milliseconds, minutes, hours, weeks : Int or Float
+            Added together.
+
+        Example
+        -------
+        >>> wf.Timedelta(days=1, hours=12).total_seconds().compute()
+        129600.0
+        """
         obj = Timedelta._from_apply(
             "wf.timedelta.from_components",
             days=days,
@@ -55,6 +67,12 @@ class Timedelta(Proxytype):
     microseconds = property(lambda self: Int._from_apply("wf.getattr", self, "microseconds"))
 
     def total_seconds(self) -> Float:
+        """The duration in seconds.
+
+        Returns
+        -------
+        Float
+        """
         return Float._from_apply("wf.timedelta.total_seconds", self)
 
     def _op(builtin: str, other_types: tuple | None, result: type | None = None, reflected=False):  # noqa: N805
@@ -92,6 +110,17 @@ class Datetime(Proxytype):
 
     @typecheck(year=Int, month=Int, day=Int, hour=Int, minute=Int, second=Int, microsecond=Int)
     def __init__(self, year, month=1, day=1, hour=0, minute=0, second=0, microsecond=0):
+        """A UTC date and time from its parts.
+
+        Parameters
+        ----------
+        year, month, day, hour, minute, second, microsecond : Int
+
+        Example
+        -------
+        >>> wf.Datetime(2023, 5, 15).compute()
+        datetime.datetime(2023, 5, 15, 0, 0, tzinfo=datetime.timezone.utc)
+        """
         obj = Datetime._from_apply(
             "wf.datetime.from_components",
             year=year,
@@ -107,13 +136,41 @@ class Datetime(Proxytype):
     @classmethod
     @typecheck(string=Str)
     def from_string(cls, string) -> Datetime:
-        """From an ISO-8601 string (naive means UTC)."""
+        """A Datetime from an ISO-8601 string (without a timezone: UTC).
+
+        Parameters
+        ----------
+        string : Str
+
+        Returns
+        -------
+        Datetime
+
+        Example
+        -------
+        >>> wf.Datetime.from_string("2023-05-15T12:00:00").hour.compute()
+        12
+        """
         return cls._from_apply("wf.datetime.from_string", string)
 
     @classmethod
     @typecheck(seconds=NUMBER)
     def from_timestamp(cls, seconds) -> Datetime:
-        """From seconds since the Unix epoch."""
+        """A Datetime from seconds since the Unix epoch (UTC).
+
+        Parameters
+        ----------
+        seconds : Int or Float
+
+        Returns
+        -------
+        Datetime
+
+        Example
+        -------
+        >>> wf.Datetime.from_timestamp(86400).day.compute()
+        2
+        """
         return cls._from_apply("wf.datetime.from_timestamp", seconds)
 
     @classmethod
@@ -134,21 +191,42 @@ class Datetime(Proxytype):
 
     @typecheck(inclusive=Bool)
     def is_between(self, start, end, inclusive=True) -> Bool:
+        """Whether this date lies between ``start`` and ``end``.
+
+        Parameters
+        ----------
+        start, end : Datetime
+            Or ISO strings and Python datetimes.
+        inclusive : Bool, default True
+            Count the ends as inside.
+
+        Returns
+        -------
+        Bool
+
+        Example
+        -------
+        >>> wf.Datetime(2023, 5, 15).is_between("2023-01-01", "2024-01-01").compute()
+        True
+        """
         start = promote(start, Datetime, "Datetime.is_between", "start")
         end = promote(end, Datetime, "Datetime.is_between", "end")
         return Bool._from_apply("wf.datetime.is_between", self, start, end, inclusive=inclusive)
 
     def __add__(self, other):
+        """This date moved by a Timedelta."""
         return Datetime._from_apply("wf.add", self, Timedelta._promote(other))
 
     __radd__ = __add__
 
     def __sub__(self, other):
+        """The Timedelta to another date, or this date moved back by a Timedelta."""
         if isinstance(other, (Datetime, _dt.datetime, _dt.date, str)):
             return Timedelta._from_apply("wf.sub", self, Datetime._promote(other))
         return Datetime._from_apply("wf.sub", self, Timedelta._promote(other))
 
     def __rsub__(self, other):
+        """The Timedelta from this date to another (given on the left)."""
         return Timedelta._from_apply("wf.sub", Datetime._promote(other), self)
 
     def __floordiv__(self, other):
@@ -160,6 +238,7 @@ class Datetime(Proxytype):
         return Datetime._from_apply("wf.floordiv", self, Timedelta._promote(other))
 
     def __mod__(self, other):
+        """How far into its ``other``-long bin (from the Unix epoch) this date is."""
         return Timedelta._from_apply("wf.mod", self, Timedelta._promote(other))
 
     def _cmp(builtin: str):  # noqa: N805

@@ -12,11 +12,32 @@ from tiles.types.core import GenericProxytype, Proxytype, identifier
 
 
 class Function(GenericProxytype):
-    """``Function[arg_types..., return_type]``: a graft function; call it to apply it."""
+    """``Function[arg_types..., return_type]``: a graft function; call it to apply it.
+
+    Example
+    -------
+    >>> add_one = wf.Function.from_callable(lambda x: x + 1, wf.Int)
+    >>> type(add_one).__name__
+    'Function[Int, Int]'
+    """
 
     @classmethod
     def from_callable(cls, function: Callable, *arg_types: type, return_type: type | None = None):
         """Trace ``function`` once with placeholder arguments of ``arg_types``.
+
+        Parameters
+        ----------
+        function : callable
+            Taking one positional argument (without default) per type; use ``wf.ifelse``
+            instead of Python ``if``.
+        *arg_types : type
+            The proxy types of its arguments.
+        return_type : type, optional
+            Promote the result to this type.
+
+        Returns
+        -------
+        Function
 
         >>> import tiles as wf
         >>> double = wf.Function.from_callable(lambda x: x * 2, wf.Int)
@@ -31,7 +52,23 @@ class Function(GenericProxytype):
 
     @classmethod
     def from_object(cls, obj: Proxytype):
-        """A Function of ``obj``'s parameters returning ``obj`` (parameters become arguments)."""
+        """A Function of ``obj``'s parameters, by name, that returns ``obj``.
+
+        Parameters
+        ----------
+        obj : Proxytype
+
+        Returns
+        -------
+        Function
+            Called with ``name=value`` for each parameter.
+
+        Example
+        -------
+        >>> t = wf.parameter("t", wf.Int)
+        >>> wf.Function.from_object(t * 2)(t=21).compute()
+        42
+        """
         names = [p._name for p in obj.params]
         graft = g.function_graft(obj.graft, *names)
         kwargs = {p._name: type(p) for p in obj.params}
@@ -39,9 +76,28 @@ class Function(GenericProxytype):
 
     @property
     def return_type(self) -> type:
+        """The proxy type the function returns."""
         return type(self)._require_concrete()[-1]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Apply the function, promoting the arguments to its argument types.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            Positional arguments for its positional types, keywords for its named ones.
+
+        Returns
+        -------
+        Proxytype
+            Of :attr:`return_type`.
+
+        Example
+        -------
+        >>> double = wf.Function.from_callable(lambda x: x * 2, wf.Int)
+        >>> double(21).compute()
+        42
+        """
         params = type(self)._require_concrete()
         positional = [p for p in params[:-1] if not isinstance(p, dict)]
         named = next((p for p in params[:-1] if isinstance(p, dict)), {})
@@ -114,6 +170,16 @@ def as_function(function: Callable | Proxytype, *arg_types: type) -> Proxytype:
 
 def ifelse(condition: Any, true_value: Any, false_value: Any) -> Proxytype:
     """``true_value`` if ``condition`` is True, else ``false_value``: control flow for proxies.
+
+    Parameters
+    ----------
+    condition : Bool
+    true_value, false_value : Proxytype or Python value
+        Of one type (a Python value is promoted to the other's).
+
+    Returns
+    -------
+    The branches' type
 
     Both branches must have the same type (Python values are promoted to the other branch's
     type). Each branch becomes a function of no arguments, so only the chosen one is computed.

@@ -53,6 +53,27 @@ class GeoContext(Proxytype):
         shape=None,
         all_touched=False,
     ):
+        """A GeoContext from an area and a grid.
+
+        Parameters
+        ----------
+        geometry : Geometry or GeoJSON, optional
+            Clip data to it (a cutline), in lon/lat.
+        resolution : Float, optional
+            Pixel size in units of ``crs`` (or give ``shape``).
+        crs : Str, optional
+            The output CRS (EPSG code or PROJ string).
+        align_pixels : Bool, default True
+            Snap the bounds outward to whole multiples of ``resolution``.
+        bounds : Tuple of 4 Floats, optional
+            (min_x, min_y, max_x, max_y) in ``bounds_crs``.
+        bounds_crs : Str, default "EPSG:4326"
+            The CRS of ``bounds``.
+        shape : Tuple[Int, Int], optional
+            (rows, cols) to fit within, instead of a resolution.
+        all_touched : Bool, default False
+            Let every source pixel touching the area contribute.
+        """
         fields = {
             "geometry": _geometry_arg(geometry),
             "resolution": resolution,
@@ -70,7 +91,25 @@ class GeoContext(Proxytype):
 
     @classmethod
     def from_scenes(cls, ctx: _Any) -> GeoContext:
-        """The proxy of a concrete AOI, DLTile or XYZTile."""
+        """The proxy of a concrete GeoContext (``wf.scenes.AOI``, ``DLTile`` or ``XYZTile``).
+
+        Concrete GeoContexts can be given to ``compute`` as they are; this turns one into a
+        value a graph can use.
+
+        Parameters
+        ----------
+        ctx : AOI, DLTile or XYZTile
+
+        Returns
+        -------
+        GeoContext
+
+        Example
+        -------
+        >>> tile = wf.scenes.DLTile.from_latlon(10, 30, resolution=10, tilesize=512, pad=0)
+        >>> wf.GeoContext.from_scenes(tile).compute()["key"]
+        '512:0:10.0:36:-65:216'
+        """
         from tiles.geocontext import AOI, DLTile, XYZTile
 
         if isinstance(ctx, DLTile):
@@ -103,19 +142,85 @@ class GeoContext(Proxytype):
     @classmethod
     @typecheck(key=Str, all_touched=Bool)
     def from_dltile_key(cls, key, all_touched=False) -> GeoContext:
+        """The GeoContext of a DLTile.
+
+        Parameters
+        ----------
+        key : Str
+            ``"tilesize:pad:resolution:zone:path:row"``.
+        all_touched : Bool, default False
+
+        Returns
+        -------
+        GeoContext
+
+        Example
+        -------
+        >>> ctx = wf.GeoContext.from_dltile_key("512:0:10.0:36:-65:216")
+        >>> ctx.compute()["bounds"]
+        (167200.0, 1105920.0, 172320.0, 1111040.0)
+        """
         return cls._from_apply("wf.GeoContext.from_dltile_key", key, all_touched)
 
     @classmethod
     @typecheck(x=Int, y=Int, z=Int, all_touched=Bool)
     def from_xyz_tile(cls, x, y, z, all_touched=False) -> GeoContext:
+        """The GeoContext of a web-map (XYZ, OpenStreetMap scheme) tile: 256 x 256 in EPSG:3857.
+
+        Parameters
+        ----------
+        x, y, z : Int
+        all_touched : Bool, default False
+
+        Returns
+        -------
+        GeoContext
+
+        Example
+        -------
+        >>> wf.GeoContext.from_xyz_tile(1, 2, 3).compute()["arr_shape"]
+        (256, 256)
+        """
         return cls._from_apply("wf.GeoContext.from_xyz_tile", x, y, z, all_touched)
 
     @typecheck(x=(Float, Int), y=(Float, Int))
     def coords_to_index(self, x, y) -> Tuple:
+        """The (row, col) of the pixel holding the point (x, y), in this GeoContext's CRS.
+
+        Parameters
+        ----------
+        x, y : Float
+
+        Returns
+        -------
+        Tuple[Int, Int]
+
+        Example
+        -------
+        >>> ctx = wf.GeoContext.from_dltile_key("512:0:10.0:36:-65:216")
+        >>> ctx.coords_to_index(x=167220.0, y=1111000.0).compute()
+        (4, 2)
+        """
         return Tuple[Int, Int]._from_apply("wf.GeoContext.coords_to_index", self, x, y)
 
     @typecheck(row=Int, col=Int)
     def index_to_coords(self, row, col) -> Tuple:
+        """The (x, y) of the upper-left corner of pixel (row, col), in this GeoContext's CRS.
+
+        Parameters
+        ----------
+        row, col : Int
+
+        Returns
+        -------
+        Tuple[Float, Float]
+
+        Example
+        -------
+        >>> ctx = wf.GeoContext.from_dltile_key("512:0:10.0:36:-65:216")
+        >>> ctx.index_to_coords(row=4, col=2).compute()
+        (167220.0, 1111000.0)
+        """
         return Tuple[Float, Float]._from_apply("wf.GeoContext.index_to_coords", self, row, col)
 
     @property

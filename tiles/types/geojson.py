@@ -127,6 +127,22 @@ def _nesting(value: Any) -> int:
 
 
 def check_coordinates(gtype: str, coords: Any, where: str) -> None:
+    """Check a geometry's coordinates: nesting depth, numeric positions, closed rings.
+
+    Parameters
+    ----------
+    gtype : str
+        The geometry type (not GeometryCollection).
+    coords : object
+        Its ``coordinates``.
+    where : str
+        Where they are, for the error message (e.g. ``"geometry.coordinates"``).
+
+    Raises
+    ------
+    GeoJSONError
+        Naming ``where`` and what is wrong.
+    """
     depth = _nesting(coords)
     if isinstance(coords, (list, tuple)) and coords and depth != COORDINATE_DEPTH[gtype] + 1:
         raise GeoJSONError(
@@ -154,6 +170,19 @@ def check_coordinates(gtype: str, coords: Any, where: str) -> None:
 
 
 def check_type(gtype: Any, allowed: Sequence[str], where: str) -> str:
+    """``gtype`` if it is one of ``allowed``, else a GeoJSONError naming ``where``.
+
+    Parameters
+    ----------
+    gtype : object
+        A GeoJSON ``type`` value.
+    allowed : sequence of str
+    where : str
+
+    Returns
+    -------
+    str
+    """
     if gtype not in allowed:
         raise GeoJSONError(
             f"{where}: unknown GeoJSON type {gtype!r}; expected one of {', '.join(allowed)}"
@@ -179,6 +208,18 @@ def check_geometry(obj: Any, where: str = "geometry") -> str:
 
 
 def check_feature(obj: Any, where: str) -> None:
+    """Check a GeoJSON Feature: its type, geometry and properties mapping.
+
+    Parameters
+    ----------
+    obj : object
+    where : str
+        Where it is, for the error message.
+
+    Raises
+    ------
+    GeoJSONError
+    """
     if not isinstance(obj, Mapping) or obj.get("type") != "Feature":
         shown = obj.get("type") if isinstance(obj, Mapping) else type(obj).__name__
         raise GeoJSONError(f"{where} must be a GeoJSON Feature, got {shown!r}")

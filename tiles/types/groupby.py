@@ -6,7 +6,8 @@ from tiles.types.arguments import FUNCTION, promote, typecheck
 from tiles.types.containers import Dict, Tuple
 from tiles.types.core import GenericProxytype
 from tiles.types.function import as_function
-from tiles.types.imagery import Image, ImageCollection, _normalize_axis, reduction_method
+from tiles.types.imagery import Image, ImageCollection
+from tiles.types.imagery_methods import normalize_axis, reduction_method
 from tiles.types.primitives import Any, Bool, Int
 
 _DATE_FIELDS = ("year", "month", "day", "hour", "minute", "second", "microsecond")
@@ -15,11 +16,23 @@ _DATE_FIELDS = ("year", "month", "day", "hour", "minute", "second", "microsecond
 class ImageCollectionGroupby(GenericProxytype):
     """Dict-like groups of an ImageCollection; build it with ``ImageCollection.groupby``.
 
+    Reductions (``mean`` ...) and ``mosaic`` apply to each group and combine the results;
+    indexing with a missing key gives the empty ImageCollection, an empty collection gives
+    empty groups.
+
     The type parameter is the type of the group keys: ``col.groupby(dates="month")`` is an
     ``ImageCollectionGroupby[Int]``.
     """
 
     def __init__(self, imgs, func):
+        """Group ``imgs`` by ``func(image)``; ``ImageCollection.groupby`` is the usual way.
+
+        Parameters
+        ----------
+        imgs : ImageCollection
+        func : callable
+            Takes an Image, returns its group's key.
+        """
         obj = ImageCollectionGroupby._create(imgs, func, None)
         self.__class__ = type(obj)
         self.graft, self.params = obj.graft, obj.params
@@ -65,24 +78,48 @@ class ImageCollectionGroupby(GenericProxytype):
 
     @property
     def groups(self) -> Dict:
-        """Dict of group key to the ImageCollection of that group (in key order)."""
+        """The groups: a Dict of group key to its ImageCollection, in key order."""
         return Dict[self.key_type, ImageCollection]._from_apply(
             "wf.ImageCollectionGroupby.groups", self
         )
 
     def __getitem__(self, key) -> ImageCollection:
+        """The ImageCollection of group ``key`` (empty when there is no such group)."""
         key = promote(key, self.key_type, f"{type(self).__name__}.__getitem__", "key")
         return ImageCollection._from_apply("wf.ImageCollectionGroupby.get", self, key)
 
     def one(self) -> Tuple:
-        """One (key, ImageCollection) pair, for checking what a group looks like."""
+        """One group's (key, ImageCollection), for checking what groups look like.
+
+        Returns
+        -------
+        Tuple[key type, ImageCollection]
+        """
         return Tuple[self.key_type, ImageCollection]._from_apply(
             "wf.ImageCollectionGroupby.one", self
         )
 
     @typecheck(func=FUNCTION)
     def map(self, func):
-        """Apply ``func(group, imgs)`` per group: imagery results are combined, others a Dict."""
+        """Apply ``func(key, imgs)`` to each group.
+
+        Parameters
+        ----------
+        func : callable
+            Takes the group's key and its ImageCollection.
+
+        Returns
+        -------
+        ImageCollection or Dict
+            Imagery results combined into one ImageCollection (each with its ``group``
+            property), in key order; other results a Dict of key to result.
+
+        Example
+        -------
+        >>> groups = wf.ImageCollection.from_id("sample:s2").groupby(dates="month")
+        >>> type(groups.map(lambda month, imgs: imgs.length())).__name__
+        'Dict[Int, Int]'
+        """
         fn = as_function(func, self.key_type, ImageCollection)
         ret = fn.return_type
         if issubclass(ret, (Image, ImageCollection)):
@@ -90,7 +127,7 @@ class ImageCollectionGroupby(GenericProxytype):
         return Dict[self.key_type, ret]._from_apply("wf.ImageCollectionGroupby.map", self, fn)
 
     def _reduce(self, operation: str, axis):
-        axis = _normalize_axis(axis, ImageCollection._AXES)
+        axis = normalize_axis(axis, ImageCollection._AXES)
         per_group = ImageCollection._reduction_type(axis)
         if issubclass(per_group, (Image, ImageCollection)):
             return ImageCollection._from_apply(
@@ -110,7 +147,17 @@ class ImageCollectionGroupby(GenericProxytype):
 
     @typecheck(reverse=Bool)
     def mosaic(self, reverse=False) -> ImageCollection:
-        """One mosaic per group, in key order."""
+        """One mosaic per group, in key order.
+
+        Parameters
+        ----------
+        reverse : Bool, default False
+            As for ``ImageCollection.mosaic``.
+
+        Returns
+        -------
+        ImageCollection
+        """
         return ImageCollection._from_apply(
             "wf.ImageCollectionGroupby.mosaic", self, reverse=reverse
         )

@@ -1,28 +1,24 @@
-"""Image and ImageCollection proxies: the raster half of the API."""
+"""Image and ImageCollection proxies: the raster half of the API.
+
+What the two share (operators, bands, masks, metadata, reductions, maps) is
+:class:`~tiles.types.imagery_base.ImageryMixin`. In the examples, ``ctx`` is a GeoContext over
+the sample catalog.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any as _Any
 
-from tiles.display import REDUCTIONS, colormap_names
 from tiles.errors import ProxyTypeError
-from tiles.types.arguments import (
-    ANY_VALUE,
-    FUNCTION,
-    MAPPING,
-    Kind,
-    argument_error,
-    literal,
-    promote,
-    typecheck,
-)
-from tiles.types.arrays import MaskedArray
+from tiles.types.arguments import FUNCTION, Kind, argument_error, literal, promote, typecheck
 from tiles.types.containers import NO_INITIAL, Dict, KnownDict, List, Tuple, reduce_items
-from tiles.types.core import Proxytype, backend, describe
+from tiles.types.core import Proxytype, backend
 from tiles.types.datetimes import Datetime
 from tiles.types.function import as_function
-from tiles.types.primitives import Any, Bool, Float, Int, Number, Str
+from tiles.types.imagery_base import ImageryMixin
+from tiles.types.imagery_methods import NUMBER
+from tiles.types.primitives import Any, Bool, Float, Int, Str
 
 RESAMPLERS = (
     "near", "bilinear", "cubic", "cubicspline", "lanczos", "average",
@@ -40,12 +36,6 @@ ImageProperties = KnownDict[
     Str,
     Any,
 ]
-BandInfo = Dict[
-    Str, KnownDict[{"id": Str, "name": Str, "data_range": Tuple[Float, Float]}, Str, Any]
-]
-
-
-NUMBER = (Int, Float)
 
 
 def _check_resampler(resampler: _Any) -> None:
@@ -54,396 +44,54 @@ def _check_resampler(resampler: _Any) -> None:
         raise ValueError(f"unknown resampler {name!r}; expected one of {', '.join(RESAMPLERS)}")
 
 
-def _normalize_axis(axis: _Any, allowed: tuple) -> _Any:
-    """Axis as the graft carries it: None, a name, or a sorted tuple of names."""
-    if axis is None or isinstance(axis, str):
-        key = axis
-    elif isinstance(axis, (tuple, list)) and all(isinstance(a, str) for a in axis):
-        key = tuple(sorted(set(axis)))
-        if len(key) == 1:
-            key = key[0]
-    else:
-        raise ProxyTypeError(
-            f"argument 'axis' expects None, a name or a tuple of names, got {describe(axis)}"
-        )
-    if key not in allowed:
-        shown = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"invalid axis {axis!r}; expected one of {shown}")
-    return list(key) if isinstance(key, tuple) else key
-
-
-def _imagery_operand(other: _Any) -> _Any:
-    """Operands that may meet imagery: imagery, numbers (proxy or Python) and booleans."""
-    if isinstance(other, (ImageryMixin, Number, Bool)):
-        return other
-    if isinstance(other, Any):
-        return Float._from_graft(other.graft, other.params)
-    if isinstance(other, (int, float)) and not isinstance(other, str):
-        return other
-    return None
-
-
-def _binary(builtin: str, reflected: bool = False):
-    def method(self, other):
-        operand = _imagery_operand(other)
-        if operand is None:
-            if isinstance(other, Proxytype):
-                return NotImplemented
-            raise ProxyTypeError(
-                f"unsupported operand for {type(self).__name__}: {type(other).__name__} {other!r}"
-            )
-        result = (
-            ImageCollection
-            if isinstance(self, ImageCollection) or isinstance(operand, ImageCollection)
-            else Image
-        )
-        a, b = (operand, self) if reflected else (self, operand)
-        return result._from_apply(builtin, a, b)
-
-    method.__name__ = builtin
-    return method
-
-
-def _unary(builtin: str):
-    def method(self):
-        return type(self)._from_apply(builtin, self)
-
-    method.__name__ = builtin.rsplit(".", 1)[-1]
-    method.__doc__ = f"Element-wise {method.__name__}; an empty input gives an empty output."
-    return method
-
-
-def reduction_method(operation: str):
-    """A ``min``/``max``/... method calling ``self._reduce(operation, axis)``."""
-
-    def method(self, axis=None):
-        return self._reduce(operation, axis)
-
-    method.__name__ = operation
-    method.__doc__ = (
-        f"{operation.capitalize()} along ``axis`` (None, or names from the axes the type "
-        "supports); masked pixels are ignored."
-    )
-    return method
-
-
-class ImageryMixin:
-    """Everything Image and ImageCollection share."""
-
-    _AXES: tuple = ()
-
-    # -- operators (names as the original client emits them) --
-    __add__ = _binary("wf.add")
-    __radd__ = _binary("wf.add", reflected=True)
-    __sub__ = _binary("wf.sub")
-    __rsub__ = _binary("wf.sub", reflected=True)
-    __mul__ = _binary("wf.mul")
-    __rmul__ = _binary("wf.mul", reflected=True)
-    __truediv__ = _binary("wf.div")
-    __rtruediv__ = _binary("wf.truediv", reflected=True)
-    __floordiv__ = _binary("wf.floordiv")
-    __rfloordiv__ = _binary("wf.floordiv", reflected=True)
-    __mod__ = _binary("wf.mod")
-    __rmod__ = _binary("wf.mod", reflected=True)
-    __pow__ = _binary("wf.pow")
-    __rpow__ = _binary("wf.pow", reflected=True)
-    __lt__ = _binary("wf.lt")
-    __le__ = _binary("wf.le")
-    __gt__ = _binary("wf.gt")
-    __ge__ = _binary("wf.ge")
-    __eq__ = _binary("wf.eq")
-    __ne__ = _binary("wf.ne")
-    __and__ = _binary("wf.and")
-    __rand__ = _binary("wf.and", reflected=True)
-    __or__ = _binary("wf.or")
-    __ror__ = _binary("wf.or", reflected=True)
-    __xor__ = _binary("wf.xor")
-    __rxor__ = _binary("wf.xor", reflected=True)
-    __lshift__ = _binary("wf.lshift")
-    __rshift__ = _binary("wf.rshift")
-    __neg__ = _unary("wf.neg")
-    __pos__ = _unary("wf.pos")
-    __abs__ = _unary("wf.abs")
-    __invert__ = _unary("wf.invert")
-    __hash__ = Proxytype.__hash__
-
-    log = _unary("wf.log")
-    log2 = _unary("wf.log2")
-    log10 = _unary("wf.log10")
-    log1p = _unary("wf.log1p")
-    sqrt = _unary("wf.sqrt")
-    cos = _unary("wf.cos")
-    arccos = _unary("wf.arccos")
-    sin = _unary("wf.sin")
-    arcsin = _unary("wf.arcsin")
-    tan = _unary("wf.tan")
-    arctan = _unary("wf.arctan")
-    exp = _unary("wf.exp")
-    square = _unary("wf.square")
-
-    @property
-    def bandinfo(self) -> BandInfo:
-        """Metadata about each band, keyed by band name (in band order)."""
-        return BandInfo._from_apply("wf.getattr", self, "bandinfo")
-
-    @property
-    def nbands(self) -> Int:
-        """The number of bands."""
-        return Int._from_apply("wf.nbands", self)
-
-    @property
-    def ndarray(self) -> MaskedArray:
-        """The pixel values as a MaskedArray: (bands, rows, cols) for an Image,
-        (images, bands, rows, cols) for an ImageCollection; masked where data is missing."""
-        return MaskedArray._from_apply("wf.getattr", self, "ndarray")
-
-    # -- bands --
-    @typecheck(allow_missing=Bool)
-    def pick_bands(self, bands, allow_missing=False):
-        """New imagery with only ``bands`` (a space-separated string or a list), in that order."""
-        where = f"{type(self).__name__}.pick_bands"
-        names = _band_names(bands)
-        if names is not None:
-            if not names:
-                raise ValueError(f"{where} needs at least one band name")
-            return type(self)._from_apply(
-                "wf.pick_bands", self, *names, allow_missing=allow_missing
-            )
-        if isinstance(bands, Str):
-            return type(self)._from_apply("wf.pick_bands", self, bands, allow_missing=allow_missing)
-        if not isinstance(bands, List):
-            raise argument_error(where, "bands", "str, Str, list of str or List[Str]", bands)
-        names = promote(bands, List[Str], where, "bands")
-        return type(self)._from_apply(
-            "wf.pick_bands_list", self, names, allow_missing=allow_missing
-        )
-
-    def unpack_bands(self, bands) -> tuple:
-        """One single-band imagery per name: ``red, nir = img.unpack_bands("red nir")``."""
-        names = _band_names(bands)
-        if names is None:
-            where = f"{type(self).__name__}.unpack_bands"
-            raise argument_error(where, "bands", "str or list of str", bands)
-        return tuple(self.pick_bands(name) for name in names)
-
-    def rename_bands(self, *new_positional_names, **new_names):
-        """New imagery with bands renamed by position or by ``old=new`` keywords (not both)."""
-        where = f"{type(self).__name__}.rename_bands"
-        if new_positional_names and new_names:
-            raise TypeError(f"{where} takes names by position or by keyword, not both")
-        if new_names:
-            mapping = {old: promote(new, Str, where, old) for old, new in new_names.items()}
-            return type(self)._from_apply("wf.rename_bands", self, Dict[Str, Str](mapping))
-        names = [promote(n, Str, where, "new_positional_names") for n in new_positional_names]
-        return type(self)._from_apply("wf.rename_bands_positionally", self, List[Str](names))
-
-    def concat_bands(self, other_image):
-        """Bands of ``other_image`` appended; overlapping names from it get the suffix ``_1``."""
-        return self._concat_bands(other_image, "other_image")
-
-    def _concat_bands(self, other: _Any, argument: str) -> _Any:
-        other = promote(other, IMAGERY, f"{type(self).__name__}.concat_bands", argument)
-        result = ImageCollection if isinstance(other, ImageCollection) else type(self)
-        return result._from_apply("wf.concat_bands", self, other)
-
-    @typecheck(func=FUNCTION)
-    def map_bands(self, func):
-        """Apply ``func(name, band)`` to each band: an Image result gives imagery, else a Dict."""
-        fn = as_function(func, Str, type(self))
-        if issubclass(fn.return_type, ImageryMixin):
-            return type(self)._from_apply("wf.map_bands_imagery", self, fn)
-        return Dict[Str, fn.return_type]._from_apply("wf.map_bands", self, fn)
-
-    # -- masks --
-    @typecheck(replace=Bool)
-    def mask(self, mask, replace=False):
-        """Mask pixels where ``mask`` is True (a boolean imagery, or pixels outside a vector)."""
-        if isinstance(mask, Proxytype) and hasattr(mask, "rasterize"):
-            mask = mask.rasterize().getmask()
-        if not isinstance(mask, ImageryMixin):
-            raise argument_error(
-                f"{type(self).__name__}.mask",
-                "mask",
-                "Image, ImageCollection, Geometry, Feature or FeatureCollection",
-                mask,
-            )
-        result = ImageCollection if isinstance(mask, ImageCollection) else type(self)
-        return result._from_apply("wf.mask", self, mask, replace=replace)
-
-    def getmask(self):
-        """The mask as one boolean band named ``mask``."""
-        return type(self)._from_apply("wf.getmask", self)
-
-    # -- metadata --
-    @typecheck(properties=ANY_VALUE)
-    def with_properties(self, **properties):
-        return type(self)._from_apply("wf.with_properties", self, **properties)
-
-    @typecheck(property_keys=Str)
-    def without_properties(self, *property_keys):
-        return type(self)._from_apply("wf.without_properties", self, *property_keys)
-
-    @typecheck(band=Str, bandinfo=ANY_VALUE)
-    def with_bandinfo(self, band, **bandinfo):
-        return type(self)._from_apply("wf.with_bandinfo", self, band, **bandinfo)
-
-    @typecheck(band=Str, bandinfo_keys=Str)
-    def without_bandinfo(self, band, *bandinfo_keys):
-        return type(self)._from_apply("wf.without_bandinfo", self, band, *bandinfo_keys)
-
-    # -- values --
-    @typecheck(min=(*NUMBER, List[Float], None), max=(*NUMBER, List[Float], None))
-    def clip_values(self, min=None, max=None):  # noqa: A002 - the documented names
-        if min is None and max is None:
-            raise ValueError(f"{type(self).__name__}.clip_values needs min, max or both")
-        return type(self)._from_apply("wf.clip_values", self, min, max)
-
-    @typecheck(
-        range_min=NUMBER,
-        range_max=NUMBER,
-        domain_min=(*NUMBER, None),
-        domain_max=(*NUMBER, None),
-    )
-    def scale_values(self, range_min, range_max, domain_min=None, domain_max=None):
-        return type(self)._from_apply(
-            "wf.scale_values", self, range_min, range_max, domain_min, domain_max
-        )
-
-    @typecheck(named_colormap=Str, vmin=(*NUMBER, None), vmax=(*NUMBER, None))
-    def colormap(self, named_colormap="viridis", vmin=None, vmax=None):
-        """A 1-band imagery coloured into bands red, green, blue."""
-        name = literal(named_colormap)
-        if isinstance(name, str) and name not in colormap_names():
-            raise ValueError(f"unknown colormap {name!r}")
-        if (vmin is None) != (vmax is None):
-            raise ValueError("colormap takes both vmin and vmax, or neither")
-        return type(self)._from_apply("wf.colormap", self, named_colormap, vmin, vmax)
-
-    @typecheck(mask=Bool, bandinfo=(MAPPING, None))
-    def replace_empty_with(self, fill, mask=True, bandinfo=None):
-        where = f"{type(self).__name__}.replace_empty_with"
-        fill = promote(fill, (Int, Float, Bool, type(self)), where, "fill")
-        return type(self)._from_apply(
-            f"wf.{type(self).__name__}.replace_empty_with", self, fill, mask, bandinfo
-        )
-
-    # -- reductions --
-    def _reduce(self, operation: str, axis):
-        axis = _normalize_axis(axis, self._AXES)
-        return self._reduction_type(axis)._from_apply(f"wf.{operation}", self, axis=axis)
-
-    def reduction(self, operation, axis=None):
-        """Reduce with ``operation`` (min, max, mean, median, sum, std, count) along ``axis``."""
-        allowed = REDUCTIONS + (("mosaic",) if isinstance(self, ImageCollection) else ())
-        operation = literal(operation)
-        if not isinstance(operation, str):
-            where = f"{type(self).__name__}.reduction"
-            raise argument_error(where, "operation", f"one of {allowed}", operation)
-        if operation not in allowed:
-            raise ValueError(f"unknown reduction {operation!r}; expected one of {allowed}")
-        if operation == "mosaic":
-            if axis != "images":
-                raise ValueError("the 'mosaic' reduction works only along axis='images'")
-            return self.mosaic()
-        axis_value = _normalize_axis(axis, self._AXES)
-        return self._reduction_type(axis_value)._from_apply(
-            "wf.reduction", self, operation, axis=axis_value
-        )
-
-    min = reduction_method("min")
-    max = reduction_method("max")
-    mean = reduction_method("mean")
-    median = reduction_method("median")
-    sum = reduction_method("sum")
-    std = reduction_method("std")
-    count = reduction_method("count")
-
-    # -- space --
-    @typecheck(x=NUMBER, y=NUMBER)
-    def coords_to_index(self, x, y) -> Tuple:
-        return Tuple[Int, Int]._from_apply("wf.coords_to_index", self, x, y)
-
-    @typecheck(row=Int, col=Int)
-    def index_to_coords(self, row, col) -> Tuple:
-        return Tuple[Float, Float]._from_apply("wf.index_to_coords", self, row, col)
-
-    def concat(self, *imgs):
-        """An ImageCollection of this imagery followed by ``imgs``."""
-        where = f"{type(self).__name__}.concat"
-        others = [promote(i, IMAGERY, where, "imgs") for i in imgs]
-        return ImageCollection._from_apply("wf.concat", self, *others)
-
-    # -- maps --
-    def tile_layer(
-        self,
-        name: str | None = None,
-        scales=None,
-        colormap: str | None = None,
-        checkerboard: bool = True,
-        log_level: int = logging.DEBUG,
-        **parameter_overrides,
-    ):
-        """A map layer (``WorkflowsLayer``) for this imagery, not added to any map.
-
-        Its ``registration`` is the tile server's record (``url_template``, ``url(...)``).
-        """
-        return backend("tile_layer")(
-            self,
-            name=name,
-            scales=scales,
-            colormap=colormap,
-            checkerboard=checkerboard,
-            log_level=log_level,
-            **parameter_overrides,
-        )
-
-    def visualize(
-        self,
-        name: str,
-        scales=None,
-        colormap: str | None = None,
-        checkerboard: bool = True,
-        log_level: int = logging.DEBUG,
-        map=None,  # noqa: A002 - the documented name
-        **parameter_overrides,
-    ):
-        """Add this imagery to ``wf.map`` (or ``map``), replacing a layer of the same name."""
-        return backend("visualize")(
-            self,
-            name,
-            scales=scales,
-            colormap=colormap,
-            checkerboard=checkerboard,
-            log_level=log_level,
-            map=map,
-            **parameter_overrides,
-        )
-
-
-def _band_names(bands: _Any) -> list | None:
-    """Band names given as a space-separated string or a list of strings; None otherwise."""
-    if isinstance(bands, str):
-        return bands.split()
-    if isinstance(bands, (list, tuple)) and all(isinstance(b, str) for b in bands):
-        return list(bands)
-    return None
-
-
 class Image(ImageryMixin, Proxytype):
-    """Proxy Image; construct with :meth:`from_id`."""
+    """Proxy Image: bands of pixels with properties and bandinfo, read in a GeoContext.
+
+    Build one with :meth:`from_id`; computed, it is an ``ImageResult`` whose ``ndarray`` is
+    a (bands, rows, cols) masked array (None for the empty Image).
+
+    Example
+    -------
+    >>> img = wf.Image.from_id("sample:s2:20230515_z13")
+    >>> ndvi = (img.pick_bands("nir") - img.pick_bands("red")) / (
+    ...     img.pick_bands("nir") + img.pick_bands("red"))
+    >>> ndvi.compute(ctx).bandinfo.keys()
+    odict_keys(['nir_sub_red_div_nir_add_red'])
+    """
 
     _AXES = (None, "pixels", "bands")
 
     def __init__(self):
+        """Not for direct use: an Image comes from :meth:`from_id` or an operation."""
         raise ProxyTypeError("construct an Image with Image.from_id(...)")
 
     @classmethod
     @typecheck(image_id=Str, resampler=(Str, None), processing_level=(Str, None))
     def from_id(cls, image_id, resampler=None, processing_level=None) -> Image:
-        """The catalog image ``image_id`` ("product:name"), read in the compute GeoContext.
+        """A catalog image, read into the GeoContext it is computed in.
 
-        >>> import tiles as wf
-        >>> img = wf.Image.from_id("sample:dem:santa_fe")
+        Parameters
+        ----------
+        image_id : Str
+            ``"product:name"``, as ``wf.catalog.images(product)`` lists them.
+        resampler : Str, optional
+            How pixels are resampled into the GeoContext's grid: ``near`` (default),
+            ``bilinear``, ``cubic``, ``cubicspline``, ``lanczos``, ``average``, ``mode``,
+            ``max``, ``min``, ``med``, ``q1`` or ``q3``.
+        processing_level : Str, optional
+            A processing level the product defines (such as ``"toa"`` or ``"surface"``);
+            an image without that level's files is the empty Image.
+
+        Returns
+        -------
+        Image
+            Values rescaled from each band's data range to its physical range (or [0, 1]).
+
+        Example
+        -------
+        >>> img = wf.Image.from_id("sample:dem:santa_fe", resampler="bilinear")
+        >>> img.compute(ctx).ndarray.shape
+        (1, 65, 64)
         """
         _check_resampler(resampler)
         return cls._from_apply(
@@ -455,16 +103,29 @@ class Image(ImageryMixin, Proxytype):
 
     @classmethod
     def from_scene(cls, scene) -> Image:
-        """The proxy Image of a catalog image record (anything with an ``id``).
+        """The Image of a catalog image record: anything with an ``id``.
 
-        ``wf.catalog.image(...)`` and ``wf.catalog.search(...)`` give such records; objects
-        whose ``properties`` hold the ``id`` (like the original client's scenes) work too.
+        Parameters
+        ----------
+        scene : object
+            A record from ``wf.catalog.image(...)`` or ``wf.catalog.search(...)``, or an
+            object whose ``properties`` hold the ``id`` (like the original client's scenes).
+
+        Returns
+        -------
+        Image
+
+        Example
+        -------
+        >>> record = wf.catalog.image("sample:dem:santa_fe")
+        >>> img = wf.Image.from_scene(record)
         """
         return cls.from_id(_scene_id(scene))
 
     @property
     def properties(self) -> ImageProperties:
-        """Metadata of the Image (id, date, product, crs, geotrans and any others)."""
+        """The Image's metadata: ``id``, ``date``, ``product``, ``crs``, ``geotrans`` and the
+        catalog record's own properties (other keys are ``Any``)."""
         return ImageProperties._from_apply("wf.getattr", self, "properties")
 
     @staticmethod
@@ -473,12 +134,41 @@ class Image(ImageryMixin, Proxytype):
 
     @typecheck(x=NUMBER, y=NUMBER)
     def value_at(self, x, y):
-        """Pixel values at (x, y) in the GeoContext's CRS, keyed by band name."""
+        """The band values of the pixel holding the point (x, y).
+
+        Parameters
+        ----------
+        x, y : Float
+            Coordinates in the CRS of the GeoContext computed with (metres of EPSG:3857 on
+            a web map).
+
+        Returns
+        -------
+        Dict[Str, Float]
+            Band name to value; None where masked; an empty Dict for the empty Image.
+
+        Example
+        -------
+        >>> dem = wf.Image.from_id("sample:dem:santa_fe")
+        >>> dem.value_at(412980.0, 3953010.0).compute(ctx)
+        {'elevation': 2322.0}
+        """
         return Dict[Str, Float]._from_apply("wf.value_at", self, x, y)
 
 
 class ImageCollection(ImageryMixin, Proxytype):
-    """Proxy stack of Images; typically construct with :meth:`from_id`."""
+    """Proxy stack of Images sharing one bandinfo; usually built with :meth:`from_id`.
+
+    Computed, it is an ``ImageCollectionResult``: a (images, bands, rows, cols) masked
+    array and one properties dict per image.
+
+    Example
+    -------
+    >>> col = wf.ImageCollection.from_id("sample:s2", "2023-01-01", "2023-04-01")
+    >>> composite = col.pick_bands("red green blue").median(axis="images")
+    >>> type(composite).__name__
+    'Image'
+    """
 
     _AXES = (
         None, "images", "bands", "pixels",
@@ -486,6 +176,14 @@ class ImageCollection(ImageryMixin, Proxytype):
     )  # fmt: skip
 
     def __init__(self, images):
+        """An ImageCollection of Images.
+
+        Parameters
+        ----------
+        images : list of Image, or List[Image]
+            Their bands are aligned by name; empty Images are left out (all empty: the
+            empty ImageCollection).
+        """
         if isinstance(images, ImageCollection):
             self.graft, self.params = images.graft, images.params
             return
@@ -522,7 +220,33 @@ class ImageCollection(ImageryMixin, Proxytype):
         resampler=None,
         processing_level=None,
     ) -> ImageCollection:
-        """Images of a catalog product intersecting the GeoContext, sorted by date."""
+        """The images of a catalog product that meet the GeoContext, sorted by date.
+
+        Parameters
+        ----------
+        product_id : Str
+            The product, e.g. ``"sample:s2"``.
+        start_datetime, end_datetime : Datetime, optional
+            Acquired from ``start_datetime`` (included) to ``end_datetime`` (excluded);
+            ISO strings and datetimes are accepted.
+        limit : Int, optional
+            At most this many images (default 10 000).
+        resampler : Str, optional
+            As for :meth:`Image.from_id`.
+        processing_level : Str, optional
+            As for :meth:`Image.from_id`; images without that level are left out.
+
+        Returns
+        -------
+        ImageCollection
+            Empty when no image matches.
+
+        Example
+        -------
+        >>> col = wf.ImageCollection.from_id("sample:s2", "2023-05-01", "2023-06-01")
+        >>> col.length().compute(ctx)
+        2
+        """
         _check_resampler(resampler)
         if isinstance(literal(limit), int) and literal(limit) < 0:
             raise ValueError(f"limit must be >= 0, got {literal(limit)}")
@@ -538,7 +262,7 @@ class ImageCollection(ImageryMixin, Proxytype):
 
     @property
     def properties(self) -> List:
-        """One properties dict per image, in image order."""
+        """The properties of each image, in image order (a List of Image properties)."""
         return List[ImageProperties]._from_apply("wf.getattr", self, "properties")
 
     @staticmethod
@@ -556,13 +280,48 @@ class ImageCollection(ImageryMixin, Proxytype):
 
     @typecheck(x=NUMBER, y=NUMBER)
     def value_at(self, x, y):
+        """The band values of the pixel holding (x, y), one Dict per image.
+
+        Parameters
+        ----------
+        x, y : Float
+            Coordinates in the CRS of the GeoContext computed with.
+
+        Returns
+        -------
+        List[Dict[Str, Float]]
+            Empty for the empty ImageCollection.
+
+        Example
+        -------
+        >>> col = wf.ImageCollection.from_id("sample:s2", "2023-05-01", "2023-06-01")
+        >>> values = col.value_at(412980.0, 3953010.0)
+        """
         return List[Dict[Str, Float]]._from_apply("wf.value_at", self, x, y)
 
     def concat_bands(self, other):
-        """Bands of ``other`` appended to every image; overlapping names get the suffix ``_1``."""
+        """New ImageCollection with the bands of ``other`` after each image's own.
+
+        Parameters
+        ----------
+        other : Image or ImageCollection
+            An Image adds its bands to every image; an ImageCollection must have the same
+            length. Clashing names from ``other`` get the suffix ``_1``.
+
+        Returns
+        -------
+        ImageCollection
+            Empty when either is empty.
+
+        Example
+        -------
+        >>> col = wf.ImageCollection.from_id("sample:s2").pick_bands("red")
+        >>> with_height = col.concat_bands(wf.Image.from_id("sample:dem:santa_fe"))
+        """
         return self._concat_bands(other, "other")
 
     def __getitem__(self, index):
+        """The image at ``index`` (an Image), or an ImageCollection for a slice."""
         if isinstance(index, slice):
             from tiles.types.containers import _slice
 
@@ -571,30 +330,115 @@ class ImageCollection(ImageryMixin, Proxytype):
         return Image._from_apply("wf.get", self, index)
 
     def length(self) -> Int:
-        """Number of images (reads no pixels)."""
+        """The number of images (reads no pixels).
+
+        Returns
+        -------
+        Int
+
+        Example
+        -------
+        >>> n = wf.ImageCollection.from_id("sample:s2").length()
+        """
         return Int._from_apply("wf.length", self)
 
     @typecheck(other=Image)
     def contains(self, other) -> Bool:
+        """Whether an image with the same pixels and metadata as ``other`` is in this collection.
+
+        Parameters
+        ----------
+        other : Image
+
+        Returns
+        -------
+        Bool
+
+        Example
+        -------
+        >>> col = wf.ImageCollection.from_id("sample:s2")
+        >>> found = col.contains(col[0])
+        """
         return Bool._from_apply("wf.contains", self, other)
 
     @typecheck(n=Int)
     def head(self, n) -> ImageCollection:
+        """The first ``n`` images (all of them when there are fewer).
+
+        Parameters
+        ----------
+        n : Int
+
+        Returns
+        -------
+        ImageCollection
+
+        Example
+        -------
+        >>> first_two = wf.ImageCollection.from_id("sample:s2").head(2)
+        """
         return ImageCollection._from_apply("wf.ImageCollection.head", self, n)
 
     @typecheck(n=Int)
     def tail(self, n) -> ImageCollection:
+        """The last ``n`` images (all of them when there are fewer).
+
+        Parameters
+        ----------
+        n : Int
+
+        Returns
+        -------
+        ImageCollection
+
+        Example
+        -------
+        >>> last = wf.ImageCollection.from_id("sample:s2").tail(1)
+        """
         return ImageCollection._from_apply("wf.ImageCollection.tail", self, n)
 
     @typecheck(i=Int)
     def partition(self, i) -> Tuple:
+        """The images before index ``i`` and those from ``i`` on.
+
+        Parameters
+        ----------
+        i : Int
+
+        Returns
+        -------
+        Tuple[ImageCollection, ImageCollection]
+            Unpacks into two: ``head, tail = col.partition(1)``.
+
+        Example
+        -------
+        >>> head, tail = wf.ImageCollection.from_id("sample:s2").partition(1)
+        """
         return Tuple[ImageCollection, ImageCollection]._from_apply(
             "wf.ImageCollection.partition", self, i
         )
 
     @typecheck(func=FUNCTION)
     def map(self, func):
-        """Apply ``func`` to each Image: Images give an ImageCollection, anything else a List."""
+        """Apply ``func`` to each Image.
+
+        Parameters
+        ----------
+        func : callable
+            Takes an Image, returns a proxy (an Image, a number, a Dict ...).
+
+        Returns
+        -------
+        ImageCollection or List
+            An ImageCollection when ``func`` returns Images (empty results dropped), else a
+            List of its results (an empty List for an empty collection).
+
+        Example
+        -------
+        >>> col = wf.ImageCollection.from_id("sample:s2")
+        >>> type(col.map(lambda img: img.properties["date"])).__name__
+        'List[Datetime]'
+        """
         fn = as_function(func, Image)
         ret = fn.return_type
         if issubclass(ret, ImageCollection):
@@ -606,7 +450,22 @@ class ImageCollection(ImageryMixin, Proxytype):
 
     @typecheck(func=FUNCTION)
     def filter(self, func) -> ImageCollection:
-        """Images for which ``func(img)`` is True (an empty collection if none)."""
+        """The images for which ``func`` returns True (none: the empty ImageCollection).
+
+        Parameters
+        ----------
+        func : callable
+            Takes an Image, returns a Bool (combine tests with ``&`` and ``|``).
+
+        Returns
+        -------
+        ImageCollection
+
+        Example
+        -------
+        >>> col = wf.ImageCollection.from_id("sample:s2")
+        >>> clear = col.filter(lambda img: img.properties["cloud_fraction"] < 0.2)
+        """
         fn = as_function(func, Image)
         if not issubclass(fn.return_type, (Bool, Any)):
             raise ProxyTypeError(f"filter function must return Bool, not {fn.return_type.__name__}")
@@ -614,20 +473,89 @@ class ImageCollection(ImageryMixin, Proxytype):
 
     @typecheck(key=FUNCTION, reverse=Bool)
     def sorted(self, key, reverse=False) -> ImageCollection:
+        """A copy sorted by ``key(image)``.
+
+        Parameters
+        ----------
+        key : callable
+            Takes an Image, returns a value to sort by.
+        reverse : Bool, default False
+            Descending instead of ascending.
+
+        Returns
+        -------
+        ImageCollection
+
+        Example
+        -------
+        >>> col = wf.ImageCollection.from_id("sample:s2")
+        >>> clearest_first = col.sorted(lambda img: img.properties["cloud_fraction"])
+        """
         fn = as_function(key, Image)
         return ImageCollection._from_apply("wf.sorted", self, fn, reverse=reverse)
 
     @typecheck(func=FUNCTION)
     def reduce(self, func, initial=NO_INITIAL):
+        """Fold the images into one value with ``func(accumulated, image)``.
+
+        Parameters
+        ----------
+        func : callable
+            Takes the value so far and the next Image, returns the new value.
+        initial : optional
+            The first value; by default the first image (None is a value like any other).
+
+        Returns
+        -------
+        The type ``func`` returns
+
+        Example
+        -------
+        >>> col = wf.ImageCollection.from_id("sample:s2").pick_bands("red")
+        >>> brightest = col.reduce(lambda acc, img: wf.where(img > acc, img, acc))
+        """
         return reduce_items(self, Image, func, initial)
 
     @typecheck(reverse=Bool)
     def mosaic(self, reverse=False) -> Image:
-        """One Image: the first unmasked pixel from the last image down (first, if reverse)."""
+        """One Image: each pixel from the last image that has data there.
+
+        Parameters
+        ----------
+        reverse : Bool, default False
+            Take the first image with data instead (the first image on top).
+
+        Returns
+        -------
+        Image
+
+        Example
+        -------
+        >>> latest_on_top = wf.ImageCollection.from_id("sample:s2").mosaic()
+        """
         return Image._from_apply("wf.mosaic", self, reverse=reverse)
 
     @typecheck(band=(Str, Kind("ImageCollection", lambda v: ImageCollection._promote(v))))
     def sortby_composite(self, band, operation="argmax") -> Image:
+        """One Image taking, per pixel, all bands from the image where ``band`` is largest.
+
+        Parameters
+        ----------
+        band : Str or ImageCollection
+            A band name of this collection, or a 1-band ImageCollection of the same length.
+        operation : {"argmax", "argmin"}, default "argmax"
+            Take the image with the largest or the smallest value.
+
+        Returns
+        -------
+        Image
+            Masked where the sort band is masked in every image.
+
+        Example
+        -------
+        >>> col = wf.ImageCollection.from_id("sample:s2")
+        >>> greenest = col.sortby_composite("nir")
+        """
         if not isinstance(literal(operation), str):
             raise argument_error("ImageCollection.sortby_composite", "operation", "Str", operation)
         if literal(operation) not in ("argmax", "argmin"):
@@ -636,9 +564,29 @@ class ImageCollection(ImageryMixin, Proxytype):
 
     @typecheck(func=FUNCTION, back=Int, fwd=Int)
     def map_window(self, func, back=0, fwd=0):
-        """Apply ``func(back, img, fwd)`` over a sliding window (``back`` + 1 + ``fwd`` images).
+        """Apply ``func(back_images, image, fwd_images)`` over a sliding window.
 
-        Imagery results are concatenated into one ImageCollection; others make a List.
+        The window is ``back`` + 1 + ``fwd`` images long and slides from index ``back`` to
+        ``fwd`` images before the end; a window longer than the collection is an error.
+
+        Parameters
+        ----------
+        func : callable
+            Takes an ImageCollection (the ``back`` images before), the Image, and an
+            ImageCollection (the ``fwd`` images after).
+        back, fwd : Int, default 0
+            How many images before and after.
+
+        Returns
+        -------
+        ImageCollection or List
+            Imagery results concatenated into one ImageCollection; others a List.
+
+        Example
+        -------
+        >>> col = wf.ImageCollection.from_id("sample:s2")
+        >>> smoothed = col.map_window(
+        ...     lambda b, img, f: wf.concat(b, img, f).mean(axis="images"), back=1, fwd=1)
         """
         for name, value in (("back", literal(back)), ("fwd", literal(fwd))):
             if isinstance(value, int) and value < 0:
@@ -649,6 +597,26 @@ class ImageCollection(ImageryMixin, Proxytype):
         return result._from_apply("wf.ImageCollection.map_window", self, fn, back, fwd)
 
     def groupby(self, func=None, dates=None):
+        """Group the images by a key: ``func(image)``, or parts of their date.
+
+        Parameters
+        ----------
+        func : callable, optional
+            Takes an Image, returns its group's key.
+        dates : str or tuple of str, optional
+            Instead of ``func``: ``"year"``, ``"month"``, ``"day"`` ... or a tuple of them.
+
+        Returns
+        -------
+        ImageCollectionGroupby
+            Parametrized by the key type; each image gets a ``group`` property.
+
+        Example
+        -------
+        >>> col = wf.ImageCollection.from_id("sample:s2")
+        >>> type(col.groupby(dates="month")).__name__
+        'ImageCollectionGroupby[Int]'
+        """
         from tiles.types.groupby import ImageCollectionGroupby
 
         return ImageCollectionGroupby._create(self, func, dates)
@@ -663,9 +631,24 @@ class ImageCollection(ImageryMixin, Proxytype):
         log_level=logging.DEBUG,
         **parameter_overrides,
     ):
-        """A map layer (``WorkflowsLayer``) for this collection reduced with ``reduction``.
+        """A map layer (``WorkflowsLayer``) of this collection reduced to an Image.
 
-        It is not added to any map; its ``registration`` is the tile server's record.
+        Parameters
+        ----------
+        name, scales, colormap, checkerboard, log_level, **parameter_overrides
+            As for :meth:`Image.tile_layer`.
+        reduction : str, default "mosaic"
+            ``"mosaic"``, ``"min"``, ``"max"``, ``"mean"``, ``"median"``, ``"sum"``,
+            ``"std"`` or ``"count"``: applied before scaling and colouring.
+
+        Returns
+        -------
+        WorkflowsLayer
+
+        Example
+        -------
+        >>> col = wf.ImageCollection.from_id("sample:s2").pick_bands("red green blue")
+        >>> layer = col.tile_layer("rgb", [[0, 0.3]] * 3, None, "median")  # doctest: +SKIP
         """
         return backend("tile_layer")(
             self,
@@ -689,7 +672,24 @@ class ImageCollection(ImageryMixin, Proxytype):
         map=None,  # noqa: A002 - the documented name
         **parameter_overrides,
     ):
-        """Add this collection to ``wf.map`` (or ``map``), reduced with ``reduction``."""
+        """Show this collection, reduced to an Image, on ``wf.map`` (or ``map``).
+
+        Parameters
+        ----------
+        name, scales, colormap, reduction, checkerboard, log_level, **parameter_overrides
+            As for :meth:`tile_layer`; a layer of the same name is updated in place.
+        map : Map or MapApp, optional
+            Another map than ``wf.map``.
+
+        Returns
+        -------
+        WorkflowsLayer
+
+        Example
+        -------
+        >>> col = wf.ImageCollection.from_id("sample:s2").pick_bands("red")
+        >>> col.visualize("red", reduction="max", colormap="magma")  # doctest: +SKIP
+        """
         return backend("visualize")(
             self,
             name,

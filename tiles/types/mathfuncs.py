@@ -6,7 +6,8 @@ from typing import Any as _Any
 
 from tiles import graft as g
 from tiles.errors import ProxyTypeError
-from tiles.types.imagery import ImageCollection, ImageryMixin
+from tiles.types.imagery import ImageCollection
+from tiles.types.imagery_base import ImageryMixin
 from tiles.types.primitives import Any, Float, Number
 from tiles.types.proxify import proxify
 
@@ -31,8 +32,11 @@ def _unary(name: str, keeps_type: bool = False):
     function.__name__ = name
     function.__doc__ = (
         f"Element-wise ``{name}`` of a number, Image or ImageCollection.\n\n"
-        f"    >>> import tiles as wf\n    >>> type(wf.{name}(wf.Int(4))).__name__\n"
-        f"    '{'Int' if keeps_type else 'Float'}'\n"
+        "Parameters\n----------\nobj : Int, Float, Image or ImageCollection\n\n"
+        "Returns\n-------\n"
+        f"{'Same type as obj' if keeps_type else 'Float, Image or ImageCollection'}\n\n"
+        f"Example\n-------\n>>> type(wf.{name}(wf.Int(4))).__name__\n"
+        f"'{'Int' if keeps_type else 'Float'}'\n"
     )
     return function
 
@@ -55,6 +59,14 @@ square = _unary("square", keeps_type=True)
 def arctan2(y, x):
     """Element-wise arc tangent of ``y / x`` choosing the quadrant correctly.
 
+    Parameters
+    ----------
+    y, x : Int, Float, Image or ImageCollection
+
+    Returns
+    -------
+    Float, Image or ImageCollection
+
     >>> import tiles as wf
     >>> round(wf.arctan2(1, 1).compute(), 6)
     0.785398
@@ -72,6 +84,14 @@ def arctan2(y, x):
 
 def normalized_difference(x, y):
     """``(x - y) / (x + y)``, e.g. NDVI from near-infrared and red.
+
+    Parameters
+    ----------
+    x, y : Int, Float, Image or ImageCollection
+
+    Returns
+    -------
+    Float, Image or ImageCollection
 
     >>> import tiles as wf
     >>> wf.normalized_difference(wf.Float(3.0), 1.0).compute()

@@ -16,6 +16,14 @@ class Primitive(Proxytype):
     _pytypes: tuple = ()
 
     def __init__(self, value: _Any):
+        """A proxy of a Python value of this type, or a cast from another proxy.
+
+        Parameters
+        ----------
+        value : object
+            A Python value of the type (``Float`` also takes an int), a proxy of the type, or a
+            proxy to cast (``Int(wf.Float(1.5))`` truncates when computed).
+        """
         if isinstance(value, type(self)):
             self.graft, self.params = value.graft, value.params
             return
@@ -97,27 +105,35 @@ class Number(Primitive):
     __abs__ = _unary("wf.numpy.absolute")
 
     def __truediv__(self, other):
+        """True division: always a Float."""
         return _binary("wf.numpy.true_divide", Float)(self, other)
 
     def __rtruediv__(self, other):
+        """True division with the number on the left: always a Float."""
         return _binary("wf.numpy.true_divide", Float, reflected=True)(self, other)
 
     def __lt__(self, other):
+        """Whether this is less than ``other`` (a Bool)."""
         return _binary("wf.numpy.less", Bool)(self, other)
 
     def __le__(self, other):
+        """Whether this is at most ``other`` (a Bool)."""
         return _binary("wf.numpy.less_equal", Bool)(self, other)
 
     def __gt__(self, other):
+        """Whether this is greater than ``other`` (a Bool)."""
         return _binary("wf.numpy.greater", Bool)(self, other)
 
     def __ge__(self, other):
+        """Whether this is at least ``other`` (a Bool)."""
         return _binary("wf.numpy.greater_equal", Bool)(self, other)
 
     def __eq__(self, other):  # type: ignore[override]
+        """Whether this equals ``other`` (a Bool, not a Python bool)."""
         return _binary("wf.numpy.equal", Bool)(self, other)
 
     def __ne__(self, other):  # type: ignore[override]
+        """Whether this differs from ``other`` (a Bool)."""
         return _binary("wf.numpy.not_equal", Bool)(self, other)
 
     __hash__ = Proxytype.__hash__
@@ -198,6 +214,7 @@ class Bool(Primitive):
     __hash__ = Proxytype.__hash__
 
     def __invert__(self):
+        """Logical not (``~b``; Python's ``not`` cannot be overloaded)."""
         return Bool._from_apply("wf.numpy.logical_not", self)
 
 
@@ -207,15 +224,19 @@ class Str(Primitive):
     _pytypes = (str,)
 
     def __add__(self, other):
+        """The strings joined: ``Str("a") + "b"``."""
         return Str._from_apply("wf.add", self, Str._promote(other))
 
     def __radd__(self, other):
+        """The strings joined, a Python string on the left."""
         return Str._from_apply("wf.add", Str._promote(other), self)
 
     def __mul__(self, other):
+        """The string repeated ``other`` times."""
         return Str._from_apply("wf.mul", self, Int._promote(other))
 
     def __getitem__(self, index):
+        """The character at ``index``, or a slice of the string."""
         if isinstance(index, slice):
             from tiles.types.containers import _slice
 
@@ -223,29 +244,61 @@ class Str(Primitive):
         return Str._from_apply("wf.get", self, Int._promote(index))
 
     def __lt__(self, other):
+        """Whether this sorts before ``other`` (a Bool)."""
         return Bool._from_apply("wf.lt", self, Str._promote(other))
 
     def __le__(self, other):
+        """Whether this sorts before or equals ``other`` (a Bool)."""
         return Bool._from_apply("wf.le", self, Str._promote(other))
 
     def __gt__(self, other):
+        """Whether this sorts after ``other`` (a Bool)."""
         return Bool._from_apply("wf.gt", self, Str._promote(other))
 
     def __ge__(self, other):
+        """Whether this sorts after or equals ``other`` (a Bool)."""
         return Bool._from_apply("wf.ge", self, Str._promote(other))
 
     def __eq__(self, other):  # type: ignore[override]
+        """Whether the strings are equal (a Bool)."""
         return Bool._from_apply("wf.eq", self, Str._promote(other))
 
     def __ne__(self, other):  # type: ignore[override]
+        """Whether the strings differ (a Bool)."""
         return Bool._from_apply("wf.ne", self, Str._promote(other))
 
     __hash__ = Proxytype.__hash__
 
     def length(self) -> Int:
+        """The number of characters.
+
+        Returns
+        -------
+        Int
+
+        Example
+        -------
+        >>> wf.Str("abc").length().compute()
+        3
+        """
         return Int._from_apply("wf.length", self)
 
     def contains(self, other) -> Bool:
+        """Whether ``other`` is a substring (Python's ``in``).
+
+        Parameters
+        ----------
+        other : Str
+
+        Returns
+        -------
+        Bool
+
+        Example
+        -------
+        >>> wf.Str("surface").contains("face").compute()
+        True
+        """
         return Bool._from_apply("wf.contains", self, Str._promote(other))
 
 
@@ -279,6 +332,7 @@ class NoneType(Primitive):
     _pytypes = (type(None),)
 
     def __init__(self, value: None = None):
+        """The proxy of None (the only value)."""
         super().__init__(value)
 
 
@@ -286,6 +340,13 @@ class Any(Proxytype):
     """A value whose type is not known until computed (e.g. an unknown metadata key)."""
 
     def __init__(self, value: _Any):
+        """Any value, as a proxy whose type is known only when computed.
+
+        Parameters
+        ----------
+        value : object
+            A proxy, or a JSON-like Python value.
+        """
         obj = Any._promote(value)
         self.graft, self.params = obj.graft, obj.params
 
@@ -298,21 +359,41 @@ class Any(Proxytype):
         return cls._from_graft(g.value_graft(obj))
 
     def cast(self, type_: type) -> _Any:
-        """Relabel this value as ``type_`` (checked only when computed)."""
+        """This value, taken to be of ``type_`` (checked only when computed).
+
+        Parameters
+        ----------
+        type_ : type
+            A proxy type.
+
+        Returns
+        -------
+        Proxytype
+            Of ``type_``.
+
+        Example
+        -------
+        >>> wf.Any(3).cast(wf.Int) + 1
+        <tiles.Int object at 0x...>
+        """
         return type_._from_graft(self.graft, self.params)
 
     def __getitem__(self, key):
+        """The item ``key`` of this value (a key of a dict, an index of a list), as Any."""
         return Any._from_apply("wf.get", self, key)
 
     def __getattr__(self, name):
+        """The field ``name`` of this value (a struct's), as Any."""
         if name.startswith("_"):
             raise AttributeError(name)
         return Any._from_apply("wf.getattr", self, name)
 
     def length(self):
+        """The length of this value, when it has one (an Int)."""
         return Int._from_apply("wf.length", self)
 
     def contains(self, other):
+        """Whether ``other`` is in this value, when it is a container (a Bool)."""
         return Bool._from_apply("wf.contains", self, other)
 
 

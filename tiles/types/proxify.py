@@ -14,6 +14,16 @@ from tiles.types.core import Proxytype
 def proxify(value: _Any) -> Proxytype:
     """The proxy for ``value``: proxies as-is, Python scalars, lists, tuples, dicts, dates.
 
+    Parameters
+    ----------
+    value : object
+        A proxy; a bool, int, float, str or None; a list (List of one type, else Tuple),
+        tuple, dict, date, datetime, timedelta or concrete GeoContext.
+
+    Returns
+    -------
+    Proxytype
+
     >>> import tiles as wf
     >>> type(wf.proxify([1, 2, 3])).__name__
     'List[Int]'

@@ -99,7 +99,23 @@ class _Vector(Proxytype):
 
     @classmethod
     def from_geojson(cls, geojson: Mapping) -> _Any:
-        """Construct from a GeoJSON mapping (under 10 MiB of serialized JSON)."""
+        """Construct from a GeoJSON mapping of this class's kind, checked now.
+
+        Parameters
+        ----------
+        geojson : dict
+            GeoJSON (lon/lat) under 10 MiB of serialized JSON; a bad type, nesting, unclosed
+            ring or non-numeric coordinate is a GeoJSONError naming where it is.
+
+        Returns
+        -------
+        Same type as the class
+
+        Example
+        -------
+        >>> feat = wf.Feature.from_geojson({"type": "Feature", "properties": {"a": 1},
+        ...     "geometry": {"type": "Point", "coordinates": [1, 2]}})
+        """
         if not isinstance(geojson, Mapping):
             raise GeoJSONError(f"expected a GeoJSON mapping, not {builtins.type(geojson).__name__}")
         gtype = check_geojson(geojson)
@@ -132,7 +148,8 @@ class _Vector(Proxytype):
 class Geometry(_Vector):
     """Proxy GeoJSON Geometry: a ``type`` and ``coordinates`` (lon/lat).
 
-    >>> import tiles as wf
+    Example
+    -------
     >>> wf.Geometry(type="Point", coordinates=[1, 2]).buffer(1).compute().type
     'Polygon'
     """
@@ -140,6 +157,16 @@ class Geometry(_Vector):
     _geojson_types = _SIMPLE_TYPES
 
     def __init__(self, type: _Any, coordinates: _Any) -> None:  # noqa: A002 - GeoJSON name
+        """A Geometry from its GeoJSON parts.
+
+        Parameters
+        ----------
+        type : Str
+            ``"Point"``, ``"LineString"``, ``"Polygon"``, ``"MultiPoint"``,
+            ``"MultiLineString"`` or ``"MultiPolygon"``.
+        coordinates : list
+            Nested lists of lon/lat numbers (proxies allowed), checked now when plain.
+        """
         if isinstance(type, str) and _is_literal(coordinates):
             if type == "GeometryCollection":
                 raise GeoJSONError(
@@ -161,7 +188,19 @@ class Geometry(_Vector):
     def from_geo_interface(cls, obj: _Any) -> Geometry:
         """Construct from anything with ``__geo_interface__`` (shapely geometries, Features...).
 
-        A Feature-like interface gives its geometry.
+        Parameters
+        ----------
+        obj : object
+            With ``__geo_interface__`` (or a GeoJSON mapping); a Feature gives its geometry.
+
+        Returns
+        -------
+        Geometry
+
+        Example
+        -------
+        >>> import shapely.geometry
+        >>> geom = wf.Geometry.from_geo_interface(shapely.geometry.box(0, 0, 1, 1))
         """
         mapping = _mapping_of(obj, "Geometry.from_geo_interface")
         if mapping.get("type") == "Feature":
@@ -180,14 +219,43 @@ class Geometry(_Vector):
 
     @typecheck(distance=NUMBER)
     def buffer(self, distance: _Any) -> Geometry:
-        """The area within ``distance`` decimal degrees of this geometry."""
+        """The area within ``distance`` of this geometry.
+
+        Parameters
+        ----------
+        distance : Int or Float
+            In decimal degrees.
+
+        Returns
+        -------
+        Geometry
+
+        Example
+        -------
+        >>> disk = wf.Geometry(type="Point", coordinates=[1, 2]).buffer(0.5)
+        """
         return Geometry._from_apply("wf.buffer", self, distance)
 
     @typecheck(value=NUMBER)
     def rasterize(self, value: _Any = 1) -> _Any:
-        """An Image with one band ``features``: ``value`` inside, masked (and 0) outside.
+        """Burn this geometry into the GeoContext's grid (its CRS, resolution, all_touched).
 
-        Rasterized in the computation's GeoContext (its CRS, resolution and all_touched).
+        Parameters
+        ----------
+        value : Int or Float, default 1
+            The value of covered pixels; the others are masked (and 0).
+
+        Returns
+        -------
+        Image
+            One band ``features``; empty properties and bandinfo.
+
+        Example
+        -------
+        >>> geom = wf.Geometry(type="Point", coordinates=[1, 2])
+        >>> geom.rasterize(value=0.5).mean().compute(
+        ...     wf.scenes.AOI(bounds=(0.95, 1.95, 1.15, 2.15), crs="EPSG:4326", resolution=0.1))
+        0.5
         """
         from tiles.types.imagery import Image
 
@@ -209,11 +277,25 @@ class _CollectionMixin:
         return builtins.type(self)._from_apply(self._create, **{self._items_field: items})
 
     def length(self) -> Int:
-        """The number of items."""
+        """The number of items.
+
+        Returns
+        -------
+        Int
+        """
         return Int._from_apply("wf.length", self)
 
     def contains(self, other: _Any) -> Bool:
-        """Whether ``other`` (an item, compared by content) is in this collection."""
+        """Whether ``other`` (an item, compared by content) is in this collection.
+
+        Parameters
+        ----------
+        other : an item, or GeoJSON of one
+
+        Returns
+        -------
+        Bool
+        """
         where = f"{builtins.type(self).__name__}.contains"
         return Bool._from_apply(
             "wf.contains", self, promote(other, self._item_type, where, "other")
@@ -221,7 +303,18 @@ class _CollectionMixin:
 
     @typecheck(func=FUNCTION)
     def map(self, func: _Any) -> _Any:
-        """Apply ``func`` to each item: a collection again if it returns items, else a List."""
+        """Apply ``func`` to each item.
+
+        Parameters
+        ----------
+        func : callable
+            Takes an item.
+
+        Returns
+        -------
+        Same type as self, or List
+            The same kind of collection when ``func`` returns items, else a List.
+        """
         fn = as_function(func, self._item_type)
         mapped = List[fn.return_type]._from_apply("wf.map", self, fn)
         if issubclass(fn.return_type, self._item_type):
@@ -230,7 +323,17 @@ class _CollectionMixin:
 
     @typecheck(func=FUNCTION)
     def filter(self, func: _Any) -> _Any:
-        """The items for which ``func`` returns True, as the same type of collection."""
+        """The items for which ``func`` returns True.
+
+        Parameters
+        ----------
+        func : callable
+            Takes an item, returns a Bool.
+
+        Returns
+        -------
+        Same type as self
+        """
         fn = as_function(func, self._item_type)
         if not issubclass(fn.return_type, (Bool, Any)):
             raise ProxyTypeError(f"filter function must return Bool, not {fn.return_type.__name__}")
@@ -238,7 +341,19 @@ class _CollectionMixin:
 
     @typecheck(key=(FUNCTION, None), reverse=Bool)
     def sorted(self, key: _Any = None, reverse: _Any = False) -> _Any:
-        """A copy sorted by ``key(item)`` (ascending unless ``reverse``)."""
+        """A copy sorted by ``key(item)`` (or the items themselves).
+
+        Parameters
+        ----------
+        key : callable, optional
+            Takes an item, returns what to sort by.
+        reverse : Bool, default False
+            Descending instead of ascending.
+
+        Returns
+        -------
+        Same type as self
+        """
         if key is None:
             items = List[self._item_type]._from_apply("wf.sorted", self, reverse=reverse)
         else:
@@ -248,12 +363,31 @@ class _CollectionMixin:
 
     @typecheck(func=FUNCTION)
     def reduce(self, func: _Any, initial: _Any = NO_INITIAL) -> _Any:
-        """Fold the items with ``func(accumulated, item)`` (starting from ``initial`` if given)."""
+        """Fold the items into one value with ``func(accumulated, item)``.
+
+        Parameters
+        ----------
+        func : callable
+            Takes the value so far and the next item.
+        initial : optional
+            The first value; by default the first item (None is a value like any other).
+
+        Returns
+        -------
+        The type ``func`` returns
+        """
         return reduce_items(self, self._item_type, func, initial)
 
 
 class GeometryCollection(_CollectionMixin, _Vector):
-    """Proxy GeoJSON GeometryCollection constructed from a sequence of Geometries."""
+    """Proxy GeoJSON GeometryCollection constructed from a sequence of Geometries.
+
+    Example
+    -------
+    >>> gc = wf.GeometryCollection([wf.Geometry("Point", [0, 0]), wf.Geometry("Point", [1, 1])])
+    >>> gc.length().compute()
+    2
+    """
 
     _geojson_types = ("GeometryCollection",)
     _item_type = Geometry
@@ -261,6 +395,14 @@ class GeometryCollection(_CollectionMixin, _Vector):
     _create = "wf.GeometryCollection.create"
 
     def __init__(self, geometries: _Any, type: str = "GeometryCollection") -> None:  # noqa: A002
+        """A GeometryCollection of Geometries.
+
+        Parameters
+        ----------
+        geometries : list of Geometry or GeoJSON geometries, or List[Geometry]
+        type : str, default "GeometryCollection"
+            Only ``"GeometryCollection"``.
+        """
         if type != "GeometryCollection":
             raise GeoJSONError(
                 f"a GeometryCollection's type must be 'GeometryCollection', not {type!r}"
@@ -291,23 +433,59 @@ class GeometryCollection(_CollectionMixin, _Vector):
 
     @typecheck(distance=NUMBER)
     def buffer(self, distance: _Any) -> Geometry:
-        """The envelope of all the geometries, buffered by ``distance`` decimal degrees."""
+        """The area within ``distance`` of any of the geometries.
+
+        Parameters
+        ----------
+        distance : Int or Float
+            In decimal degrees.
+
+        Returns
+        -------
+        Geometry
+        """
         return Geometry._from_apply("wf.buffer", self, distance)
 
     @typecheck(value=NUMBER)
     def rasterize(self, value: _Any = 1) -> _Any:
-        """An Image with one band ``features``: ``value`` inside any geometry, masked outside."""
+        """Burn the geometries into the GeoContext's grid.
+
+        Parameters
+        ----------
+        value : Int or Float, default 1
+            The value of pixels covered by any geometry (once, however they overlap); the
+            others are masked (and 0).
+
+        Returns
+        -------
+        Image
+            One band ``features``; empty properties and bandinfo.
+        """
         from tiles.types.imagery import Image
 
         return Image._from_apply("wf.rasterize", self, value)
 
 
 class Feature(_Vector):
-    """Proxy GeoJSON Feature: a Geometry and a Dict of properties."""
+    """Proxy GeoJSON Feature: a Geometry and a Dict of properties.
+
+    Example
+    -------
+    >>> feat = wf.Feature(geometry=wf.Geometry("Point", [1, 2]), properties={"foo": "bar"})
+    >>> feat.compute()
+    FeatureResult(geometry=GeometryResult(type=Point, coordinates=[1, 2]), properties={'foo': 'bar'})
+    """
 
     _geojson_types = ("Feature",)
 
     def __init__(self, geometry: _Any, properties: _Any) -> None:
+        """A Feature of a geometry and properties.
+
+        Parameters
+        ----------
+        geometry : Geometry, GeometryCollection, or GeoJSON / ``__geo_interface__`` of one
+        properties : dict or Dict[Str, Any]
+        """
         if isinstance(geometry, Any):
             geometry = Geometry._promote(geometry)
         elif not isinstance(geometry, (Geometry, GeometryCollection)):
@@ -345,15 +523,35 @@ class Feature(_Vector):
 
     @typecheck(distance=NUMBER)
     def buffer(self, distance: _Any) -> Feature:
-        """The Feature with its geometry buffered by ``distance`` decimal degrees."""
+        """The Feature with its geometry grown by ``distance``.
+
+        Parameters
+        ----------
+        distance : Int or Float
+            In decimal degrees.
+
+        Returns
+        -------
+        Feature
+        """
         return Feature._from_apply("wf.buffer", self, distance)
 
     @typecheck(value=BURN_VALUE, default_value=NUMBER)
     def rasterize(self, value: _Any = 1, default_value: _Any = 1) -> _Any:
-        """An Image with one band ``features`` and this Feature's properties.
+        """Burn this Feature into the GeoContext's grid.
 
-        ``value`` is a number or the name of a numeric property (``default_value`` where the
-        property is missing); pixels outside the Feature are masked (and 0).
+        Parameters
+        ----------
+        value : Int, Float or Str, default 1
+            The value of covered pixels, or the name of a numeric property holding it; the
+            other pixels are masked (and 0).
+        default_value : Int or Float, default 1
+            The value when the property ``value`` names is missing.
+
+        Returns
+        -------
+        Image
+            One band ``features``, this Feature's properties, empty bandinfo.
         """
         from tiles.types.imagery import Image
 
@@ -361,7 +559,14 @@ class Feature(_Vector):
 
 
 class FeatureCollection(_CollectionMixin, _Vector):
-    """Proxy GeoJSON FeatureCollection constructed from a sequence of Features."""
+    """Proxy GeoJSON FeatureCollection constructed from a sequence of Features.
+
+    Example
+    -------
+    >>> feat = wf.Feature(wf.Geometry("Point", [1, 2]), {"n": 1})
+    >>> wf.FeatureCollection([feat, feat]).length().compute()
+    2
+    """
 
     _geojson_types = ("FeatureCollection",)
     _item_type = Feature
@@ -369,6 +574,12 @@ class FeatureCollection(_CollectionMixin, _Vector):
     _create = "wf.FeatureCollection.create"
 
     def __init__(self, features: _Any) -> None:
+        """A FeatureCollection of Features.
+
+        Parameters
+        ----------
+        features : list of Feature or GeoJSON features, or List[Feature]
+        """
         if isinstance(features, List):
             items: _Any = List[Feature]._promote(features)
         elif _is_literal(features) and all(isinstance(f, Mapping) for f in features):
@@ -386,14 +597,37 @@ class FeatureCollection(_CollectionMixin, _Vector):
     @classmethod
     @typecheck(id=Str)
     def from_vector_id(cls, id: _Any) -> FeatureCollection:  # noqa: A002 - documented name
-        """The features of vector product ``id`` that intersect the computation's GeoContext.
+        """The features of a vector product that meet the computation's GeoContext.
 
-        Register products with :func:`tiles.data.vector_products.create_vector_product`.
+        Parameters
+        ----------
+        id : Str
+            The vector product (see ``wf.catalog.create_vector_product``).
+
+        Returns
+        -------
+        FeatureCollection
+
+        Example
+        -------
+        >>> fc = wf.FeatureCollection.from_vector_id("states")  # doctest: +SKIP
         """
         return cls._from_apply("wf.FeatureCollection.from_vector", id)
 
     def sorted(self, key: _Any, reverse: _Any = False) -> FeatureCollection:
-        """A copy sorted by ``key(feature)`` (ascending unless ``reverse``)."""
+        """A copy sorted by ``key(feature)``.
+
+        Parameters
+        ----------
+        key : callable
+            Takes a Feature, returns what to sort by.
+        reverse : Bool, default False
+            Descending instead of ascending.
+
+        Returns
+        -------
+        FeatureCollection
+        """
         return _CollectionMixin.sorted(self, key, reverse)
 
     @property
@@ -405,12 +639,31 @@ class FeatureCollection(_CollectionMixin, _Vector):
     def rasterize(
         self, value: _Any = 1, default_value: _Any = 1, merge_algorithm: _Any = "add"
     ) -> _Any:
-        """Rasterize all Features into one Image with one band ``features``.
+        """Burn all the Features into the GeoContext's grid as one Image.
 
-        ``value`` is a number or the name of a numeric property of each Feature
-        (``default_value`` where missing). Where Features overlap, ``merge_algorithm="add"``
-        sums their values and ``"replace"`` keeps the last Feature's. Properties and bandinfo
-        are empty; pixels outside every Feature are masked (and 0).
+        Parameters
+        ----------
+        value : Int, Float or Str, default 1
+            The value of each Feature's pixels, or the name of a numeric property of each
+            Feature holding it.
+        default_value : Int or Float, default 1
+            The value of a Feature without that property.
+        merge_algorithm : {"add", "replace"}, default "add"
+            Where Features overlap: sum their values, or keep the last Feature's.
+
+        Returns
+        -------
+        Image
+            One band ``features``; empty properties and bandinfo; pixels outside every
+            Feature masked (and 0).
+
+        Example
+        -------
+        >>> feat = wf.Feature(wf.Geometry("Point", [1, 2]), {"foo": 1})
+        >>> fc = wf.FeatureCollection([feat, feat, feat])
+        >>> fc.rasterize(value="foo").max().compute(
+        ...     wf.scenes.AOI(bounds=(0.95, 1.95, 1.15, 2.15), crs="EPSG:4326", resolution=0.1))
+        3.0
         """
         from tiles.types.imagery import Image
 
@@ -441,7 +694,18 @@ def _class_for(gtype: str) -> type:
 def load_geojson(geojson: _Any) -> Geometry | GeometryCollection | Feature | FeatureCollection:
     """A Geometry, GeometryCollection, Feature or FeatureCollection from a GeoJSON mapping.
 
-    >>> import tiles as wf
+    Parameters
+    ----------
+    geojson : dict or object with ``__geo_interface__``
+        Under 10 MiB of serialized JSON; checked now.
+
+    Returns
+    -------
+    Geometry, GeometryCollection, Feature or FeatureCollection
+        According to its ``type``.
+
+    Example
+    -------
     >>> type(wf.load_geojson({"type": "Point", "coordinates": [1, 2]})).__name__
     'Geometry'
     """
@@ -453,7 +717,21 @@ def load_geojson(geojson: _Any) -> Geometry | GeometryCollection | Feature | Fea
 def load_geojson_file(
     path: str | os.PathLike,
 ) -> Geometry | GeometryCollection | Feature | FeatureCollection:
-    """A Geometry, GeometryCollection, Feature or FeatureCollection from a GeoJSON file."""
+    """A Geometry, GeometryCollection, Feature or FeatureCollection from a GeoJSON file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A UTF-8 GeoJSON file (under 10 MiB).
+
+    Returns
+    -------
+    Geometry, GeometryCollection, Feature or FeatureCollection
+
+    Example
+    -------
+    >>> states = wf.load_geojson_file("us_states.geojson")  # doctest: +SKIP
+    """
     try:
         with open(path, encoding="utf-8") as f:
             geojson = json.load(f)
