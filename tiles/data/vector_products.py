@@ -115,11 +115,43 @@ def _file_stamp(path: str) -> tuple[str, int, int]:
     return (path, st.st_mtime_ns, st.st_size)
 
 
-class _GeoJSONReader(_Reader):
-    """A parsed GeoJSON file: geometries, properties and an STRtree over the geometries."""
+class _InMemoryReader(_Reader):
+    """A file parsed whole into shapely geometries and an STRtree, once per modification.
 
-    _cache: dict[tuple, _GeoJSONReader] = {}
+    For formats without a spatial index GDAL could use (GeoJSON) or without a GDAL driver
+    here (GeoParquet). Subclasses fill ``keys``, ``geometries``, ``properties`` and ``crs``.
+    """
+
+    _cache: dict[tuple, _InMemoryReader] = {}
     _lock = threading.Lock()
+    keys: np.ndarray
+    geometries: np.ndarray
+    properties: list[dict]
+
+    @classmethod
+    def open(cls, path: str) -> _InMemoryReader:
+        """The parsed file, parsed again only when it changed on disk."""
+        stamp = (cls.__name__, *_file_stamp(path))
+        with cls._lock:
+            reader = cls._cache.get(stamp)
+            if reader is None:
+                reader = cls(path)
+                # One parsed version per file: drop older stamps of the same path.
+                for key in [k for k in cls._cache if k[:2] == stamp[:2]]:
+                    del cls._cache[key]
+                cls._cache[stamp] = reader
+        return reader
+
+    def query(self, box: Box | None) -> list[tuple[int, shapely.Geometry, dict]]:
+        if box is None:
+            index = np.arange(len(self.geometries))
+        else:
+            index = np.sort(self.tree.query(shapely.box(*box)))
+        return [(int(self.keys[i]), self.geometries[i], self.properties[i]) for i in index]
+
+
+class _GeoJSONReader(_InMemoryReader):
+    """A parsed GeoJSON file: geometries, properties and an STRtree over the geometries."""
 
     def __init__(self, path: str) -> None:
         try:
@@ -141,28 +173,9 @@ class _GeoJSONReader(_Reader):
         except (ValueError, TypeError, AttributeError, shapely.errors.GEOSException) as e:
             raise DataError(f"invalid geometry in {path}: {e}") from None
         self.properties = [dict(f.get("properties") or {}) for f in located]
+        self.keys = np.arange(len(located))
         self.tree = shapely.STRtree(self.geometries)
         self.crs = WGS84
-
-    @classmethod
-    def open(cls, path: str) -> _GeoJSONReader:
-        stamp = _file_stamp(path)
-        with cls._lock:
-            reader = cls._cache.get(stamp)
-            if reader is None:
-                reader = cls(path)
-                # One parsed version per file: drop older stamps of the same path.
-                for key in [k for k in cls._cache if k[0] == path]:
-                    del cls._cache[key]
-                cls._cache[stamp] = reader
-        return reader
-
-    def query(self, box: Box | None) -> list[tuple[int, shapely.Geometry, dict]]:
-        if box is None:
-            index = np.arange(len(self.geometries))
-        else:
-            index = np.sort(self.tree.query(shapely.box(*box)))
-        return [(int(i), self.geometries[i], self.properties[i]) for i in index]
 
 
 def _plain(value: Any) -> Any:
@@ -240,15 +253,12 @@ class _OGRReader(_Reader):
         return out
 
 
-class _GeoParquetReader(_Reader):
+class _GeoParquetReader(_InMemoryReader):
     """A GeoParquet file read with pyarrow: its primary WKB geometry column and the others.
 
     The file is read once per modification and queried through an STRtree, as GeoJSON is
     (the GDAL in pyogrio's wheels has no Parquet driver).
     """
-
-    _cache: dict[tuple, _GeoParquetReader] = {}
-    _lock = threading.Lock()
 
     def __init__(self, path: str) -> None:
         try:
@@ -278,26 +288,6 @@ class _GeoParquetReader(_Reader):
         self.geometries = shapely.from_wkb([wkbs[i] for i in keep])
         self.properties = [{k: _plain(v) for k, v in rows[i].items()} for i in keep]
         self.tree = shapely.STRtree(self.geometries)
-
-    @classmethod
-    def open(cls, path: str) -> _GeoParquetReader:
-        stamp = _file_stamp(path)
-        with cls._lock:
-            reader = cls._cache.get(stamp)
-            if reader is None:
-                reader = cls(path)
-                for key in [k for k in cls._cache if k[0] == path]:
-                    del cls._cache[key]
-                cls._cache[stamp] = reader
-        return reader
-
-    def query(self, box: Box | None) -> list[tuple[int, shapely.Geometry, dict]]:
-        index = (
-            np.arange(len(self.geometries))
-            if box is None
-            else np.sort(self.tree.query(shapely.box(*box)))
-        )
-        return [(int(self.keys[i]), self.geometries[i], self.properties[i]) for i in index]
 
 
 def _reader(path: str, fmt: str, layer: str | None) -> _Reader:
