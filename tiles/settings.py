@@ -336,6 +336,15 @@ CACHE_TTL = _setting(
     "`allkeys-lru` bounds its bytes)",
 )
 
+DASK_SCHEDULER = _setting(
+    "TILES_DASK_SCHEDULER",
+    None,
+    _text,
+    "a Dask scheduler (`tcp://host:8786`) that computes large GeoContexts block by block, or "
+    "`local` (`local:N` for N workers) for a `distributed.LocalCluster` started on first use "
+    "(default: compute in this process)",
+)
+
 # -- cache budgets ------------------------------------------------------------------------
 GDAL_CACHE = _setting(
     "TILES_GDAL_CACHE_MB",

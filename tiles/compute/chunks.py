@@ -194,6 +194,12 @@ class WindowContext(AOI):
         return self._search_bounds
 
 
+def is_split(geoctx: GeoContext) -> bool:
+    """Whether ``geoctx``'s grid spans more than one window."""
+    rows, cols = geoctx.arr_shape
+    return max(rows, cols) > chunk_side()
+
+
 def windows(shape: tuple[int, int], side: int) -> Iterator[tuple[int, int, int, int]]:
     """``(row, col, rows, cols)`` of square windows covering ``shape`` row by row."""
     rows, cols = shape

@@ -250,6 +250,34 @@ def _call_function(fn: Function, arguments: Mapping[str, Any]) -> Proxytype:
         raise ParameterError(str(exc)) from None
 
 
+def _split(
+    graft: dict,
+    type_name: str,
+    geoctx: Any,
+    values: Mapping[str, Any],
+    progress: Callable[[int, int], None] | None,
+) -> Any:
+    """The value of a graph over a GeoContext of several windows, computed window by window
+    (on the Dask cluster with ``TILES_DASK_SCHEDULER``); None when the graph does not split."""
+    from tiles.compute import chunks, distributed, pixel_reductions
+    from tiles.graft.analysis import analyse
+
+    on_cluster = distributed.enabled()
+    if on_cluster and type_name in IMAGERY_TYPES and chunks.is_pixel_local(graft)[0]:
+        halo = analyse(graft).halo
+        return distributed.evaluate_imagery(graft, geoctx, values, halo, progress)
+    reduction = pixel_reductions.pixel_reduction(graft)
+    if reduction is None:
+        return None
+    op, inner = reduction
+    halo = analyse(inner).halo
+    if on_cluster:
+        return distributed.reduce_pixels(op, inner, geoctx, values, halo, progress)
+    return pixel_reductions.reduce_windows(
+        op, inner, geoctx, values, halo, pixel_reductions.map_here, progress
+    )
+
+
 def execute(request: Request, progress: Callable[[int, int], None] | None = None) -> Any:
     """Run ``request`` in this thread: the Python result, or bytes for other formats.
 
@@ -268,7 +296,9 @@ def _execute(request: Request, progress: Callable[[int, int], None] | None) -> A
     geoctx = request.geoctx
     values = {name: decode_argument(v, geoctx) for name, v in request.arguments.items()}
     value = None
-    if geoctx is not None and request.type_name in IMAGERY_TYPES:
+    if geoctx is not None and chunks.is_split(geoctx):
+        value = _split(request.graft, request.type_name, geoctx, values, progress)
+    if value is None and geoctx is not None and request.type_name in IMAGERY_TYPES:
         local, _ = chunks.is_pixel_local(request.graft)
         if local:
             halo = analyse(request.graft).halo

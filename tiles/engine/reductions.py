@@ -2,7 +2,9 @@
 
 ``reduce(x, op, axis)`` follows numpy.ma semantics: masked pixels are ignored, ``count`` counts
 unmasked pixels, ``std`` is the population standard deviation (``ddof=0``). Every result is
-float64 (the API's ``Float``), including ``count`` and reductions of bool imagery.
+float64 (the API's ``Float``), including ``count`` and reductions of bool imagery. ``sum``,
+``mean`` and ``std`` over pixels are exact sums rounded once (:mod:`tiles.engine.exact_sums`),
+so they do not depend on how the pixels were split into windows or blocks.
 
 Result types by axis:
 
@@ -38,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from tiles.display import REDUCTIONS
+from tiles.engine.exact_sums import exact_reduce
 from tiles.engine.imagery import (
     CollectionValue,
     ImageryError,
@@ -96,6 +99,7 @@ def reduce_array(op: str, array: np.ma.MaskedArray, axes: Sequence[int]) -> Any:
         raise ImageryError(f"unknown reduction {op!r}; expected one of {REDUCTIONS}")
     array = full_mask(array)
     axes = tuple(sorted(axes))
+    pixels = {array.ndim - 2, array.ndim - 1} <= set(axes)
     if len(axes) > 1:
         # Move the reduced axes to the end and flatten them so every numpy.ma function
         # (median included) sees a single axis.
@@ -111,10 +115,32 @@ def reduce_array(op: str, array: np.ma.MaskedArray, axes: Sequence[int]) -> Any:
             return np.ma.asarray(np.ma.count(array, axis=axis), dtype=np.float64)
         if op == "median":
             return masked_median(array, axis)
+        if pixels and op in ORDER_FREE:
+            return _exact_over_last_axis(op, array)
         array = array.astype(np.float64)
         func = getattr(np.ma, op)
         result = func(array, axis=axis)
     return result
+
+
+#: Reductions over pixels computed exactly (:mod:`tiles.engine.exact_sums`), so the result
+#: does not depend on how the pixels were split into windows or blocks.
+ORDER_FREE = frozenset({"sum", "mean", "std"})
+
+
+def _exact_over_last_axis(op: str, array: np.ma.MaskedArray) -> np.ma.MaskedArray:
+    """``op`` of the unmasked values along the last axis, each rounded once."""
+    data, mask = np.ma.getdata(array), np.ma.getmaskarray(array)
+    kept = data.shape[:-1]
+    out = np.zeros(kept, dtype=np.float64)
+    empty = np.zeros(kept, dtype=bool)
+    for index in np.ndindex(kept):
+        values = data[index][~mask[index]]
+        if values.size == 0:
+            empty[index] = True
+        else:
+            out[index] = exact_reduce(op, values)
+    return np.ma.MaskedArray(out, mask=empty)
 
 
 def masked_median(array: np.ma.MaskedArray, axis: int) -> Any:

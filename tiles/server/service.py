@@ -20,6 +20,7 @@ from rasterio.warp import transform as transform_points
 
 from tiles import settings
 from tiles.cache import ByteLRU
+from tiles.compute import distributed
 from tiles.data.reading import read_cache_stats
 from tiles.display import DisplayOptions
 from tiles.engine import legend, render
@@ -404,6 +405,7 @@ class TileService:
             "layers": self.layers.target,
             "catalog": describe_target(default_catalog_path()),
             "cache": None if self.shared is None else self.shared.stats()["backend"],
+            "dask": distributed.describe(),
         }
 
     def close(self) -> None:
