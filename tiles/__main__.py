@@ -39,6 +39,14 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="base URL browsers reach this server at, for gRPC XYZ tile URLs "
         "(default: http://host:port; $TILES_PUBLIC_URL)",
     )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin (such as https://maps.example.org) whose pages may register layers "
+        "and use /jobs and /workflows; repeat for several (tiles are readable from any page)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         public_url=args.public_url,
         companions=companions,
         workers=workers,
+        allow_origins=args.allow_origin,
     )
     return 0
 

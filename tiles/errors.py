@@ -102,6 +102,10 @@ class AuthenticationError(WorkflowsError):
     """A request's credentials are missing or wrong."""
 
 
+class MediaTypeError(WorkflowsError):
+    """A request body is not of the media type the endpoint reads (JSON)."""
+
+
 class ForbiddenError(WorkflowsError):
     """A request is not allowed from where it came (another web origin, a wrong Host)."""
 
@@ -137,6 +141,7 @@ STATUSES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], Sta
     (ForbiddenError, Status(403, "PERMISSION_DENIED")),
     (NotFoundError, Status(404, "NOT_FOUND")),
     (ConflictError, Status(409, "FAILED_PRECONDITION")),
+    (MediaTypeError, Status(415, "INVALID_ARGUMENT")),
     ((ResourceLimitError, MemoryError), Status(413, "RESOURCE_EXHAUSTED")),
     (TooManyRequestsError, Status(429, "RESOURCE_EXHAUSTED", retry_after=5)),
     (UnavailableError, Status(503, "UNAVAILABLE", retry_after=1)),

@@ -31,6 +31,7 @@ WAIT = 120
 LAUNCHER = """
 import asyncio, sys
 import tornado.httpserver
+from tiles.server.access import AccessPolicy
 from tiles.server.app import make_app
 from tiles.server.jobs_handlers import jobs_routes
 from tiles.server.layers import LayerStore
@@ -38,7 +39,7 @@ from tiles.server.service import TileService
 
 async def main():
     app = make_app(TileService(LayerStore()))
-    app.add_handlers(r".*", jobs_routes(None, False))
+    app.add_handlers(r".*", jobs_routes(AccessPolicy()))
     server = tornado.httpserver.HTTPServer(app)
     server.listen(int(sys.argv[1]), "127.0.0.1")
     await asyncio.Event().wait()

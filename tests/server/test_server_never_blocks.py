@@ -201,7 +201,7 @@ def stac(own_catalog) -> Iterator[StandInStac]:
             "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]],
         },
         "properties": {"datetime": "2023-01-01T00:00:00Z"},
-        "assets": {"dem": {"href": str(path), "type": "image/tiff", "roles": ["data"]}},
+        "assets": {"dem": {"href": Path(path).as_uri(), "type": "image/tiff", "roles": ["data"]}},
     }
     api = StandInStac(item)
     yield api

@@ -25,6 +25,7 @@ import tornado.netutil
 import tornado.web
 
 from tiles import settings
+from tiles.server.access import AccessPolicy
 from tiles.server.handlers import NotFoundHandler, log_request, routes
 from tiles.server.layers import LayerStore
 from tiles.server.service import TileService
@@ -67,12 +68,10 @@ def is_loopback(host: str) -> bool:
             return False
 
 
-def make_app(
-    service: TileService, token: str | None = None, require_token: bool = False
-) -> tornado.web.Application:
-    """The Tornado application serving ``service``."""
+def make_app(service: TileService, access: AccessPolicy | None = None) -> tornado.web.Application:
+    """The Tornado application serving ``service`` under ``access`` (default: loopback's)."""
     return tornado.web.Application(
-        routes(service, token, require_token, static_dir()),
+        routes(service, access or AccessPolicy(), static_dir()),
         compress_response=False,  # PNG is already compressed; JSON answers are small
         log_function=log_request,
         default_handler_class=NotFoundHandler,
@@ -109,6 +108,7 @@ class RunningServer:
         png_cache_bytes: int | None = None,
         tile_timeout: float | None = None,
         require_token: bool | None = None,
+        allow_origins: Sequence[str] = (),
     ) -> None:
         token = _check_token(host, token)
         prepare_catalog()
@@ -126,9 +126,10 @@ class RunningServer:
         for sock in extra:
             sock.close()
         self.info = ServerInfo(host, sockets[0].getsockname()[1], token)
-        if require_token is None:  # writes need the token when reachable from other machines
-            require_token = not is_loopback(host)
-        app = make_app(self.service, token, require_token=require_token)
+        access = AccessPolicy.for_address(
+            host, token, require_token, allow_origins, loopback=is_loopback(host)
+        )
+        app = make_app(self.service, access)
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -225,6 +226,7 @@ def serve(
     public_url: str | None = None,
     companions: Sequence[Callable[[TileService, str, str | None], Any]] = (),
     workers: int | None = None,
+    allow_origins: Sequence[str] = (),
 ) -> None:
     """Run the tile server in the foreground until interrupted (``python -m tiles serve``).
 
@@ -247,6 +249,9 @@ def serve(
     workers:
         Server processes sharing the port (:mod:`tiles.server.workers`); default the number
         of CPUs. Each computes tiles on ``CPUs / workers`` threads (at least one).
+    allow_origins:
+        Web origins (``https://maps.example.org``) whose pages may register layers and use
+        ``/jobs`` and ``/workflows`` (see :mod:`tiles.server.access`).
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -259,13 +264,14 @@ def serve(
     wildcard = host in ("0.0.0.0", "::", "")
     base = public_url or f"http://{socket.getfqdn() if wildcard else shown}:{port}"
     threads = None if count == 1 else max(1, (os.cpu_count() or 1) // count)
+    access = AccessPolicy.for_address(
+        host, token, None, allow_origins, public_url, loopback=is_loopback(host)
+    )
 
     def worker(index: int) -> int:
         try:
             asyncio.run(
-                _serve_sockets(
-                    sockets, token, host, base, companions if index == 0 else (), threads
-                )
+                _serve_sockets(sockets, access, base, companions if index == 0 else (), threads)
             )
         except KeyboardInterrupt:
             pass
@@ -280,21 +286,20 @@ def serve(
 
 async def _serve_sockets(
     sockets: list,
-    token: str | None,
-    host: str,
+    access: AccessPolicy,
     base: str,
     companions: Sequence[Callable[[TileService, str, str | None], Any]],
     threads: int | None,
 ) -> None:
     """One server process: the app on already bound sockets until SIGTERM or SIGINT."""
     service = TileService(LayerStore(), workers=threads)
-    app = make_app(service, token, require_token=not is_loopback(host))
+    app = make_app(service, access)
     server = tornado.httpserver.HTTPServer(app)
     server.add_sockets(sockets)
     logger.info("server process %d serving (layers in %s)", os.getpid(), service.layers.target)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    started = [start(service, base, token) for start in companions]
+    started = [start(service, base, access.token) for start in companions]
     try:
         await stop.wait()
     finally:

@@ -10,7 +10,6 @@ recorded for ``GET /layers/{id}/errors``.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 import math
@@ -25,7 +24,6 @@ import tornado.web
 
 from tiles import display
 from tiles.errors import (
-    AuthenticationError,
     JobTimeoutError,
     NotFoundError,
     ParameterError,
@@ -35,6 +33,7 @@ from tiles.errors import (
 )
 from tiles.geocontext import XYZTile
 from tiles.server import caching
+from tiles.server.access import AccessPolicy
 from tiles.server.layers import Layer, make_layer, normalize_log_level
 from tiles.server.query import parse_tile_query
 from tiles.server.service import BandFacts, TileService
@@ -142,21 +141,36 @@ class BaseHandler(JSONErrors):
     I/O to the I/O pool, so ``/health`` answers whatever they are doing.
     """
 
-    def initialize(self, service: TileService, token: str | None, require_token: bool) -> None:
-        """Take the tile service and the token settings the route table gives every handler."""
+    #: Whether GETs here are public reads any web page may make (tiles, TileJSON, values).
+    public_reads = True
+
+    def initialize(self, service: TileService, access: AccessPolicy) -> None:
+        """Take the tile service and the access policy the route table gives every handler."""
         self.service = service
-        self.token = token
-        self.require_token = require_token
+        self.access = access
+        self.set_default_headers()  # tornado set them before the policy was known
 
     def set_default_headers(self) -> None:
-        # Tiles, TileJSON and layer listings are public reads; any page may show them.
-        """Headers every answer carries (CORS for public reads)."""
-        self.set_header("Access-Control-Allow-Origin", "*")
+        """CORS headers: public reads for any page; anything else for allowed pages only."""
+        access = getattr(self, "access", None)
+        if access is None:
+            return
+        method = self.request.method
+        if method == "OPTIONS":  # a preflight names the method to come
+            method = self.request.headers.get("Access-Control-Request-Method", "GET")
+        origin = self.request.headers.get("Origin")
+        if self.public_reads and method in ("GET", "HEAD"):
+            self.set_header("Access-Control-Allow-Origin", "*")
+        elif origin and access.origin_allowed(origin, self.request.host, self.request.protocol):
+            self.set_header("Access-Control-Allow-Origin", origin)
+            self.set_header("Vary", "Origin")
+        else:
+            return
         self.set_header("Access-Control-Allow-Headers", "Content-Type, Authorization")
         self.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
 
     def options(self, *args: Any) -> None:
-        """Answer a CORS preflight request."""
+        """Answer a CORS preflight request (its headers say what is allowed)."""
         self.set_status(204)
         self.finish()
 
@@ -185,19 +199,22 @@ class BaseHandler(JSONErrors):
 
     def check_token(self) -> None:
         """Writes need the server token when it listens beyond this machine."""
-        if not self.require_token:
-            return
-        header = self.request.headers.get("Authorization", "")
-        given = header[7:] if header.startswith("Bearer ") else self.get_argument("token", "")
-        # Compared as UTF-8 bytes: compare_digest refuses non-ASCII text.
-        if not (
-            self.token
-            and given
-            and hmac.compare_digest(given.encode("utf-8", "replace"), self.token.encode("utf-8"))
-        ):
-            raise AuthenticationError(
-                "this server needs a token: send 'Authorization: Bearer <token>'"
-            )
+        self.access.check_token(
+            self.request.headers.get("Authorization", ""), self.get_argument("token", "")
+        )
+
+    def check_private(self) -> None:
+        """A request that changes state or reads private records: the right Host and token."""
+        self.access.check_host(self.request.host)
+        self.check_token()
+
+    def check_write(self) -> None:
+        """A request that changes state: not from another site's page, with a JSON body."""
+        request = self.request
+        self.access.check_host(request.host)
+        self.access.check_origin(request.headers.get("Origin"), request.host, request.protocol)
+        self.access.check_json(request.headers.get("Content-Type"), bool(request.body))
+        self.check_token()
 
     def display_options(self, layer: Layer) -> display.DisplayOptions:
         """The look the query asks for, on top of the layer's; 400 naming a bad option."""
@@ -275,8 +292,10 @@ class BaseHandler(JSONErrors):
         return await self.run(object(), fn, *args, queue=self.io_queue())
 
     def prepare(self) -> None:
-        """Start each request with no work waited on."""
+        """Start each request with no work waited on; check those that change state."""
         self._waiting: list[tuple[WorkQueue, Hashable, Future]] = []
+        if self.request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            self.check_write()
 
     def on_connection_close(self) -> None:
         """Release the work this request waited on when its client goes away."""
@@ -312,7 +331,6 @@ class LayersHandler(BaseHandler):
 
     async def post(self) -> None:
         """Register the layer in the JSON body (graft, name, display options, parameters)."""
-        self.check_token()
         body = await self.json_body()
         allowed = {"graft", "name", "log_level", "parameters"} | display.QUERY_KEYS
         unknown = sorted(set(body) - allowed)
@@ -349,7 +367,6 @@ class LayerHandler(BaseHandler):
 
     async def delete(self, layer_id: str) -> None:
         """Delete the layer (needs the token when one is required)."""
-        self.check_token()
         await self.layer(layer_id)
         await self.off_loop(self.service.layers.delete, layer_id)
         self.set_status(204)
@@ -592,12 +609,12 @@ class ColorbarHandler(BaseHandler):
         self.finish(png)
 
 
-def routes(service: TileService, token: str | None, require_token: bool, static_dir: Path) -> list:
+def routes(service: TileService, access: AccessPolicy, static_dir: Path) -> list:
     """The URL table of the tile server."""
     from tiles.server.jobs_handlers import jobs_routes
     from tiles.server.viewer_handlers import viewer_routes
 
-    kw = {"service": service, "token": token, "require_token": require_token}
+    kw = {"service": service, "access": access}
     layer = r"/layers/([0-9a-zA-Z_-]+)"
     return [
         (r"/health", HealthHandler, kw),
@@ -611,7 +628,7 @@ def routes(service: TileService, token: str | None, require_token: bool, static_
         (r"/colormaps/?", ColormapsHandler, kw),
         (r"/colormaps/([^/]+)\.png", ColorbarHandler, kw),
         *viewer_routes(kw),
-        *jobs_routes(token, require_token),
+        *jobs_routes(access),
         (r"/static/(.*)", StaticHandler, {"path": str(static_dir)}),
         (
             r"/()",

@@ -38,6 +38,7 @@ from tiles import settings
 from tiles.compute import formats, jobs
 from tiles.compute.workflows import WorkflowStore
 from tiles.errors import NotFoundError, ParameterError, describe
+from tiles.server.access import AccessPolicy
 from tiles.server.handlers import BaseHandler
 from tiles.server.service import IO_WORKERS
 from tiles.server.workqueue import WorkQueue
@@ -322,14 +323,16 @@ def default_state() -> JobsState:
 
 
 class JobsBaseHandler(BaseHandler):
-    """Token checks for jobs and workflows; their stores and files are read off the loop."""
+    """Jobs and workflows: private to programs and allowed pages; stores read off the loop."""
 
-    def initialize(self, state: JobsState, token: str | None, require_token: bool) -> None:
-        """Take the jobs state and the token settings the route table gives."""
+    public_reads = False
+
+    def initialize(self, state: JobsState, access: AccessPolicy) -> None:
+        """Take the jobs state and the access policy the route table gives."""
         self.state = state
         self.service = None
-        self.token = token
-        self.require_token = require_token
+        self.access = access
+        self.set_default_headers()
 
     def io_queue(self) -> WorkQueue:
         """The I/O pool these handlers read and write their stores on."""
@@ -340,11 +343,10 @@ class JobsBaseHandler(BaseHandler):
         return settings.TILE_TIMEOUT.get()
 
     def prepare(self) -> None:
-        """Check the token before anything else (results are data too)."""
+        """Check Host and token before anything else (results are data too)."""
         super().prepare()
-        if self.request.method != "OPTIONS":
-            # Results are data, so reading them needs the token too when one is required.
-            self.check_token()
+        if self.request.method in ("GET", "HEAD"):
+            self.check_private()
 
 
 class JobsHandler(JobsBaseHandler):
@@ -440,11 +442,9 @@ class WorkflowVersionHandler(JobsBaseHandler):
         self.write_json(await self.off_loop(self.state.workflows.get_version, workflow_id, version))
 
 
-def jobs_routes(
-    token: str | None, require_token: bool, state: JobsState | None = None
-) -> list[tuple]:
+def jobs_routes(access: AccessPolicy, state: JobsState | None = None) -> list[tuple]:
     """The URL table for ``/jobs`` and ``/workflows`` (``state`` defaults to the process's)."""
-    kw = {"state": state or default_state(), "token": token, "require_token": require_token}
+    kw = {"state": state or default_state(), "access": access}
     job = r"/jobs/([0-9a-zA-Z_-]+)"
     workflow = r"/workflows/([^/]+)"
     return [
