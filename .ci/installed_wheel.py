@@ -102,8 +102,12 @@ def check_viewer(base: str) -> None:
         page.goto(base + "/")
         page.wait_for_selector("#layers li.selected", timeout=DEADLINE * 1000)
         names = page.inner_text("#layers")
+        # The selected layer's status line says how many tiles loaded once all have answered.
         page.wait_for_function(
-            "document.getElementById('status').textContent === 'tiles loaded'",
+            """() => {
+                const s = document.querySelector("#layers li.selected .layer-status");
+                return s && /^\\d+ (of \\d+ )?tiles (loaded|failed)/.test(s.textContent);
+            }""",
             timeout=DEADLINE * 1000,
         )
         page.remove_listener("response", on_response)
