@@ -236,6 +236,12 @@ TILE_TIMEOUT = _setting(
     _at_least(0.001, float),
     "seconds a tile request waits for its computation before a 504 (the work goes on)",
 )
+MAX_BODY = _setting(
+    "TILES_MAX_BODY_MB",
+    64 * 2**20,
+    _megabytes,
+    "MB a request body may have (a layer, job or workflow with its graft), else 413",
+)
 DB_TIMEOUT = _setting(
     "TILES_DB_TIMEOUT",
     30.0,

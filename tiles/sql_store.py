@@ -52,12 +52,15 @@ from pathlib import Path
 from typing import Any, ClassVar, Union
 
 from tiles import settings
-from tiles.errors import DataError, ParameterError
+from tiles.errors import DataError, ParameterError, ResourceLimitError
 
 __all__ = [
+    "MAX_NAME_CHARS",
+    "MAX_TEXT_CHARS",
     "POOL_SIZE",
     "Migration",
     "SQLStore",
+    "check_length",
     "close_pools",
     "describe_target",
     "is_database_url",
@@ -66,6 +69,34 @@ __all__ = [
 
 #: Most PostgreSQL connections one process keeps to one database (its stores share them).
 POOL_SIZE = 8
+#: Longest name, id or title a store keeps (layers, workflows, XYZs), in characters.
+MAX_NAME_CHARS = 256
+#: Longest free text a store keeps (a description, a docstring, labels), in characters.
+MAX_TEXT_CHARS = 64 * 1024
+
+
+def check_length(text: str, what: str, limit: int = MAX_NAME_CHARS) -> None:
+    """Refuse storing ``text`` longer than ``limit`` characters (a 413 over HTTP).
+
+    Parameters
+    ----------
+    text:
+        The value to store.
+    what:
+        How the message names it.
+    limit:
+        :data:`MAX_NAME_CHARS` or :data:`MAX_TEXT_CHARS`.
+
+    Example
+    -------
+    >>> check_length("x" * 300, "a layer name")
+    Traceback (most recent call last):
+    ...
+    tiles.errors.ResourceLimitError: a layer name has 300 characters; at most 256 are kept
+    """
+    if len(text) > limit:
+        raise ResourceLimitError(f"{what} has {len(text):,} characters; at most {limit:,} are kept")
+
 
 #: One schema step: SQL (one or more statements) or a function given the open connection.
 Migration = Union[str, Callable[[Any], None]]

@@ -489,6 +489,17 @@ def test_requests_that_cannot_be_layers_are_invalid_argument(
     _assert_still_serving(stub, server)
 
 
+def test_names_beyond_what_is_kept_are_resource_exhausted(
+    stub: xyz_pb2_grpc.XYZAPIStub, server: Served
+) -> None:
+    for fields in ({"name": "n" * 300}, {"description": "d" * 70_000}):
+        with pytest.raises(grpc.RpcError) as info:
+            stub.CreateXYZ(_request(_load(IMAGE), **fields), timeout=30)
+        assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "characters" in info.value.details()
+    _assert_still_serving(stub, server)
+
+
 def _assert_still_serving(stub: xyz_pb2_grpc.XYZAPIStub, server: Served) -> None:
     """A good request still works, the health service says SERVING, tiles still render."""
     xyz = stub.CreateXYZ(_request(_load(IMAGE), name="good"), timeout=30)

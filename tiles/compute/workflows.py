@@ -36,7 +36,7 @@ from tiles.errors import (
     ProxyTypeError,
     WorkflowsError,
 )
-from tiles.sql_store import SQLStore
+from tiles.sql_store import MAX_NAME_CHARS, MAX_TEXT_CHARS, SQLStore, check_length
 
 ID_PATTERN = re.compile(r"^[^\s:]+:[A-Za-z0-9_.\-]+$")
 SEMVER = re.compile(
@@ -194,18 +194,23 @@ def check_record(record: Any) -> None:
         raise
     except Exception as exc:
         raise ProxyTypeError(f"'typespec' {spec!r:.200} is not a type description: {exc}") from None
+    check_length(record["id"], "the workflow id")
     for name in _TEXT_FIELDS:
         if not isinstance(record.get(name, ""), str | None):
             raise ParameterError(f"'{name}' must be a string, not {record[name]!r:.100}")
+        limit = MAX_NAME_CHARS if name == "title" else MAX_TEXT_CHARS
+        check_length(record.get(name) or "", f"'{name}'", limit)
     for name in ("labels", "version_labels"):
         value = record.get(name)
         if not isinstance(value, dict | None):
             raise ParameterError(f"'{name}' must be an object, not {value!r:.100}")
+        check_length(json.dumps(value or {}), f"'{name}'", MAX_TEXT_CHARS)
     tags = record.get("tags")
     if tags is None:
         tags = []
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise ParameterError(f"'tags' must be a list of strings, not {tags!r:.100}")
+    check_length(json.dumps(tags), "'tags'", MAX_TEXT_CHARS)
 
 
 # -- the store -----------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from tiles.grpc.store import XYZRecord, XYZStore, now_ms
 from tiles.grpc.validation import check_graft, parse_graft
 from tiles.server.layers import RESERVED_QUERY_KEYS, Layer, make_layer
 from tiles.server.service import TileService
+from tiles.sql_store import MAX_TEXT_CHARS, check_length
 
 logger = logging.getLogger(__name__)
 
@@ -214,6 +215,8 @@ class XYZService(xyz_pb2_grpc.XYZAPIServicer):
 
     def publish(self, request: xyz_pb2.CreateXYZRequest, user: str) -> XYZRecord:
         """Validate a CreateXYZ request, register its tile layer and store it."""
+        check_length(request.name, "the XYZ name")
+        check_length(request.description, "the XYZ description", MAX_TEXT_CHARS)
         graft = parse_graft(request.serialized_graft)
         names = [p.name for p in request.parameters]
         self._check_parameters(graft, names)

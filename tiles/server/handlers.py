@@ -22,11 +22,12 @@ from typing import Any
 
 import tornado.web
 
-from tiles import display
+from tiles import display, settings
 from tiles.errors import (
     JobTimeoutError,
     NotFoundError,
     ParameterError,
+    ResourceLimitError,
     describe,
     error_body,
     status_of,
@@ -133,12 +134,14 @@ class StaticHandler(JSONErrors, tornado.web.StaticFileHandler):
     """The viewer's files, with errors in the same JSON shape."""
 
 
+@tornado.web.stream_request_body
 class BaseHandler(JSONErrors):
     """JSON errors, CORS for reads, access to the service, and work off the event loop.
 
     Nothing a handler runs on the event loop may wait on SQLite, disk, a catalog or a large
     body: :meth:`run` hands computations to the work queue and :meth:`off_loop` blocking
-    I/O to the I/O pool, so ``/health`` answers whatever they are doing.
+    I/O to the I/O pool, so ``/health`` answers whatever they are doing. Bodies are
+    received piece by piece and refused (413) once beyond ``$TILES_MAX_BODY_MB``.
     """
 
     #: Whether GETs here are public reads any web page may make (tiles, TileJSON, values).
@@ -182,7 +185,10 @@ class BaseHandler(JSONErrors):
 
     async def json_body(self) -> dict[str, Any]:
         """The request body as a JSON object (a large one parsed off the event loop)."""
-        raw = self.request.body
+        limit = settings.MAX_BODY.get()
+        if self._received > limit:
+            raise self._too_large(limit)
+        raw = b"".join(self._body)
         if len(raw) <= INLINE_BODY_BYTES:
             return parse_json_object(raw)
         return await self.off_loop(parse_json_object, raw)
@@ -213,7 +219,10 @@ class BaseHandler(JSONErrors):
         request = self.request
         self.access.check_host(request.host)
         self.access.check_origin(request.headers.get("Origin"), request.host, request.protocol)
-        self.access.check_json(request.headers.get("Content-Type"), bool(request.body))
+        has_body = bool(self._body_size()) or "chunked" in request.headers.get(
+            "Transfer-Encoding", ""
+        )
+        self.access.check_json(request.headers.get("Content-Type"), has_body)
         self.check_token()
 
     def display_options(self, layer: Layer) -> display.DisplayOptions:
@@ -294,8 +303,35 @@ class BaseHandler(JSONErrors):
     def prepare(self) -> None:
         """Start each request with no work waited on; check those that change state."""
         self._waiting: list[tuple[WorkQueue, Hashable, Future]] = []
+        self._body: list[bytes] = []
+        self._received = 0
+        # A body a little over the limit is read and dropped, so its client reads the 413;
+        # one announcing far more is refused at once.
+        hard_limit = 2 * settings.MAX_BODY.get() + 2**20
+        if self._body_size() > hard_limit:
+            raise self._too_large(settings.MAX_BODY.get())
+        self.request.connection.set_max_body_size(hard_limit)
         if self.request.method in ("POST", "PUT", "PATCH", "DELETE"):
             self.check_write()
+
+    def _body_size(self) -> int:
+        """The Content-Length the request announces (0 when none or unreadable)."""
+        text = self.request.headers.get("Content-Length", "0")
+        return int(text) if text.isdigit() else 0
+
+    @staticmethod
+    def _too_large(limit: int) -> ResourceLimitError:
+        return ResourceLimitError(
+            f"the request body is larger than {limit / 2**20:g} MB (TILES_MAX_BODY_MB)"
+        )
+
+    def data_received(self, chunk: bytes) -> None:
+        """Keep a piece of the body, as long as the body is within the limit."""
+        self._received += len(chunk)
+        if self._received <= settings.MAX_BODY.get():
+            self._body.append(chunk)
+        else:
+            self._body.clear()  # refused in json_body once the body is all read
 
     def on_connection_close(self) -> None:
         """Release the work this request waited on when its client goes away."""
@@ -314,8 +350,8 @@ class HealthHandler(BaseHandler):
 class LayersHandler(BaseHandler):
     """``GET /layers``: the registered layers; ``POST /layers``: register one."""
 
-    def get(self) -> None:
-        """List the registered layers with their URLs."""
+    async def get(self) -> None:
+        """List the registered layers with their URLs (the store is read off the loop)."""
         layers = [
             {
                 "id": layer.id,
@@ -325,7 +361,7 @@ class LayersHandler(BaseHandler):
                 "created": layer.created,
                 **self.layer_urls(layer),
             }
-            for layer in self.service.layers.list()
+            for layer in await self.off_loop(self.service.layers.list)
         ]
         self.write_json({"layers": layers})
 

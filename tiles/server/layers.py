@@ -21,7 +21,7 @@ from tiles.builtins import REGISTRY
 from tiles.display import QUERY_KEYS, DisplayOptions
 from tiles.errors import NotFoundError, ParameterError
 from tiles.graft.validation import check_graft
-from tiles.sql_store import SQLStore
+from tiles.sql_store import SQLStore, check_length
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS layers (
@@ -152,7 +152,8 @@ def make_layer(
     Layer
     """
     if name is not None and not isinstance(name, str):
-        raise ParameterError(f"name must be a string, not {name!r}")
+        raise ParameterError(f"name must be a string, not {name!r:.100}")
+    check_length(name or "", "the layer name")
     display = display or DisplayOptions()
     level = normalize_log_level(log_level)
     params = normalize_parameters(parameters)
@@ -275,6 +276,15 @@ class LayerStore(SQLStore):
             self._load(layer_id)  # registered through another process
             layer = self._layers[layer_id]
         return layer
+
+    def known(self) -> int:
+        """How many layers this process holds now, without asking the database.
+
+        Returns
+        -------
+        int
+        """
+        return len(self._layers)
 
     def list(self) -> list[Layer]:
         """Every stored layer (whichever process registered it), oldest first."""

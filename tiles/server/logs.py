@@ -20,16 +20,38 @@ from tiles.errors import without_paths
 
 #: Records kept per (layer, session); older ones are forgotten first.
 MAX_RECORDS = 200
+#: Sessions kept per layer; the one heard from least recently is forgotten first.
+MAX_SESSIONS_PER_LAYER = 64
+#: Records kept in all; the sessions heard from least recently are forgotten first.
+MAX_TOTAL_RECORDS = 20_000
+#: Longest message kept (log records of a computation can be long).
+MAX_MESSAGE_CHARS = 2000
 
 _context = threading.local()
 
 
 class LogBook:
-    """Recent records keyed by layer id and session id (thread-safe)."""
+    """Recent records keyed by layer id and session id (thread-safe), bounded in all.
 
-    def __init__(self, max_records: int = MAX_RECORDS) -> None:
-        self._records: dict[tuple[str, str], collections.deque] = {}
+    Any client can name a session, so sessions are bounded per layer and records in total;
+    the sessions heard from least recently give way first.
+    """
+
+    def __init__(
+        self,
+        max_records: int = MAX_RECORDS,
+        max_sessions: int = MAX_SESSIONS_PER_LAYER,
+        max_total: int = MAX_TOTAL_RECORDS,
+    ) -> None:
+        #: (layer, session) -> records, least recently added to first.
+        self._records: collections.OrderedDict[tuple[str, str], collections.deque] = (
+            collections.OrderedDict()
+        )
+        self._sessions: collections.Counter[str] = collections.Counter()
+        self._total = 0
         self._max = max_records
+        self._max_sessions = max_sessions
+        self._max_total = max_total
         self._lock = threading.Lock()
 
     def add(
@@ -44,6 +66,8 @@ class LogBook:
 
         Anyone may read these records, so file paths are cut from the message.
         """
+        if len(message) > MAX_MESSAGE_CHARS:
+            message = message[: MAX_MESSAGE_CHARS - 3] + "..."
         entry = {
             "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
             "level": logging.getLevelName(level),
@@ -55,8 +79,29 @@ class LogBook:
             key = (layer_id, session_id or "")
             queue = self._records.get(key)
             if queue is None:
+                if self._sessions[layer_id] >= self._max_sessions:
+                    self._forget(next(k for k in self._records if k[0] == layer_id))
                 queue = self._records[key] = collections.deque(maxlen=self._max)
+                self._sessions[layer_id] += 1
+            else:
+                self._records.move_to_end(key)
+            if len(queue) < self._max:
+                self._total += 1
             queue.append(entry)
+            while self._total > self._max_total:
+                self._forget(next(iter(self._records)))
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        queue = self._records.pop(key)
+        self._total -= len(queue)
+        self._sessions[key[0]] -= 1
+        if not self._sessions[key[0]]:
+            del self._sessions[key[0]]
+
+    def stats(self) -> dict[str, int]:
+        """How many sessions and records are kept, for /health."""
+        with self._lock:
+            return {"sessions": len(self._records), "records": self._total}
 
     def records(
         self,

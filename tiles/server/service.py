@@ -382,12 +382,13 @@ class TileService:
         """Counters for /health."""
         return {
             "process": os.getpid(),
-            "layers": len(self.layers.list()),
+            "layers": self.layers.known(),  # /health never waits on the store
             "computed": self.computed,
             "queue": self.queue.stats(),
             "io": self.io.stats(),
             "array_cache": self.arrays.stats(),
             "png_cache": self.pngs.stats(),
+            "logs": self.logbook.stats(),
             "read_cache": read_cache_stats(),
             "shared_cache": None if self.shared is None else self.shared.stats(),
             "backends": self.backends(),
