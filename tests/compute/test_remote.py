@@ -49,11 +49,12 @@ asyncio.run(main())
 
 
 def _serve_has_jobs() -> bool:
+    from tiles.server.access import AccessPolicy
     from tiles.server.handlers import routes
     from tiles.server.jobs_handlers import JobsHandler
 
     try:
-        table = routes(None, None, False, Path("."))
+        table = routes(None, AccessPolicy(), Path("."))
     except Exception:
         return False
     return any(len(r) > 1 and r[1] is JobsHandler for r in table)

@@ -26,7 +26,8 @@ import tornado.web
 
 from tiles import settings
 from tiles.server.access import AccessPolicy
-from tiles.server.handlers import NotFoundHandler, log_request, routes
+from tiles.server.answers import NotFoundHandler, log_request
+from tiles.server.handlers import routes
 from tiles.server.layers import LayerStore
 from tiles.server.service import TileService
 from tiles.server.workers import run_workers

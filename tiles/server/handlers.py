@@ -1,7 +1,7 @@
 """Tornado request handlers: parse, look up, call the service, answer.
 
 No numeric code lives here. Handlers raise the package's exceptions and
-:meth:`JSONErrors.write_error` answers every one through :func:`tiles.errors.status_of`
+:meth:`tiles.server.answers.JSONErrors.write_error` answers every one through :func:`tiles.errors.status_of`
 with the body of :func:`tiles.errors.error_body`: unknown layers 404, bad query values 400
 naming the key, a full work queue 503 with Retry-After. Tile computation errors are also
 recorded for ``GET /layers/{id}/errors``.
@@ -13,7 +13,6 @@ import asyncio
 import json
 import logging
 import math
-import re
 import urllib.parse
 from collections.abc import Hashable
 from concurrent.futures import Future
@@ -29,44 +28,18 @@ from tiles.errors import (
     ParameterError,
     ResourceLimitError,
     describe,
-    error_body,
     status_of,
 )
 from tiles.geocontext import XYZTile
 from tiles.server import caching
 from tiles.server.access import AccessPolicy
+from tiles.server.answers import JSONErrors, StaticHandler
 from tiles.server.layers import Layer, make_layer, normalize_log_level
 from tiles.server.query import parse_tile_query
 from tiles.server.service import BandFacts, TileService
 from tiles.server.workqueue import WorkQueue
 
 logger = logging.getLogger(__name__)
-
-access_log = logging.getLogger("tornado.access")
-#: Longest request URI written to the access log.
-MAX_LOGGED_URI = 300
-_TOKEN_IN_QUERY = re.compile(r"(?i)([?&]token=)[^&#]*")
-
-
-def log_request(handler: tornado.web.RequestHandler) -> None:
-    """One access-log line per request, with any ``token=`` value blanked out."""
-    status = handler.get_status()
-    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
-    if access_log.isEnabledFor(level):
-        request = handler.request
-        uri = _TOKEN_IN_QUERY.sub(r"\1***", request.uri or "")
-        if len(uri) > MAX_LOGGED_URI:  # one request must not flood the log
-            uri = uri[:MAX_LOGGED_URI] + f"...({len(uri)} characters)"
-        access_log.log(
-            level,
-            "%d %s %s (%s) %.2fms",
-            status,
-            request.method,
-            uri,
-            request.remote_ip,
-            1000.0 * request.request_time(),
-        )
-
 
 #: Request bodies up to this size are parsed on the event loop; larger ones on the I/O pool.
 INLINE_BODY_BYTES = 64 * 1024
@@ -86,52 +59,6 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ParameterError("request body must be a JSON object")
     return body
-
-
-class JSONErrors(tornado.web.RequestHandler):
-    """Every error answered with its status from :data:`tiles.errors.STATUSES` and one body."""
-
-    #: True where anonymous clients read the answers: error messages lose file paths.
-    public_errors = False
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        """Answer any exception with its status from the table and the one JSON error body."""
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if exc is None or isinstance(exc, tornado.web.HTTPError):
-            # Tornado's own refusals (unknown route, method not allowed, malformed request).
-            body = {"error": self._reason, "error_type": "HTTPError", "status": status_code}
-        else:
-            status = status_of(exc)
-            self.set_status(status.http)
-            if status.retry_after is not None:
-                self.set_header("Retry-After", str(status.retry_after))
-            body = error_body(exc, status, public=self.public_errors)
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps(body))
-
-    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
-        """Log server faults with their traceback; refusals and busy answers need one line."""
-        if value is not None and not isinstance(value, tornado.web.HTTPError):
-            status = status_of(value).http
-            if status != 500:
-                level = logging.DEBUG if status < 500 else logging.WARNING
-                path = self.request.path[:MAX_LOGGED_URI]
-                logger.log(level, "%s %s: %d %s", self.request.method, path, status, value)
-                return
-        super().log_exception(typ, value, tb)
-
-
-class NotFoundHandler(JSONErrors):
-    """What unknown URLs get: a 404 in the same JSON shape as every other error."""
-
-    def prepare(self) -> None:
-        """Answer every request with a 404 naming the path."""
-        raise NotFoundError(f"no such endpoint: {self.request.path[:200]}")
-
-
-class StaticHandler(JSONErrors, tornado.web.StaticFileHandler):
-    """The viewer's files, with errors in the same JSON shape."""
 
 
 @tornado.web.stream_request_body
