@@ -122,7 +122,10 @@ class AccessPolicy:
         -------
         AccessPolicy
         """
-        origins = frozenset(normalize_origin(o) for o in allow_origins if o)
+        # The public URL's own pages count as this server's (behind a proxy the scheme and
+        # host a browser sees are not those the server sees).
+        public = [public_url] if public_url and "://" in public_url else []
+        origins = frozenset(normalize_origin(o) for o in [*allow_origins, *public] if o)
         if loopback is None:
             loopback = _is_loopback_name(host.lower())
         if require_token is None:
