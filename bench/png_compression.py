@@ -1,15 +1,18 @@
 """Measure PNG encode time and size per zlib level on real rendered tiles.
 
-Used to choose ``tiles.engine.render.PNG_COMPRESS_LEVEL``. Tiles are real Sentinel-2 and
-DEM data warped into web-mercator tiles with rasterio, rendered with tiles.engine.render,
-then encoded at every level. Times are reported as ratios against level 6 (zlib's
-default) measured in the same run, so the numbers compare across machines.
+Used to choose ``tiles.engine.render.PNG_COMPRESS_LEVEL`` and ``PNG_FILTER``. Tiles are real
+Sentinel-2 and DEM data warped into web-mercator tiles with rasterio, rendered with
+tiles.engine.render, then encoded at every level. Times are reported as ratios against level
+6 (zlib's default) measured in the same run, so the numbers compare across machines. Then
+the tiles encoded by :func:`tiles.engine.render.encode_png` (libpng, one row filter) against
+Pillow at the same level (its adaptive per-row filters).
 
 Run: .venv/bin/python bench/png_compression.py
 """
 
 from __future__ import annotations
 
+import io
 import statistics
 import sys
 import time
@@ -18,6 +21,7 @@ from pathlib import Path
 import mercantile
 import numpy as np
 import rasterio
+from PIL import Image
 from rasterio.enums import Resampling
 from rasterio.transform import from_bounds
 from rasterio.warp import reproject, transform_bounds
@@ -104,6 +108,35 @@ def time_encode(rgba: np.ndarray, level: int, repeat: int) -> tuple[float, int]:
     return statistics.median(times), size
 
 
+def compare_pillow(tiles: dict[str, list[np.ndarray]], repeat: int) -> None:
+    """``encode_png`` against Pillow's PNG writer on the same pixels, at the same level."""
+
+    def pillow(rgba: np.ndarray) -> bytes:
+        opaque = bool((rgba[..., 3] == 255).all())
+        buf = io.BytesIO()
+        Image.fromarray(rgba[..., :3].copy() if opaque else rgba).save(
+            buf, format="PNG", compress_level=render.PNG_COMPRESS_LEVEL
+        )
+        return buf.getvalue()
+
+    print(f"\n{'kind':6} {'ours ms':>8} {'Pillow ms':>10} {'time':>6} {'size':>6}")
+    for kind, rgbas in tiles.items():
+        ours, theirs, ours_size, theirs_size = [], [], 0, 0
+        for rgba in rgbas:
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                a = render.encode_png(rgba)
+                t1 = time.perf_counter()
+                b = pillow(rgba)
+                ours.append(t1 - t0)
+                theirs.append(time.perf_counter() - t1)
+            ours_size, theirs_size = ours_size + len(a), theirs_size + len(b)
+        o, t = statistics.median(ours), statistics.median(theirs)
+        print(
+            f"{kind:6} {1000 * o:8.2f} {1000 * t:10.2f} {o / t:6.2f} {ours_size / theirs_size:6.2f}"
+        )
+
+
 def main(repeat: int = 15) -> None:
     if not DATA.is_dir():
         sys.exit(f"real data not found at {DATA}")
@@ -121,6 +154,7 @@ def main(repeat: int = 15) -> None:
                 f"{s / len(rgbas) / 1024:7.1f} {s / base_s:8.2f}"
             )
     compare_render_png(repeat)
+    compare_pillow(tiles, repeat)
 
 
 if __name__ == "__main__":
