@@ -385,6 +385,31 @@ PNG_CACHE = _setting(
 )
 
 
+#: The byte budgets of the caches: together, what one server keeps (README, "The tile server").
+CACHE_BUDGETS = (GDAL_CACHE, READ_CACHE, RESULT_CACHE, ARRAY_CACHE, PNG_CACHE)
+
+
+def share_cache_budgets(processes: int) -> None:
+    """Give this process ``1/processes`` of every cache budget, in its environment.
+
+    The budgets are the whole server's, so a server of several processes stays within them;
+    each worker process calls this once, before it builds its caches.
+
+    Parameters
+    ----------
+    processes:
+        The server's worker processes.
+
+    Example
+    -------
+    >>> share_cache_budgets(1)  # one process keeps the whole budgets
+    """
+    if processes <= 1:
+        return
+    for setting in CACHE_BUDGETS:
+        os.environ[setting.name] = repr(setting.get() / processes / 2**20)
+
+
 def all_settings() -> list[Setting]:
     """Every setting, in README's order.
 

@@ -17,6 +17,7 @@ import pytest
 
 from tests.scale.processes import ServeProcess
 from tests.server.support import decode_png, http, image_graft, register, tile_url
+from tiles import settings
 from tiles.data import catalog
 
 IMAGE = "sample:s2:20230115_z12"
@@ -50,6 +51,21 @@ def workers(tmp_path):
     server = ServeProcess(env, args=("--workers", "2"), log=tmp_path / "server.log").start()
     yield server
     server.stop()
+
+
+def test_two_workers_share_the_cache_budgets(workers):
+    # The budgets are the server's: each of two processes keeps half of every cache.
+    seen = {}
+    for _ in range(400):
+        health = json.loads(http("GET", f"{workers.url}/health")[2])
+        seen[health["process"]] = health
+        if len(seen) == 2:
+            break
+    assert len(seen) == 2
+    for health in seen.values():
+        assert health["array_cache"]["max_bytes"] == settings.ARRAY_CACHE.get() // 2
+        assert health["png_cache"]["max_bytes"] == settings.PNG_CACHE.get() // 2
+        assert health["read_cache"]["max_bytes"] == settings.READ_CACHE.get() // 2
 
 
 def test_two_workers_share_the_port_and_serve_every_layer(workers):

@@ -25,6 +25,7 @@ import tornado.netutil
 import tornado.web
 
 from tiles import settings
+from tiles.data.reading import set_read_cache_size
 from tiles.server.access import AccessPolicy
 from tiles.server.answers import NotFoundHandler, log_request
 from tiles.server.handlers import routes
@@ -270,6 +271,9 @@ def serve(
     )
 
     def worker(index: int) -> int:
+        settings.share_cache_budgets(count)
+        # The read cache was built at import, before the fork, with the whole budget.
+        set_read_cache_size(settings.READ_CACHE.get() / 2**20)
         try:
             asyncio.run(
                 _serve_sockets(sockets, access, base, companions if index == 0 else (), threads)
