@@ -12,27 +12,24 @@ from __future__ import annotations
 
 import io
 import os
-import re
-import secrets
-import subprocess
-import sys
-import threading
 import urllib.parse
-from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 from PIL import Image as PILImage
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.mapwidget.support import CHROMIUM, CHROMIUM_ARGS, needs_chromium
-from tests.mapwidget.test_notebooks import kernel_env
-from tests.support import free_port
+from tests.mapwidget.support import (
+    WAIT_MS,
+    JupyterLab,
+    chromium_page,
+    is_tile,
+    kernel_env,
+    needs_chromium,
+    write_notebook,
+)
 
 pytestmark = needs_chromium
-#: Milliseconds to wait for JupyterLab, the kernel and tiles (they compute on first use).
-WAIT_MS = 240_000
 
 NOTEBOOK_CELLS = [
     """import tiles as wf
@@ -47,82 +44,11 @@ wf.map""",
 ]
 
 
-def write_notebook(folder: Path) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3"}}
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in NOTEBOOK_CELLS]
-    path = folder / "live_map.ipynb"
-    nbformat.write(nb, path)
-    return path
-
-
-class JupyterLab:
-    """A JupyterLab server on 127.0.0.1 in its own process."""
-
-    def __init__(self, root: Path, base_url: str, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.token = secrets.token_hex(16)
-        self.base_url = base_url
-        home = root / "home"
-        home.mkdir()
-        env = dict(env)
-        env.update(
-            HOME=str(home),
-            JUPYTER_CONFIG_DIR=str(home / "config"),
-            JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-            JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-        )
-        cmd = [
-            sys.executable, "-m", "jupyterlab", "--no-browser",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
-            "--ServerApp.port_retries=0", "--allow-root", f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={root}", f"--ServerApp.base_url={base_url}",
-            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ]  # fmt: skip
-        self.proc = subprocess.Popen(
-            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-        )
-        self.log: list[str] = []
-        ready = threading.Event()
-
-        def read() -> None:
-            for line in self.proc.stderr:
-                self.log.append(line)
-                if f"127.0.0.1:{self.port}" in line:  # the "is running at" address
-                    ready.set()
-            ready.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        ready.wait(WAIT_MS / 1000)
-        if self.proc.poll() is not None or not any(f":{self.port}" in x for x in self.log):
-            raise RuntimeError("JupyterLab did not start:\n" + "".join(self.log[-40:]))
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def url(self, path: str) -> str:
-        return f"{self.origin}{self.base_url}{path}?token={self.token}"
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
-def is_tile(url: str) -> bool:
-    return re.search(r"/layers/[0-9a-zA-Z_-]+/\d+/\d+/\d+\.png", url) is not None
-
-
 @pytest.mark.parametrize("route", ["direct", "jupyter-proxy"])
 def test_notebook_map_in_chromium(tmp_path, route):
-    from playwright.sync_api import sync_playwright
-
     root = tmp_path / "root"
     root.mkdir()
-    write_notebook(root)
+    write_notebook(root / "live_map.ipynb", NOTEBOOK_CELLS)
     env = kernel_env(tmp_path)
     env.pop("TILES_PUBLIC_URL", None)
     env.pop("JUPYTERHUB_SERVICE_PREFIX", None)
@@ -130,98 +56,84 @@ def test_notebook_map_in_chromium(tmp_path, route):
     if route == "jupyter-proxy":
         base_url = "/user/tester/"
         env["JUPYTERHUB_SERVICE_PREFIX"] = base_url
-    lab = JupyterLab(root, base_url, env)
     tiles: list[dict] = []
-    try:
-        with sync_playwright() as pw:
-            context = pw.chromium.launch_persistent_context(
-                str(tmp_path / "chromium-profile"),
-                executable_path=CHROMIUM,
-                headless=True,
-                args=CHROMIUM_ARGS,
-                viewport={"width": 1400, "height": 1000},
-            )
+    with (
+        JupyterLab(root, base_url, env) as lab,
+        chromium_page(tmp_path / "chromium-profile", 1400, 1000) as page,
+    ):
+
+        def on_response(response) -> None:
+            if not is_tile(response.url):
+                return
             try:
-                page = context.new_page()
+                body = response.body() if response.status == 200 else b""
+            except PlaywrightError:  # the page closed while the body was in flight
+                return
+            tiles.append(
+                {
+                    "url": response.url,
+                    "status": response.status,
+                    "type": response.headers.get("content-type", ""),
+                    "body": body,
+                }
+            )
 
-                def on_response(response) -> None:
-                    if not is_tile(response.url):
-                        return
-                    try:
-                        body = response.body() if response.status == 200 else b""
-                    except PlaywrightError:  # the page closed while the body was in flight
-                        return
-                    tiles.append(
-                        {
-                            "url": response.url,
-                            "status": response.status,
-                            "type": response.headers.get("content-type", ""),
-                            "body": body,
-                        }
-                    )
+        page.on("response", on_response)
+        page.goto(lab.url("lab/tree/live_map.ipynb"), timeout=WAIT_MS)
+        page.wait_for_selector(".jp-Notebook", timeout=WAIT_MS)
+        # Wait for the kernel, then run every cell.
+        page.wait_for_selector("text=Python 3 (ipykernel) | Idle", timeout=WAIT_MS)
+        page.locator(".jp-Notebook .jp-Cell").first.click()
+        page.keyboard.press("Shift+Enter")
+        page.wait_for_selector(".leaflet-container", state="attached", timeout=WAIT_MS)
+        with page.expect_response(lambda r: is_tile(r.url) and r.status == 200, timeout=WAIT_MS):
+            pass
+        # Every tile of the layer in view has arrived and faded in.
+        page.wait_for_function(
+            """() => {
+                const imgs = [...document.querySelectorAll('img.leaflet-tile')]
+                    .filter(i => i.src.includes('/layers/'));
+                return imgs.length >= 4 && imgs.every(
+                    i => i.complete && i.classList.contains('leaflet-tile-loaded')
+                        && getComputedStyle(i).opacity === '1');
+            }""",
+            timeout=WAIT_MS,
+        )
 
-                page.on("response", on_response)
-                page.goto(lab.url("lab/tree/live_map.ipynb"), timeout=WAIT_MS)
-                page.wait_for_selector(".jp-Notebook", timeout=WAIT_MS)
-                # Wait for the kernel, then run every cell.
-                page.wait_for_selector("text=Python 3 (ipykernel) | Idle", timeout=WAIT_MS)
-                page.locator(".jp-Notebook .jp-Cell").first.click()
-                page.keyboard.press("Shift+Enter")
-                page.wait_for_selector(".leaflet-container", state="attached", timeout=WAIT_MS)
-                with page.expect_response(
-                    lambda r: is_tile(r.url) and r.status == 200, timeout=WAIT_MS
-                ):
-                    pass
-                # Every tile of the layer in view has arrived and faded in.
-                page.wait_for_function(
-                    """() => {
-                        const imgs = [...document.querySelectorAll('img.leaflet-tile')]
-                            .filter(i => i.src.includes('/layers/'));
-                        return imgs.length >= 4 && imgs.every(
-                            i => i.complete && i.classList.contains('leaflet-tile-loaded')
-                                && getComputedStyle(i).opacity === '1');
-                    }""",
-                    timeout=WAIT_MS,
-                )
+        first = [t for t in tiles if t["status"] == 200]
+        assert first, f"no tile answered 200: {[(t['url'], t['status']) for t in tiles]}"
+        for tile in first:
+            assert tile["type"] == "image/png"
+            assert tile["body"].startswith(b"\x89PNG\r\n\x1a\n")
+            assert "threshold=0.3" in tile["url"]
+        if route == "jupyter-proxy":
+            path = urllib.parse.urlsplit(first[0]["url"]).path
+            assert path.startswith(f"{base_url}proxy/"), path
+            assert urllib.parse.urlsplit(first[0]["url"]).port == lab.port
+        else:
+            assert urllib.parse.urlsplit(first[0]["url"]).port != lab.port
 
-                first = [t for t in tiles if t["status"] == 200]
-                assert first, f"no tile answered 200: {[(t['url'], t['status']) for t in tiles]}"
-                for tile in first:
-                    assert tile["type"] == "image/png"
-                    assert tile["body"].startswith(b"\x89PNG\r\n\x1a\n")
-                    assert "threshold=0.3" in tile["url"]
-                if route == "jupyter-proxy":
-                    path = urllib.parse.urlsplit(first[0]["url"]).path
-                    assert path.startswith(f"{base_url}proxy/"), path
-                    assert urllib.parse.urlsplit(first[0]["url"]).port == lab.port
-                else:
-                    assert urllib.parse.urlsplit(first[0]["url"]).port != lab.port
+        shot = page.locator(".leaflet-container").first.screenshot()
+        pixels = np.asarray(PILImage.open(io.BytesIO(shot)).convert("RGB"))
+        colours = np.unique(pixels.reshape(-1, 3), axis=0)
+        r, g, b = (pixels[..., i].astype(int) for i in range(3))
+        greenish = ((g > r + 15) & (g > b + 15)).mean()  # the YlGn colormap
+        assert len(colours) > 50 and greenish > 0.05, "the map looks blank"
 
-                shot = page.locator(".leaflet-container").first.screenshot()
-                pixels = np.asarray(PILImage.open(io.BytesIO(shot)).convert("RGB"))
-                colours = np.unique(pixels.reshape(-1, 3), axis=0)
-                r, g, b = (pixels[..., i].astype(int) for i in range(3))
-                greenish = ((g > r + 15) & (g > b + 15)).mean()  # the YlGn colormap
-                assert len(colours) > 50 and greenish > 0.05, "the map looks blank"
-
-                # Move the threshold slider through its readout, as a user would type it.
-                slider = page.locator(".widget-hslider", has=page.locator("text=threshold"))
-                readout = slider.locator(".widget-readout").first
-                readout.click()
-                page.keyboard.press("Control+A")
-                page.keyboard.type("0.55")
-                with page.expect_response(
-                    lambda r: is_tile(r.url) and "threshold=0.55" in r.url, timeout=WAIT_MS
-                ) as info:
-                    page.keyboard.press("Enter")
-                response = info.value
-                assert response.status == 200
-                assert response.headers["content-type"] == "image/png"
-                assert response.body().startswith(b"\x89PNG")
-            finally:
-                context.close()
-    finally:
-        lab.stop()
+        # Move the threshold slider through its readout, as a user would type it.
+        slider = page.locator(".widget-hslider", has=page.locator("text=threshold"))
+        readout = slider.locator(".widget-readout").first
+        readout.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("0.55")
+        with page.expect_response(
+            lambda r: is_tile(r.url) and "threshold=0.55" in r.url, timeout=WAIT_MS
+        ) as info:
+            page.keyboard.press("Enter")
+        response = info.value
+        assert response.status == 200
+        assert response.headers["content-type"] == "image/png"
+        assert response.body().startswith(b"\x89PNG")
 
 
 @pytest.fixture(autouse=True)

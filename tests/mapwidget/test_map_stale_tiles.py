@@ -14,13 +14,18 @@ import io
 import re
 import urllib.request
 
-import nbformat
 import numpy as np
 from PIL import Image as PILImage
 
-from tests.mapwidget.support import CHROMIUM, CHROMIUM_ARGS, needs_chromium
-from tests.mapwidget.test_jupyter_browser import WAIT_MS, JupyterLab, is_tile
-from tests.mapwidget.test_notebooks import kernel_env
+from tests.mapwidget.support import (
+    WAIT_MS,
+    JupyterLab,
+    chromium_page,
+    is_tile,
+    kernel_env,
+    needs_chromium,
+    write_notebook,
+)
 
 pytestmark = needs_chromium
 
@@ -42,14 +47,6 @@ CHANGE_DATES = """start.value = datetime.date(2023, 1, 1)
 end.value = datetime.date(2023, 3, 1)"""
 CHANGE_REDUCTION = 'layer.reduction = "max"'
 LATER = "start.value = datetime.date(2023, 2, 1)"
-
-
-def write_notebook(folder):
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3"}}
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in (SETUP, CHANGE_DATES, CHANGE_REDUCTION)]
-    nb.cells.append(nbformat.v4.new_code_cell(LATER))
-    nbformat.write(nb, folder / "stale.ipynb")
 
 
 class TileTraffic:
@@ -143,62 +140,48 @@ def run_all(page) -> None:
 
 
 def test_map_follows_changes_from_code_and_controls(tmp_path):
-    from playwright.sync_api import sync_playwright
-
     root = tmp_path / "root"
     root.mkdir()
-    write_notebook(root)
+    write_notebook(root / "stale.ipynb", [SETUP, CHANGE_DATES, CHANGE_REDUCTION, LATER])
     env = kernel_env(tmp_path)
     for var in ("TILES_PUBLIC_URL", "JUPYTERHUB_SERVICE_PREFIX", "TILES_SERVER_URL"):
         env.pop(var, None)
-    lab = JupyterLab(root, "/", env)
-    try:
-        with sync_playwright() as pw:
-            context = pw.chromium.launch_persistent_context(
-                str(tmp_path / "chromium-profile"),
-                executable_path=CHROMIUM,
-                headless=True,
-                args=CHROMIUM_ARGS,
-                viewport={"width": 1100, "height": 1300},
-            )
-            try:
-                page = context.new_page()
-                traffic = TileTraffic(page)
-                page.goto(lab.url("lab/tree/stale.ipynb"), timeout=WAIT_MS)
-                page.wait_for_selector("text=Python 3 (ipykernel) | Idle", timeout=WAIT_MS)
-                # Nothing may cover the tiles: no map controls, no JupyterLab notifications.
-                hide = page.add_style_tag(
-                    content=".leaflet-control-container, .Toastify { display: none !important; }"
-                )
-                run_all(page)
-                page.wait_for_selector(".leaflet-container", state="attached", timeout=WAIT_MS)
-                seen = {check_map_shows_current_url(page, traffic, set())}
-                assert "reduction=max" in next(iter(seen)) and "2023-02-01" in next(iter(seen))
+    with (
+        JupyterLab(root, "/", env) as lab,
+        chromium_page(tmp_path / "chromium-profile", 1100, 1300) as page,
+    ):
+        traffic = TileTraffic(page)
+        page.goto(lab.url("lab/tree/stale.ipynb"), timeout=WAIT_MS)
+        page.wait_for_selector("text=Python 3 (ipykernel) | Idle", timeout=WAIT_MS)
+        # Nothing may cover the tiles: no map controls, no JupyterLab notifications.
+        hide = page.add_style_tag(
+            content=".leaflet-control-container, .Toastify { display: none !important; }"
+        )
+        run_all(page)
+        page.wait_for_selector(".leaflet-container", state="attached", timeout=WAIT_MS)
+        seen = {check_map_shows_current_url(page, traffic, set())}
+        assert "reduction=max" in next(iter(seen)) and "2023-02-01" in next(iter(seen))
 
-                # From the layer's control row, then from code, without waiting in between.
-                page.locator("select:has(option[value='mean'])").first.select_option("mean")
-                cell = page.locator(".jp-Notebook .jp-Cell").nth(1)
-                cell.click()
-                page.keyboard.press("Control+Enter")
-                now = check_map_shows_current_url(page, traffic, seen)
-                assert "reduction=mean" in now and "2023-01-01" in now
+        # From the layer's control row, then from code, without waiting in between.
+        page.locator("select:has(option[value='mean'])").first.select_option("mean")
+        cell = page.locator(".jp-Notebook .jp-Cell").nth(1)
+        cell.click()
+        page.keyboard.press("Control+Enter")
+        now = check_map_shows_current_url(page, traffic, seen)
+        assert "reduction=mean" in now and "2023-01-01" in now
 
-                # The pixel inspector answers a click with values, beside the zoom buttons.
-                hide.evaluate("style => style.remove()")
-                page.add_style_tag(content=".Toastify { display: none !important; }")
-                page.get_by_role("button", name="Pixel inspector").click()
-                page.wait_for_selector(".leaflet-control-container .leaflet-control-zoom")
-                box = page.locator(".leaflet-container").bounding_box()
-                page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)
-                panel = page.locator(".leaflet-control", has_text="Pixel inspector").first
-                panel.locator("text=/red: [0-9.]+/").wait_for(timeout=WAIT_MS)
-                zoom = page.locator(".leaflet-control-zoom").bounding_box()
-                inspector = panel.bounding_box()
-                assert (
-                    inspector["x"] >= zoom["x"] + zoom["width"]
-                    or inspector["y"] >= zoom["y"] + zoom["height"]
-                ), (inspector, zoom)
-            finally:
-                context.close()
-    finally:
-        lab.stop()
+        # The pixel inspector answers a click with values, beside the zoom buttons.
+        hide.evaluate("style => style.remove()")
+        page.add_style_tag(content=".Toastify { display: none !important; }")
+        page.get_by_role("button", name="Pixel inspector").click()
+        page.wait_for_selector(".leaflet-control-container .leaflet-control-zoom")
+        box = page.locator(".leaflet-container").bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)
+        panel = page.locator(".leaflet-control", has_text="Pixel inspector").first
+        panel.locator("text=/red: [0-9.]+/").wait_for(timeout=WAIT_MS)
+        zoom = page.locator(".leaflet-control-zoom").bounding_box()
+        inspector = panel.bounding_box()
+        assert (
+            inspector["x"] >= zoom["x"] + zoom["width"]
+            or inspector["y"] >= zoom["y"] + zoom["height"]
+        ), (inspector, zoom)

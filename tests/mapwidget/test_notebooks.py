@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import nbformat
@@ -11,30 +10,10 @@ import pytest
 from nbclient import NotebookClient
 
 import tiles
+from tests.mapwidget.support import kernel_env
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
-#: IPython startup code for kernels when the installed tiles package does not route its
-#: interactive names (map, widgets, interactive) itself.
-ROUTE_INTERACTIVE = """\
-import tiles, mapwidget
-if "__getattr__" not in vars(tiles):
-    tiles.__getattr__ = mapwidget.tiles_attribute
-"""
-
-
-def kernel_env(tmp_path: Path) -> dict[str, str]:
-    """Environment for notebook kernels: this Python, the test catalog, interactive names."""
-    env = dict(os.environ)
-    if "__getattr__" not in vars(tiles):
-        ipython_dir = tmp_path / "ipython"
-        startup = ipython_dir / "profile_default" / "startup"
-        startup.mkdir(parents=True)
-        (startup / "00-tiles-interactive.py").write_text(ROUTE_INTERACTIVE)
-        env["IPYTHONDIR"] = str(ipython_dir)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    return env
 
 
 def run_notebook(path: Path, tmp_path: Path) -> nbformat.NotebookNode:
