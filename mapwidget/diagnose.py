@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import json
 import os
-import urllib.error
-import urllib.request
 from typing import Any
 
 from mapwidget import routing
+from tiles.compute.http import ApiClient
+from tiles.errors import WorkflowsError
+
+#: Seconds to wait for the tile server's ``/health``.
+HEALTH_TIMEOUT = 5
 
 
 @dataclasses.dataclass
@@ -73,10 +75,10 @@ def _environment() -> list[str]:
 
 def _check_server(base: str) -> tuple[bool, str]:
     try:
-        with urllib.request.urlopen(f"{base}/health", timeout=5) as resp:
-            health = json.loads(resp.read())
+        health = ApiClient(base, timeout=HEALTH_TIMEOUT).json("GET", "/health")
         return True, f"answering ({health.get('status', 'ok')})"
-    except (OSError, ValueError) as exc:
+    except (WorkflowsError, OSError, ValueError, AttributeError) as exc:
+        # OSError: a timeout while reading; the others: an answer that is not /health's.
         return False, f"not answering: {exc}"
 
 

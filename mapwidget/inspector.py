@@ -10,16 +10,17 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import html
-import json
 import math
 import threading
-import urllib.error
-import urllib.request
+import urllib.parse
 from typing import Any
 
 import ipyleaflet
 import ipywidgets
 import traitlets
+
+from tiles.compute.http import ApiClient
+from tiles.errors import WorkflowsError
 
 #: Answers kept, most recent first out last.
 CACHE_SIZE = 64
@@ -98,16 +99,13 @@ def fetch_values(url: str) -> dict[str, Any]:
     dict
         ``{"values": {band: value or None}}``, or ``{"error": message}``; it never raises.
     """
+    parts = urllib.parse.urlsplit(url)
+    client = ApiClient(f"{parts.scheme}://{parts.netloc}", timeout=VALUE_TIMEOUT)
     try:
-        with urllib.request.urlopen(url, timeout=VALUE_TIMEOUT) as resp:
-            return {"values": json.loads(resp.read())["values"]}
-    except urllib.error.HTTPError as exc:
-        try:
-            message = json.loads(exc.read()).get("error", exc.reason)
-        except (ValueError, AttributeError):
-            message = exc.reason
-        return {"error": str(message)}
-    except (OSError, ValueError) as exc:
+        answer = client.json("GET", urllib.parse.urlunsplit(("", "", *parts[2:])))
+        return {"values": answer["values"]}
+    except (WorkflowsError, OSError, ValueError, LookupError, TypeError) as exc:
+        # OSError: a timeout while reading; the others: an answer that is not the values.
         return {"error": str(exc)}
 
 

@@ -31,6 +31,7 @@ import tiles as wf
 from mapwidget import MapApp, WorkflowsLayer, inspector, routing, visualize
 from mapwidget import widgets as wfw
 from tests.mapwidget.support import TILE, ndvi_image
+from tests.support import free_port
 from tiles.geocontext import XYZTile
 
 START, END = "2023-01-01", "2024-01-01"
@@ -375,6 +376,25 @@ def test_inspector_shows_values_masked_and_errors(app):
     assert far == inspector.EMPTY or far.endswith(inspector.MASKED)
     app.inspecting_pixels = False
     assert panel._control not in app.controls
+
+
+def test_inspector_and_diagnose_report_what_the_server_answers(app, monkeypatch):
+    layer = visualize(ndvi_image(), "ndvi", scales=[-1, 1], map=app)
+    outside = inspector.fetch_values(layer.value_url(1e9, 0.0))  # metres beyond the world
+    assert "x=" in outside["error"] and "outside web-mercator" in outside["error"]
+    report = mapwidget.diagnose(app)
+    assert report.server_ok and report.server_message == "answering (ok)"
+    # A server that is gone: both name it instead of raising.
+    gone = f"http://127.0.0.1:{free_port()}"
+    answer = inspector.fetch_values(f"{gone}/layers/{layer.registration.id}/value?x=0&y=0")
+    assert answer["error"].startswith(f"cannot reach the tile server at {gone}")
+    monkeypatch.setenv("TILES_SERVER_URL", gone)
+    report = mapwidget.diagnose(app)
+    assert not report.server_ok and report.server_url == gone
+    assert report.server_message.startswith(
+        f"not answering: cannot reach the tile server at {gone}"
+    )
+    assert "hint: the kernel cannot reach the tile server" in str(report)
 
 
 # ------------------------------------------------------------------------- the map
