@@ -20,21 +20,16 @@ function onBasemapChoice() {
   setBasemap(choice === "custom" ? $("basemap-url").value.trim() : choice);
 }
 
-async function loadBasemaps() {
+function loadBasemaps() {
   const custom = document.createElement("option");
   custom.value = "custom";
   custom.textContent = "XYZ URL…";
   $("basemap").appendChild(custom);
-  try {
-    const config = await getJSON("/viewer/config.json");
-    if (config.basemap) {
-      const option = document.createElement("option");
-      option.value = config.basemap;
-      option.textContent = "server's basemap";
-      $("basemap").insertBefore(option, custom);
-    }
-  } catch (err) {
-    showStatus(String(err));
+  if (viewer.config.basemap) {
+    const option = document.createElement("option");
+    option.value = viewer.config.basemap;
+    option.textContent = "server's basemap";
+    $("basemap").insertBefore(option, custom);
   }
 }
 $("basemap").addEventListener("change", onBasemapChoice);

@@ -27,6 +27,7 @@ const viewer = {
   order: [], // ids of the layers on the map, bottom first
   selected: null, // id of the layer whose controls are shown
   listeners: [], // functions called with a view whenever its URL changes
+  config: {}, // GET /viewer/config.json: the basemap and the reductions a layer takes
 };
 
 function newView(layer) {
@@ -407,14 +408,23 @@ viewer.listeners.push(() => renderLegend());
 
 // -- start --------------------------------------------------------------------------------------
 
-async function loadColormaps() {
-  const { colormaps } = await getJSON("/colormaps");
-  const select = $("colormap");
-  for (const name of colormaps) {
+function addOptions(select, names) {
+  for (const name of names) {
     const option = document.createElement("option");
     option.value = option.textContent = name;
     select.appendChild(option);
   }
+}
+
+// The server's choices for the controls, before any layer selects one of them.
+async function loadOptions() {
+  const [{ colormaps }, config] = await Promise.all([
+    getJSON("/colormaps"),
+    getJSON("/viewer/config.json"),
+  ]);
+  viewer.config = config;
+  addOptions($("colormap"), colormaps);
+  addOptions($("reduction"), config.reductions);
 }
 
 async function loadLayers() {
@@ -430,6 +440,6 @@ async function loadLayers() {
   if (first.length) selectLayer(first[first.length - 1]);
 }
 
-viewer.ready = loadColormaps()
+viewer.ready = loadOptions()
   .then(loadLayers)
   .catch((err) => showStatus(String(err)));

@@ -2,8 +2,9 @@
 
 Layers come from ``tile_layer`` in Python with their look; the viewer must draw them as
 registered, give each a legend, stack them in order with opacity, say honestly how many tiles
-failed, compare two layers side by side, play through a collection's dates, read pixel
-values, scale to the view, and offer a basemap only when one is given.
+failed, compare two layers side by side, play through a collection's dates and offer the
+server's reductions, read pixel values, scale to the view, and offer a basemap only when one
+is given.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from PIL import Image as PILImage
 import mapwidget
 import tiles as wf
 from tests.mapwidget.support import CHROMIUM, CHROMIUM_ARGS, ndvi_image, needs_chromium
+from tiles import display
 
 pytestmark = needs_chromium
 #: Milliseconds to wait for tiles computed on a loaded machine.
@@ -202,7 +204,7 @@ def test_split_view_shows_one_layer_on_each_side(server, browser, layers):
     page.close()
 
 
-def test_date_slider_plays_through_a_collection(server, browser, layers):
+def test_date_slider_and_reduction_of_a_collection(server, browser, layers):
     rgb = layers["rgb"]
     page = open_viewer(browser, server, rgb.id)
     page.wait_for_selector("#dates:not([hidden])", timeout=WAIT_MS)
@@ -222,6 +224,17 @@ def test_date_slider_plays_through_a_collection(server, browser, layers):
     played = [re.search(r"image_date=([\d-]+)", u) for u in page.tile_urls]
     order = list(dict.fromkeys(m.group(1) for m in played if m))
     assert order[:3] == dates[:3]
+    # The reduction control offers what the server takes, the layer's own one chosen.
+    assert page.is_visible("#reduction")
+    offered = page.eval_on_selector_all("#reduction option", "os => os.map(o => o.value)")
+    assert offered == list(display.LAYER_REDUCTIONS)
+    assert page.input_value("#reduction") == rgb.reduction
+    with page.expect_response(
+        lambda r: "reduction=max" in r.url and ".png" in r.url, timeout=WAIT_MS
+    ) as new:
+        page.select_option("#reduction", "max")
+    assert new.value.status == 200
+    assert page.js_errors == []
     page.close()
 
 

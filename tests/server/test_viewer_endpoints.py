@@ -1,5 +1,5 @@
 """What the viewer asks the server besides tiles: a collection's dates, one date's tiles,
-scales for a view, and its basemap setting."""
+scales for a view, its basemap setting and the reductions its control offers."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 import tiles as wf
 from tests.server.support import decode_png, get_json, http, register, tile_url
+from tiles import display
 from tiles.data import catalog
 
 TILE = mercantile.Tile(x=210, y=403, z=10)
@@ -68,8 +69,15 @@ def test_view_scales_are_the_views_percentiles(server):
     assert status == 400 and "no data" in json.loads(body)["error"]
 
 
-def test_viewer_config_names_the_basemap(server, monkeypatch):
-    assert get_json(f"{server.base_url}/viewer/config.json") == {"basemap": None}
+def test_viewer_config_names_the_basemap_and_the_reductions(server, monkeypatch):
+    reductions = list(display.LAYER_REDUCTIONS)
+    config = get_json(f"{server.base_url}/viewer/config.json")
+    assert config == {"basemap": None, "reductions": reductions}
     monkeypatch.setenv("TILES_BASEMAP", "https://tiles.example.org/{z}/{x}/{y}.png")
     config = get_json(f"{server.base_url}/viewer/config.json")
-    assert config == {"basemap": "https://tiles.example.org/{z}/{x}/{y}.png"}
+    assert config["basemap"] == "https://tiles.example.org/{z}/{x}/{y}.png"
+    # Every reduction offered is one the tile query takes, and it takes no other.
+    layer = register(server.base_url, s2().pick_bands("red").graft)
+    for reduction in (*reductions, "mode"):
+        status, _, body = http("GET", f"{layer['tilejson_url']}?reduction={reduction}")
+        assert status == (200 if reduction in reductions else 400), (reduction, body[:200])

@@ -1,6 +1,8 @@
 """Endpoints the web viewer needs beyond tiles: its settings, a layer's dates, scale to view.
 
-- ``GET /viewer/config.json``: ``{"basemap": <XYZ template or null>}`` (``TILES_BASEMAP``).
+- ``GET /viewer/config.json``: ``{"basemap": <XYZ template or null>, "reductions": [...]}``,
+  the basemap from ``TILES_BASEMAP`` and the reductions a layer takes
+  (:data:`tiles.display.LAYER_REDUCTIONS`), so the viewer keeps no list of its own.
 - ``GET /layers/{id}/dates``: ``{"dates": ["2023-01-15", ...]}``, the days of a collection
   layer's images (empty for an Image), for the date slider; tiles take ``image_date=`` to
   show one day.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tiles import settings
+from tiles import display, settings
 from tiles.errors import ParameterError
 from tiles.server import pipeline
 from tiles.server.handlers import BaseHandler
@@ -26,13 +28,14 @@ VIEW_PIXELS = 512
 
 
 class ViewerConfigHandler(BaseHandler):
-    """``GET /viewer/config.json``: the viewer's settings from the server's environment."""
+    """``GET /viewer/config.json``: the viewer's basemap and the choices its controls offer."""
 
     def get(self) -> None:
-        """Answer with the basemap template (null when none is set)."""
-        """Answer with the viewer's settings (its basemap)."""
+        """Answer with the basemap template (null when none is set) and the reductions."""
         self.set_header("Cache-Control", "no-store")
-        self.write_json({"basemap": settings.BASEMAP.get()})
+        self.write_json(
+            {"basemap": settings.BASEMAP.get(), "reductions": list(display.LAYER_REDUCTIONS)}
+        )
 
 
 class LayerDatesHandler(BaseHandler):
@@ -43,7 +46,6 @@ class LayerDatesHandler(BaseHandler):
     async def get(self, layer_id: str) -> None:
         """Answer with the days within the sources' footprint (``known`` false when that is
         not known, e.g. computed sources)."""
-        """Answer with the days of the layer's images within its footprint."""
         layer = await self.layer(layer_id)
         q = parse_tile_query(self.request.arguments, layer)
         footprint = self.service.footprint(layer)
@@ -97,7 +99,6 @@ class ViewScalesHandler(BaseHandler):
     async def get(self, layer_id: str) -> None:
         """Answer with each band's 2nd and 98th percentile over ``bbox``; 400 when the view
         holds no data."""
-        """Answer with scales that stretch the query's view of the layer."""
         layer = await self.layer(layer_id)
         bbox = parse_bbox(self.get_query_argument("bbox", None))
         q = parse_tile_query(self.request.arguments, layer, frozenset({"bbox"}))
