@@ -226,7 +226,7 @@ class GeoContext(Proxytype):
     @property
     def geometry(self):
         """The Geometry data is clipped to (like a cutline), in lon/lat."""
-        from tiles.types.vector import Geometry
+        from tiles.types.geometry import Geometry
 
         return Geometry._from_apply("wf.getattr", self, "geometry")
 
