@@ -30,8 +30,9 @@ from tiles.data.records import (
     footprint_intersects,
     to_utc,
 )
+from tiles.data.source_kinds import register_source_kind
 from tiles.data.stac import add_stac_product
-from tiles.data.store import Catalog, register_source_kind
+from tiles.data.store import Catalog
 from tiles.data.vector_products import create_vector_product
 
 __all__ = [

@@ -2,9 +2,11 @@
 SQLite file, and the queries that find them.
 
 The store answers "which files, which bands, which dates, where" and nothing else; reading
-pixels lives in :mod:`tiles.data.reading`. Products whose images live in another catalog
-(remote products, say a STAC collection) are answered by a *source kind* registered with
-:func:`register_source_kind`; the store keeps only each such product's ``(kind, spec)``.
+pixels lives in :mod:`tiles.data.reading`, and what a file says about itself is read by
+:mod:`tiles.data.raster_files`. Products whose images live in another catalog (remote
+products, say a STAC collection) are answered by a *source kind* registered with
+:func:`register_source_kind` (:mod:`tiles.data.source_kinds`); the store keeps only each such
+product's ``(kind, spec)``.
 
 Example::
 
@@ -19,20 +21,19 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import rasterio
-import shapely
-import shapely.geometry
-from rasterio.errors import RasterioIOError
-from rasterio.warp import transform_geom
-
+from tiles.data.raster_files import (
+    date_from_name,
+    date_from_tag,
+    existing_file,
+    lonlat_footprint,
+    raster_info,
+)
 from tiles.data.records import (
     Band,
     DateLike,
@@ -43,7 +44,14 @@ from tiles.data.records import (
     lonlat_bounds,
     to_utc,
 )
-from tiles.errors import DataError, NotFoundError, ParameterError
+from tiles.data.source_kinds import (
+    ImageSource,
+    SourceKind,
+    register_source_kind,
+    source_kind,
+    source_kinds,
+)
+from tiles.errors import NotFoundError, ParameterError
 from tiles.sql_store import SQLStore, is_database_url
 
 __all__ = [
@@ -53,213 +61,6 @@ __all__ = [
     "register_source_kind",
     "source_kinds",
 ]
-
-# Points added along each edge of a raster's outline before reprojecting it to lon/lat, so
-# the footprint follows the curvature a projected rectangle has on the globe.
-_DENSIFY_POINTS_PER_EDGE = 20
-
-
-# --------------------------------------------------------------------------------------
-# Remote products: source kinds
-# --------------------------------------------------------------------------------------
-
-
-class ImageSource(Protocol):
-    """The images of one remote product, found by asking the catalog that holds them.
-
-    Answers like :meth:`Catalog.search` and :meth:`Catalog.image` do for catalogued files.
-    """
-
-    def search(
-        self,
-        start: DateLike | None,
-        end: DateLike | None,
-        bbox_lonlat: Sequence[float] | None,
-        limit: int | None,
-    ) -> list[ImageRecord]:
-        """Images acquired in [start, end) whose footprint meets ``bbox_lonlat``, by date.
-
-        Parameters
-        ----------
-        start, end:
-            The half-open date range; None leaves that end open.
-        bbox_lonlat:
-            (w, s, e, n) in degrees; w > e crosses the antimeridian. None: anywhere.
-        limit:
-            At most this many images (the earliest); None for all.
-
-        Returns
-        -------
-        list of ImageRecord
-            Sorted by acquisition date, then id.
-        """
-        ...
-
-    def image(self, name: str) -> ImageRecord:
-        """The image called ``name`` in the remote catalog; NotFoundError when there is none.
-
-        Parameters
-        ----------
-        name:
-            The image's name in the remote catalog (its id without the product prefix).
-
-        Returns
-        -------
-        ImageRecord
-        """
-        ...
-
-
-@dataclasses.dataclass(frozen=True)
-class SourceKind:
-    """How products of one source kind (say ``"stac"``) find their images.
-
-    Parameters
-    ----------
-    open_source:
-        ``open_source(product, spec)``: the :class:`ImageSource` of a stored product, from
-        the ``spec`` dict it was created with (``Catalog.create_product(source=(kind,
-        spec))``).
-    resolve_product:
-        ``resolve_product(catalog, product_id)``: define a product on first use of a
-        well-known id (say ``"earth-search:sentinel-2-l2a"``) and return it, or return None
-        when the id is not one of this kind's. None when the kind has no such ids.
-    """
-
-    open_source: Callable[[Product, Mapping[str, Any]], ImageSource]
-    resolve_product: Callable[[Catalog, str], Product | None] | None = None
-
-
-_SOURCE_KINDS: dict[str, SourceKind] = {}
-
-
-def register_source_kind(
-    kind: str,
-    open_source: Callable[[Product, Mapping[str, Any]], ImageSource],
-    resolve_product: Callable[[Catalog, str], Product | None] | None = None,
-) -> None:
-    """Make products stored with ``source=(kind, spec)`` searchable through ``open_source``.
-
-    A module implementing remote products registers itself when imported (the STAC
-    package does, for kind ``"stac"``); registering a kind again replaces it.
-
-    Parameters
-    ----------
-    kind:
-        The name stored with each product of this kind.
-    open_source, resolve_product:
-        See :class:`SourceKind`.
-
-    Example
-    -------
-    >>> register_source_kind("stac", open_source, resolve_product)  # doctest: +SKIP
-    """
-    _SOURCE_KINDS[kind] = SourceKind(open_source, resolve_product)
-
-
-def source_kinds() -> dict[str, SourceKind]:
-    """The registered source kinds by name.
-
-    Returns
-    -------
-    dict of str to SourceKind
-        A copy: changing it registers nothing.
-    """
-    return dict(_SOURCE_KINDS)
-
-
-def _source_kind(kind: str) -> SourceKind:
-    found = _SOURCE_KINDS.get(kind)
-    if found is None:
-        raise DataError(
-            f"no source kind {kind!r} is registered (known: {', '.join(sorted(_SOURCE_KINDS))})"
-        )
-    return found
-
-
-# --------------------------------------------------------------------------------------
-# Reading what a raster file says about itself
-# --------------------------------------------------------------------------------------
-
-_NAME_DATE = re.compile(
-    r"(?<!\d)((?:19|20)\d\d)[-_]?(\d\d)[-_]?(\d\d)(?:T(\d\d)(\d\d)(\d\d))?(?!\d)"
-)
-
-
-def _date_from_name(name: str) -> dt.datetime | None:
-    for m in _NAME_DATE.finditer(name):
-        year, month, day, hh, mm, ss = m.groups()
-        try:
-            return dt.datetime(
-                int(year),
-                int(month),
-                int(day),
-                int(hh or 0),
-                int(mm or 0),
-                int(ss or 0),
-                tzinfo=dt.timezone.utc,
-            )
-        except ValueError:
-            continue
-    return None
-
-
-def _date_from_tag(value: str | None) -> dt.datetime | None:
-    # TIFFTAG_DATETIME is "YYYY:MM:DD HH:MM:SS" by the TIFF specification.
-    if not value:
-        return None
-    try:
-        return dt.datetime.strptime(value.strip(), "%Y:%m:%d %H:%M:%S").replace(
-            tzinfo=dt.timezone.utc
-        )
-    except ValueError:
-        return _date_from_name(value)
-
-
-def _footprint(crs: Any, bounds: Sequence[float]) -> dict[str, Any]:
-    """The raster outline as a densified lon/lat GeoJSON (Multi)Polygon.
-
-    rasterio cuts the geometry at the antimeridian, so a scene across it becomes a
-    MultiPolygon with parts on both sides rather than a polygon spanning the globe.
-    """
-    w, s, e, n = bounds
-    outline = shapely.geometry.box(w, s, e, n)
-    step = max(e - w, n - s) / _DENSIFY_POINTS_PER_EDGE
-    dense = shapely.segmentize(outline, step) if step > 0 else outline
-    geom = transform_geom(crs, "EPSG:4326", shapely.geometry.mapping(dense))
-    return json.loads(json.dumps(geom))  # plain lists, no tuples, for stable storage
-
-
-def _existing(path: PathLike) -> str:
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise DataError(f"raster file not found: {p}")
-    return str(p.resolve())
-
-
-def _raster_info(path: str) -> dict[str, Any]:
-    try:
-        with rasterio.open(path) as src:
-            if src.crs is None:
-                raise DataError(f"{path} has no coordinate reference system")
-            epsg = src.crs.to_epsg()
-            return {
-                "count": src.count,
-                "crs": src.crs,
-                "crs_string": f"EPSG:{epsg}" if epsg else src.crs.to_wkt(),
-                "transform": src.transform,
-                "width": src.width,
-                "height": src.height,
-                "bounds": tuple(src.bounds),
-                "datetime_tag": src.tags().get("TIFFTAG_DATETIME"),
-            }
-    except RasterioIOError as e:
-        raise DataError(f"cannot read raster {path}: {e}") from e
-
-
-# --------------------------------------------------------------------------------------
-# The store
-# --------------------------------------------------------------------------------------
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS products (
@@ -352,7 +153,7 @@ class Catalog(SQLStore):
         redefining an existing product differently raises ParameterError. ``source`` is
         ``(kind, spec)`` for a remote product (see :func:`register_source_kind`).
         """
-        if source is not None and source[0] not in _SOURCE_KINDS:
+        if source is not None and source[0] not in source_kinds():
             raise ParameterError(f"unknown product source kind {source[0]!r}")
         source_json = None if source is None else json.dumps(dict(source[1]), sort_keys=True)
         if not product_id or any(c.isspace() for c in product_id):
@@ -423,7 +224,7 @@ class Catalog(SQLStore):
             ).fetchone()
         if row is None:
             # Well-known remote ids (say "earth-search:sentinel-2-l2a") define themselves.
-            for kind in list(_SOURCE_KINDS.values()):
+            for kind in source_kinds().values():
                 if kind.resolve_product is None:
                     continue
                 resolved = kind.resolve_product(self, product_id)
@@ -446,7 +247,7 @@ class Catalog(SQLStore):
         if found is None:
             return None
         kind, spec = found
-        return _source_kind(kind).open_source(product, spec)
+        return source_kind(kind).open_source(product, spec)
 
     def remove_product(self, product_id: str) -> None:
         """Remove a product and all its images from the catalog (files are left alone)."""
@@ -484,7 +285,7 @@ class Catalog(SQLStore):
         files = self._resolve_files(prod, path)
         # The finest-resolution file defines the image's grid (per-band products such as
         # Sentinel-2 mix 10, 20 and 60 m files).
-        infos = {p: _raster_info(p) for p in {f for f, _ in files.values()}}
+        infos = {p: raster_info(p) for p in {f for f, _ in files.values()}}
         for band_name, (fpath, bidx) in files.items():
             if bidx > infos[fpath]["count"]:
                 raise ParameterError(
@@ -509,7 +310,7 @@ class Catalog(SQLStore):
         elif not image_id.startswith(product_id + ":"):
             image_id = f"{product_id}:{image_id}"
 
-        footprint = _footprint(info["crs"], info["bounds"])
+        footprint = lonlat_footprint(info["crs"], info["bounds"])
         bounds_ll = lonlat_bounds(footprint)
         t = info["transform"]
         record = ImageRecord(
@@ -559,7 +360,7 @@ class Catalog(SQLStore):
                     fpath, bidx = value
                 else:
                     fpath, bidx = value, 1
-                files[band_name] = (_existing(fpath), int(bidx))
+                files[band_name] = (existing_file(fpath), int(bidx))
             # A band holding another at some processing level is optional: an image without
             # it has no data at that level.
             optional = prod.variant_names
@@ -567,8 +368,8 @@ class Catalog(SQLStore):
             if missing:
                 raise ParameterError(f"no file given for band(s) {missing} of product {prod.id!r}")
             return {n: files[n] for n in prod.band_names if n in files}
-        fpath = _existing(path)
-        count = _raster_info(fpath)["count"]
+        fpath = existing_file(path)
+        count = raster_info(fpath)["count"]
         bases = [b for b in prod.bands if b.name not in prod.variant_names]
         if prod.variant_names and count == len(bases):
             return {b.name: (fpath, i + 1) for i, b in enumerate(bases)}
@@ -584,12 +385,12 @@ class Catalog(SQLStore):
     @staticmethod
     def _default_acquired(infos: Mapping[str, Any], files: Mapping[str, tuple[str, int]]):
         for p in sorted(infos):
-            d = _date_from_tag(infos[p]["datetime_tag"])
+            d = date_from_tag(infos[p]["datetime_tag"])
             if d is not None:
                 return d
         for p in sorted(infos):
             for name in (Path(p).name, Path(p).parent.name):
-                d = _date_from_name(name)
+                d = date_from_name(name)
                 if d is not None:
                     return d
         raise ParameterError(

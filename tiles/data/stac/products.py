@@ -16,6 +16,7 @@ from pystac_client.errors import ClientTypeError
 
 from tiles.data.default_catalog import default_catalog
 from tiles.data.records import Product
+from tiles.data.source_kinds import register_source_kind
 from tiles.data.stac.bands import select_bands
 from tiles.data.stac.fetch import SIGNERS, CatalogIO, is_url, local_path
 from tiles.data.stac.presets import expand_preset
@@ -28,7 +29,7 @@ from tiles.data.stac.search import (
     load_static,
     search_items,
 )
-from tiles.data.store import Catalog, register_source_kind
+from tiles.data.store import Catalog
 from tiles.errors import DataError, NotFoundError, ParameterError
 
 
