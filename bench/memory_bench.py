@@ -1,13 +1,15 @@
-"""Server memory over thousands of distinct tiles: resident memory must level off.
+"""Server memory over thousands of distinct tiles: it must level off.
 
 This server and TiTiler (``bench/servers.py``) serve the full-size benchmark scenes
 (``bench/scenes.py``). Both get the same shuffled requests for distinct tiles over z10-z14 and
 the three single-image workloads of ``tiles_bench.py``, in alternating batches: first
-``--fill`` requests, enough for this server's caches to fill, then ``--requests`` more. RSS is
-sampled after every batch. Reported: each server's RSS after the fill and at the end, the
-growth between them (the caches are full by then, so it should be near zero), and this
-server's cache bytes from ``/health`` beside their budgets. TiTiler keeps no caches: its RSS
-is the baseline of what a tile server without them needs, measured in the same run.
+``--fill`` requests, enough for this server's caches to fill, then ``--requests`` more. Each
+server's memory (the PSS of its whole process group, forked workers included, see
+``servers._Process.pss_mb``) is sampled after every batch. Reported: each server's memory after
+the fill and at the end, the growth between them (the caches are full by then, so it should
+be near zero), and this server's cache bytes from ``/health`` beside their budgets. TiTiler
+keeps no caches: its memory is the baseline of what a tile server without them needs,
+measured in the same run.
 
 Run: .venv/bin/python bench/memory_bench.py [--fill 2000] [--requests 5000] [--env NAME=VALUE]
 """
@@ -88,12 +90,12 @@ def main() -> None:
             for system, server in (("tiles", ours), ("titiler", theirs)):
                 urls = [fill(templates[system][name], [t])[0] for name, t in batch]
                 fetch_all(urls, args.concurrency)
-                samples[system].append((start + len(batch), server.rss_mb()))
+                samples[system].append((start + len(batch), server.pss_mb()))
             print(f"  {start + len(batch):6d}  tiles {samples['tiles'][-1][1]:7.0f} MiB  "
                   f"titiler {samples['titiler'][-1][1]:7.0f} MiB", flush=True)  # fmt: skip
         caches = cache_bytes(ours)
 
-    print(f"\n{'server':8} {'RSS after fill':>15} {'RSS at end':>11} {'growth MiB':>11}")
+    print(f"\n{'server':8} {'PSS after fill':>15} {'PSS at end':>11} {'growth MiB':>11}")
     for system, points in samples.items():
         filled = next(mb for done, mb in points if done >= args.fill)
         print(f"{system:8} {filled:15.0f} {points[-1][1]:11.0f} {points[-1][1] - filled:11.0f}")

@@ -95,19 +95,53 @@ class _Process:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def rss_mb(self) -> float:
-        """The process's resident memory, in MiB."""
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        return float("nan")
+    def pids(self) -> list[int]:
+        """The server's processes: its whole process group (forked workers included).
+
+        The server starts in a session of its own, so its group id is its pid.
+        """
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # ended meanwhile
+            if int(fields[2]) == self.proc.pid:
+                pids.append(int(stat.parent.name))
+        return pids
+
+    def pss_mb(self) -> float:
+        """The memory the server's process group holds, in MiB: the sum of its processes'
+        proportional set sizes (PSS, ``/proc/PID/smaps_rollup``).
+
+        PSS charges each page shared between processes (forked workers share their parent's
+        pages until written) in equal parts to its sharers, so the sum counts every page
+        once, where a sum of resident sizes would count shared pages once per process.
+        """
+        kib = 0
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as f:
+                    kib += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+            except (OSError, StopIteration):
+                continue  # ended meanwhile, or a zombie
+        return kib / 1024
 
     def cpu_seconds(self) -> float:
-        """User plus system CPU time the process has used so far."""
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User plus system CPU time the server's process group has used so far.
+
+        Each living process counts its own time and that of its ended children it waited
+        for (a worker the parent restarted), so every process is counted once.
+        """
+        ticks = 0
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.proc.poll() is None:

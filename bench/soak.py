@@ -5,10 +5,12 @@ threads (8) send requests for ``--minutes`` (5): tiles, values and TileJSON of o
 layers, heavy tiles (a convolution of a median, a median of a whole year) and small jobs,
 hostile requests (a graft that would run for days, whose client hangs up after a few
 seconds; parameter values asking for huge strings) and malformed ones (bad coordinates,
-bad JSON, bad grafts). A separate poller asks ``/health`` four times a second the whole
-time. Reported: answers by kind and status, the 5xx answers other than the deliberate
-503/504 busy answers (target 0), ``/health`` latency (p50, p99, max) and failures, and the
-server's resident memory after the first fifth of the run and at the end.
+bad JSON, bad grafts). A poller in a process of its own (so that its timings do not include
+waits for the clients' GIL) asks ``/health`` four times a second the whole time. Reported:
+answers by kind and status, the 5xx answers other than the deliberate 503/504 busy answers
+(target 0), ``/health`` latency (p50, p99, max) and failures, the server's memory (the PSS of
+its process group, see ``servers._Process.pss_mb``) after a fifth of the run, half of it and
+at the end, and the machine's load average during the run.
 
 Run: .venv/bin/python bench/soak.py [--minutes 5] [--clients 8] [--seed 1]
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import multiprocessing
 import os
 import random
 import shutil
@@ -97,8 +100,6 @@ class Soak:
         self.lock = threading.Lock()
         self.counts: collections.Counter[tuple[str, int]] = collections.Counter()
         self.server_errors: list[str] = []
-        self.health_ms: list[float] = []
-        self.health_failures = 0
         self.stop = threading.Event()
         self._register()
 
@@ -238,17 +239,24 @@ class Soak:
             except Exception as exc:  # a client bug must not end the run silently
                 self._tally("client", -1, repr(exc).encode(), "client error")
 
-    def health(self) -> None:
-        while not self.stop.is_set():
-            started = time.monotonic()
-            status, _ = request("GET", self.base + "/health", timeout=60)
-            elapsed = (time.monotonic() - started) * 1000
-            with self.lock:
-                if status == 200:
-                    self.health_ms.append(elapsed)
-                else:
-                    self.health_failures += 1
-            self.stop.wait(0.25)
+
+def poll_health(base: str, stop, results) -> None:
+    """Ask ``base``/health every 0.25 s until ``stop`` is set; send back the latencies.
+
+    Runs in a process of its own; ``results`` (a pipe's end) receives the milliseconds of
+    each 200 answer and the number of failures.
+    """
+    ms: list[float] = []
+    failures = 0
+    while not stop.is_set():
+        started = time.monotonic()
+        status, _ = request("GET", base + "/health", timeout=60)
+        if status == 200:
+            ms.append((time.monotonic() - started) * 1000)
+        else:
+            failures += 1
+        stop.wait(0.25)
+    results.send((ms, failures))
 
 
 def prepare_catalog(path: Path) -> None:
@@ -271,33 +279,54 @@ def main() -> None:
     print(f"preparing the sample catalog in {workdir} ...", flush=True)
     prepare_catalog(catalog)
     server = SoakServer(catalog, workdir)
+    # Spawned, not forked: a fork would copy this process's threads' locks mid-use.
+    mp = multiprocessing.get_context("spawn")
+    poller_stop = mp.Event()
+    results, poller_end = mp.Pipe(duplex=False)
+    poller = mp.Process(target=poll_health, args=(server.base_url, poller_stop, poller_end))
     try:
         soak = Soak(server.base_url, args.seed)
-        threads = [threading.Thread(target=soak.health, daemon=True)]
-        threads += [threading.Thread(target=soak.client, daemon=True) for _ in range(args.clients)]
+        poller.start()
+        threads = [threading.Thread(target=soak.client, daemon=True) for _ in range(args.clients)]
         for thread in threads:
             thread.start()
-        seconds = args.minutes * 60
-        time.sleep(seconds / 5)
-        rss_warm = server.rss_mb()
-        time.sleep(seconds * 4 / 5)
-        rss_end = server.rss_mb()
+        memory, loads = sample_memory(server, args.minutes * 60)
         soak.stop.set()
+        poller_stop.set()
+        health_ms, health_failures = results.recv()
+        poller.join()
         for thread in threads:
             thread.join(timeout=CLIENT_TIMEOUT)
         status, health = request("GET", server.base_url + "/health", timeout=60)
         queue = json.loads(health)["queue"] if status == 200 else {}
-        report(soak, args, rss_warm, rss_end, server.proc.poll() is None, queue)
+        alive = server.proc.poll() is None
+        report(soak, args, (health_ms, health_failures), memory, loads, alive, queue)
     finally:
+        if poller.is_alive():
+            poller.terminate()
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def sample_memory(server: SoakServer, seconds: float) -> tuple[list[tuple[float, float]], list]:
+    """The server's memory every 5 s for ``seconds`` as (seconds, MiB), and the 1-minute
+    load averages seen meanwhile."""
+    started = time.monotonic()
+    memory, loads = [], []
+    while (elapsed := time.monotonic() - started) < seconds:
+        memory.append((elapsed, server.pss_mb()))
+        loads.append(os.getloadavg()[0])
+        time.sleep(min(5.0, seconds - elapsed))
+    memory.append((seconds, server.pss_mb()))
+    return memory, loads
 
 
 def report(
     soak: Soak,
     args: argparse.Namespace,
-    rss_warm: float,
-    rss_end: float,
+    health: tuple[list[float], int],
+    memory: list[tuple[float, float]],
+    loads: list[float],
     alive: bool,
     queue: dict,
 ) -> None:
@@ -310,16 +339,23 @@ def report(
     print(f"5xx other than busy 503/504: {len(soak.server_errors)}  (busy answers: {busy})")
     for line in soak.server_errors[:10]:
         print("   ", line)
-    ms = sorted(soak.health_ms)
+    ms, failures = sorted(health[0]), health[1]
     if ms:
         p99 = ms[min(len(ms) - 1, int(0.99 * len(ms)))]
         print(
             f"/health: {len(ms)} answers, p50 {statistics.median(ms):.0f} ms, "
-            f"p99 {p99:.0f} ms, max {ms[-1]:.0f} ms, failures {soak.health_failures}"
+            f"p99 {p99:.0f} ms, max {ms[-1]:.0f} ms, failures {failures}"
         )
+    end = memory[-1][0]
+    marks = [next(mb for t, mb in memory if t >= end * share) for share in (0.2, 0.5)]
     print(
-        f"server RSS: {rss_warm:.0f} MB after the first fifth, {rss_end:.0f} MB at the end "
-        f"(growth {rss_end - rss_warm:+.0f} MB); server alive at the end: {alive}"
+        f"server memory (PSS, MiB): {marks[0]:.0f} after a fifth, {marks[1]:.0f} at half time, "
+        f"{memory[-1][1]:.0f} at the end (peak {max(mb for _, mb in memory):.0f}); "
+        f"server alive at the end: {alive}"
+    )
+    print(
+        f"load average (1 min) during the run: mean {statistics.mean(loads):.1f}, "
+        f"max {max(loads):.1f}"
     )
     print(f"work queue at the end: {queue}")
 

@@ -142,7 +142,7 @@ def run_tiles(spec: dict, catalog: Path, work: Path, tiles, warmup, concurrency,
             result["warm_p50_ms"] = fetch_all(fill(url, tiles), 1)["p50_ms"]
             restyled = layer.url(**spec["restyle"])
             result["restyle_p50_ms"] = fetch_all(fill(restyled, tiles), 1)["p50_ms"]
-        result["rss_mb"] = server.rss_mb()
+        result["pss_mb"] = server.pss_mb()
     return result
 
 
@@ -154,7 +154,7 @@ def run_titiler(spec: dict, venv: Path, work: Path, tiles, warmup, concurrency) 
         cpu0 = server.cpu_seconds()
         result = fetch_all(fill(url, tiles), concurrency)
         result["cpu_ms"] = 1000 * (server.cpu_seconds() - cpu0) / len(tiles)
-        result["rss_mb"] = server.rss_mb()
+        result["pss_mb"] = server.pss_mb()
     return result
 
 
@@ -230,12 +230,12 @@ def report(runs: list[dict], specs: dict, levels: list[int]) -> None:
                   f"{theirs['tiles_per_s']:8.1f} {ours['tiles_per_s'] / theirs['tiles_per_s']:6.2f} "
                   f"{ours['cpu_ms']:8.1f} {ours['cpu_ms'] / theirs['cpu_ms']:6.2f}")  # fmt: skip
     if 1 in levels:
-        print(f"\n{'workload':9} {'warm p50 ms':>12} {'restyle p50 ms':>15} {'RSS MiB':>8} "
-              f"{'titiler RSS':>12}")  # fmt: skip
+        print(f"\n{'workload':9} {'warm p50 ms':>12} {'restyle p50 ms':>15} {'PSS MiB':>8} "
+              f"{'titiler PSS':>12}")  # fmt: skip
         for name in specs:
             print(f"{name:9} {med(name, 1, 'tiles', 'warm_p50_ms'):12.1f} "
                   f"{med(name, 1, 'tiles', 'restyle_p50_ms'):15.1f} "
-                  f"{med(name, 1, 'tiles', 'rss_mb'):8.0f} {med(name, 1, 'titiler', 'rss_mb'):12.0f}")  # fmt: skip
+                  f"{med(name, 1, 'tiles', 'pss_mb'):8.0f} {med(name, 1, 'titiler', 'pss_mb'):12.0f}")  # fmt: skip
 
 
 if __name__ == "__main__":
