@@ -34,6 +34,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import threading
@@ -358,19 +359,28 @@ class ReadPlan:
 
 
 _sizes_lock = threading.Lock()
-_sizes: OrderedDict[tuple, tuple[dict | None, float | None]] = OrderedDict()
-_shapes: OrderedDict[str, tuple[dict, Any]] = OrderedDict()
+# Both remember the footprint they were computed for as text: thousands of entries holding
+# GeoJSON dicts of coordinate lists were most of the objects a full garbage collection
+# scans, with every thread (the server's event loop included) stopped meanwhile.
+_sizes: OrderedDict[tuple, tuple[str | None, float | None]] = OrderedDict()
+_shapes: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+
+
+def _footprint_text(footprint: dict | None) -> str | None:
+    """``footprint`` as canonical text, for the caches above to compare."""
+    return None if footprint is None else json.dumps(footprint, sort_keys=True)
 
 
 def _footprint_shape(path: str, footprint: dict) -> Any:
     """``footprint`` as a shapely geometry, parsed once per file while it stays the same."""
+    text = _footprint_text(footprint)
     with _sizes_lock:
         cached = _shapes.get(path)
-    if cached is not None and cached[0] == footprint:
+    if cached is not None and cached[0] == text:
         return cached[1]
     shape = shapely.geometry.shape(footprint)
     with _sizes_lock:
-        _shapes[path] = (footprint, shape)
+        _shapes[path] = (text, shape)
         while len(_shapes) > 4096:
             _shapes.popitem(last=False)
     return shape
@@ -384,13 +394,14 @@ def _grid_pixel_size_in(
     Remembered per file and grid, so the bands of a file and repeated reads measure once.
     """
     key = (path, stamp, str(crs), geoctx.cache_key)
+    text = _footprint_text(footprint)
     with _sizes_lock:
         cached = _sizes.get(key)
-    if cached is not None and cached[0] == footprint:
+    if cached is not None and cached[0] == text:
         return cached[1]
     size = _measure_pixel_size(geoctx, crs, footprint, path)
     with _sizes_lock:
-        _sizes[key] = (footprint, size)
+        _sizes[key] = (text, size)
         while len(_sizes) > 4096:
             _sizes.popitem(last=False)
     return size
