@@ -27,6 +27,7 @@ from tiles.engine import legend, render
 from tiles.geocontext import XYZTile
 from tiles.server import logs, pipeline
 from tiles.server.layers import Layer, LayerStore
+from tiles.server.looplag import LoopLag
 from tiles.server.query import TileQuery
 from tiles.server.shared_cache import SharedCache, decode_tile_data, encode_tile_data
 from tiles.server.workqueue import WorkQueue
@@ -105,6 +106,8 @@ class TileService:
         self.band_facts: ByteLRU[BandFacts | None] = ByteLRU(
             256 * 1024, sizeof=lambda facts: 64 + len(repr(facts))
         )
+        #: How late the event loop runs callbacks; started by whoever runs the loop.
+        self.loop_lag = LoopLag()
         logs.install_capture()
 
     # -- keys ------------------------------------------------------------------------------
@@ -382,6 +385,7 @@ class TileService:
         """Counters for /health."""
         return {
             "process": os.getpid(),
+            "loop_lag": self.loop_lag.stats(),
             "layers": self.layers.known(),  # /health never waits on the store
             "computed": self.computed,
             "queue": self.queue.stats(),
@@ -410,7 +414,8 @@ class TileService:
         }
 
     def close(self) -> None:
-        """Stop the pools and close the layer store."""
+        """Stop the pools, the loop probe and close the layer store."""
+        self.loop_lag.stop()
         self.queue.shutdown(wait=False)
         self.io.shutdown(wait=False)
         self.layers.close()
