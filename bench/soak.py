@@ -50,17 +50,19 @@ CLIENT_TIMEOUT = 300
 
 
 class SoakServer(_Process):
-    """``python -m tiles serve --workers 1`` from this checkout on ``catalog``."""
+    """``python -m tiles serve --workers 1`` from this checkout on ``catalog``, with the
+    settings of ``env`` on top."""
 
     name = "tiles"
 
-    def __init__(self, catalog: Path, workdir: Path) -> None:
+    def __init__(self, catalog: Path, workdir: Path, env: dict | None = None) -> None:
         env = {
             "TILES_CATALOG": str(catalog),
             "TILES_SERVER_DB": str(workdir / "layers.sqlite"),
             "TILES_JOBS_DB": str(workdir / "jobs.sqlite"),
             "TILES_WORKFLOWS_DB": str(workdir / "workflows.sqlite"),
             "PYTHONPATH": str(REPO),
+            **(env or {}),
         }
         argv = [sys.executable, "-m", "tiles", "serve", "--port", "{port}", "--workers", "1"]
         super().__init__(argv, env, workdir, "/health")
@@ -80,6 +82,14 @@ def request(method: str, url: str, body: object = None, timeout: float = CLIENT_
         return exc.code, exc.read()
     except (urllib.error.URLError, OSError) as exc:
         return 0, str(exc).encode()
+
+
+def endless_image() -> wf.Image:
+    """An image whose graft would loop in Python for days before its first pixel."""
+    r = wf.range(10_000)
+    endless = r.map(lambda x: r.map(lambda y: r.map(lambda z: z).length()).length()).length()
+    img = wf.Image.from_id(IMAGE).pick_bands("red")
+    return wf.ifelse(endless > 0, img, img)
 
 
 def hang_up_after(url: str, seconds: float) -> None:
@@ -110,8 +120,6 @@ class Soak:
         red, nir = s2.unpack_bands("red nir")
         ndvi = ((nir - red) / (nir + red)).median(axis="images")
         kernel = wf.Kernel(dims=(9, 9), data=[1 / 81] * 81)
-        r = wf.range(10_000)
-        endless = r.map(lambda x: r.map(lambda y: r.map(lambda z: z).length()).length()).length()
         img = wf.Image.from_id(IMAGE).pick_bands("red")
         word = wf.parameter("word", wf.Str)
 
@@ -129,7 +137,7 @@ class Soak:
                 s2.pick_bands("red green blue").median(axis="images"), "rgb", scales=[[0, 0.3]] * 3
             ),
         ]
-        self.endless = layer(wf.ifelse(endless > 0, img, img), "endless")
+        self.endless = layer(endless_image(), "endless")
         self.worded = layer(
             wf.ifelse(word.length() > 0, img, img), "worded", word="x", scales=[[0, 0.3]]
         )

@@ -303,6 +303,13 @@ TILE_WORKERS = _setting(
     "threads computing and encoding the server's tiles (default: 2 per CPU, at most 16), "
     "two per core so one thread's Python work overlaps another's GDAL reads",
 )
+SWITCH_INTERVAL = _setting(
+    "TILES_SWITCH_INTERVAL_MS",
+    1.0,
+    _at_least(0.01, float),
+    "milliseconds a thread of `python -m tiles serve` keeps the GIL while another waits "
+    "(Python's default is 5): shorter lets the event loop answer sooner while tiles compute",
+)
 CHUNK_SIDE = _setting(
     "TILES_CHUNK_SIDE",
     1024,

@@ -1,4 +1,4 @@
-"""``/health`` reports how late the event loop runs.
+"""``/health`` reports how late the event loop runs, and a serving process is tuned for it.
 
 The loop is held up on purpose (a callback that sleeps on it) and ``/health`` must then show
 a lateness at least that long: a lower bound that a loaded machine can only raise. No
@@ -7,6 +7,10 @@ duration is asserted as an upper bound.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 
 from tests.server.support import get_json
@@ -38,3 +42,20 @@ def test_a_held_loop_shows_in_the_lag(server):
     server._loop.call_soon_threadsafe(time.sleep, HOLD)
     # The probe due while the loop slept ran at least HOLD minus one interval late.
     wait_for(lambda: loop_lag(server.base_url)["max_ms"] >= 1000 * (HOLD - 0.06), "lag seen")
+
+
+def test_serving_processes_shorten_the_switch_interval_and_freeze_start_up_objects():
+    code = (
+        "import gc, json, sys\n"
+        "from tiles.server.app import tune_server_process\n"
+        "before = gc.get_freeze_count()\n"
+        "tune_server_process()\n"
+        "print(json.dumps([sys.getswitchinterval(), before, gc.get_freeze_count()]))\n"
+    )
+    env = {**os.environ, "TILES_SWITCH_INTERVAL_MS": "2.5"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    interval, frozen_before, frozen_after = json.loads(out.stdout)
+    assert abs(interval - 0.0025) < 1e-9
+    assert frozen_before == 0 and frozen_after > 10_000  # the modules' objects, at least

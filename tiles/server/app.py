@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import importlib.resources
 import ipaddress
 import logging
 import os
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -290,6 +292,21 @@ def serve(
         run_workers(count, worker)
 
 
+def tune_server_process() -> None:
+    """Interpreter settings for a process that only serves (not a notebook's kernel).
+
+    Tile threads running Python keep the GIL for up to the switch interval each time the
+    event loop wants it back after a socket call, and answering one request takes many
+    socket calls: a shorter interval (``$TILES_SWITCH_INTERVAL_MS``) shortens each wait.
+    A full garbage collection stops every thread, the loop included, for as long as it
+    takes to scan every object: the objects of start-up (modules, the catalog, the
+    builtins), which live as long as the process, are frozen out of the collector's scans.
+    """
+    sys.setswitchinterval(settings.SWITCH_INTERVAL.get() / 1000)
+    gc.collect()  # frozen objects are never collected: leave no garbage behind first
+    gc.freeze()
+
+
 async def _serve_sockets(
     sockets: list,
     access: AccessPolicy,
@@ -300,6 +317,7 @@ async def _serve_sockets(
     """One server process: the app on already bound sockets until SIGTERM or SIGINT."""
     service = TileService(LayerStore(), workers=threads)
     app = make_app(service, access)
+    tune_server_process()
     server = tornado.httpserver.HTTPServer(app)
     server.add_sockets(sockets)
     service.loop_lag.start()
