@@ -609,6 +609,35 @@ def test_recursion_through_the_enclosing_scope() -> None:
     assert interpret(graft) == math.factorial(10)
 
 
+@pytest.mark.parametrize("links", [200, 5000])
+def test_a_long_chain_of_keys_evaluates(links: int) -> None:
+    # Each key uses the one before, as the client writes a long sequence of operations.
+    graft: dict = {"a0": 0.5, "one": 1}
+    for i in range(1, links):
+        graft[f"a{i}"] = ["wf.numpy.add", f"a{i - 1}", "one"] if i % 2 else ["wf.neg", f"a{i - 1}"]
+    graft["returns"] = f"a{links - 1}"
+    expected = 0.5
+    for i in range(1, links):
+        expected = expected + 1 if i % 2 else -expected
+    assert interpret(graft) == expected
+
+
+def test_keys_are_evaluated_in_the_order_applications_use_them() -> None:
+    calls: list[str] = []
+
+    def note(name: str):
+        def record(*args):
+            calls.append(name)
+            return name
+
+        return record
+
+    builtins = {name: note(name) for name in ("f", "g", "h", "k")}
+    graft = {"x": ["g"], "y": ["h", "x"], "z": ["k"], "r": ["f", "y", "z", "x"], "returns": "r"}
+    assert evaluate_graft(graft, builtins) == "f"
+    assert calls == ["g", "h", "k", "f"]
+
+
 def test_endless_recursion_is_a_graft_error() -> None:
     graft = {
         "f": {"parameters": ["n"], "r": ["f", "n"], "returns": "r"},

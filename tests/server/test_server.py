@@ -119,6 +119,19 @@ def test_rgb_tile_matches_independent_warp(base):
     assert (got[..., 3] == 255).all()
 
 
+def test_a_graft_chaining_hundreds_of_keys_gives_its_tile(base):
+    graft = image_graft(IMAGE, "red")
+    previous = graft["returns"]
+    for i in range(201):  # an odd number of negations: the negated band
+        graft[f"n{i}"] = ["wf.neg", previous]
+        previous = f"n{i}"
+    graft["returns"] = previous
+    layer = register(base, graft, scales=[[-0.3, 0]])
+    tile = tile_over(IMAGE, ZOOM)
+    got = fetch_tile(layer, tile)
+    assert_pixels_match(got, expected_rgba([-reference_band(IMAGE, "red", tile)], [(-0.3, 0)]))
+
+
 def test_colormap_ndvi_matches_matplotlib(base):
     layer = register(base, ndvi_image().graft, scales=[[-0.2, 0.8]], colormap="RdYlGn")
     tile = tile_over(IMAGE, ZOOM, dx=1)

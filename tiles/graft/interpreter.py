@@ -128,12 +128,55 @@ class Scope:
             return cached
         self.memo[key] = _PENDING
         try:
+            # Keys of this body it needs are evaluated first, in the order the application
+            # would look them up, so that a chain of thousands of keys recurses no deeper
+            # than one key does.
+            for needed in self._needed_first(key):
+                self.evaluate_key(needed)
             result = self.evaluate(self.graft[key])
         except BaseException:
             del self.memo[key]
             raise
         self.memo[key] = result
         return result
+
+    def _needed_first(self, key: str) -> list[str]:
+        """Keys of this body that ``key`` needs, not evaluated yet, dependencies first.
+
+        Found by an iterative depth-first walk over the names applications use, in their
+        order (function, arguments, keyword arguments), which is the order a recursive
+        evaluation would look them up in.
+        """
+        order: list[str] = []
+        path, seen = [key], {key}
+        walks = [iter(self._keys_used_by(key))]
+        while walks:
+            name = next(walks[-1], None)
+            if name is None:
+                walks.pop()
+                order.append(path.pop())
+            elif name not in self.memo and name not in seen:
+                seen.add(name)
+                path.append(name)
+                walks.append(iter(self._keys_used_by(name)))
+        return order[:-1]
+
+    def _keys_used_by(self, key: str) -> list[str]:
+        """The names ``key``'s application looks up that are keys of this very body."""
+        expr = self.graft[key]
+        if is_literal(expr) or is_quoted_json(expr) or not is_application(expr):
+            return []
+        names = list(expr)
+        if len(names) > 1 and isinstance(names[-1], dict):
+            names = names[:-1] + list(names[-1].values())
+        return [
+            n
+            for n in names
+            if isinstance(n, str)
+            and n not in self.bindings
+            and n in self.graft
+            and n not in RESERVED
+        ]
 
     def evaluate(self, expr: Any) -> Any:
         """Evaluate one graft expression: a literal, quoted JSON, a nested graft or an application.
