@@ -622,6 +622,21 @@ def test_a_long_chain_of_keys_evaluates(links: int) -> None:
     assert interpret(graft) == expected
 
 
+def test_a_long_chain_of_keys_hashes_alike_however_its_keys_are_named() -> None:
+    def chain(links: int, name) -> dict:
+        graft: dict = {name(0): 0.5}
+        for i in range(1, links):
+            graft[name(i)] = ["wf.neg", name(i - 1)]
+        graft["returns"] = name(links - 1)
+        return graft
+
+    first = chain(5000, lambda i: f"a{i}")
+    renamed = chain(5000, lambda i: f"z{10_000 - i}")
+    assert content_hash(first) == content_hash(renamed)
+    assert canonicalize(first) == canonicalize(renamed)
+    assert content_hash(chain(4999, lambda i: f"a{i}")) != content_hash(first)
+
+
 def test_keys_are_evaluated_in_the_order_applications_use_them() -> None:
     calls: list[str] = []
 

@@ -54,17 +54,57 @@ class _Renamer:
             if not self.names[key]:
                 raise GraftSyntaxError(f"key {key!r} depends on itself")
             return self.names[key]
-        if key in self.body and key not in ("parameters", "returns"):
-            self.names[key] = ""  # marks "in progress" to catch cycles
-            expr = self.expr(self.body[key])
-            new = self.counter.new_key()
-            self.names[key] = new
-            self.out[new] = expr
-            return new
+        if self.is_key(key):
+            self.name_with_uses(key)
+            return self.names[key]
         if self.parent is not None:
             return self.parent.ref(key)
         self.counter.verbatim.add(key)
         return key  # a builtin or free parameter name
+
+    def is_key(self, name: str) -> bool:
+        return (
+            name not in self.local and name in self.body and name not in ("parameters", "returns")
+        )
+
+    def name_with_uses(self, key: str) -> None:
+        """Name ``key`` after the keys of this body its application uses, depth first.
+
+        The walk is iterative, so that a chain of thousands of keys needs no deeper
+        recursion than one key, and it names keys in the order a recursive walk would:
+        the numbering, hence every content hash, is the same.
+        """
+        self.names[key] = ""  # marks "in progress" to catch cycles
+        path = [key]
+        walks = [iter(self.uses(key))]
+        while walks:
+            name = next(walks[-1], None)
+            if name is None:
+                walks.pop()
+                done = path.pop()
+                expr = self.expr(self.body[done])  # what it uses is named already
+                new = self.counter.new_key()
+                self.names[done] = new
+                self.out[new] = expr
+            elif self.names.get(name) == "":
+                raise GraftSyntaxError(f"key {name!r} depends on itself")
+            elif name not in self.names:
+                self.names[name] = ""
+                path.append(name)
+                walks.append(iter(self.uses(name)))
+
+    def uses(self, key: str) -> list[str]:
+        """The keys of this body that ``key``'s application refers to, in :meth:`expr`'s order."""
+        expr = self.body[key]
+        if is_quoted_json(expr) or not is_application(expr):
+            return []
+        names = [expr[0]]
+        for arg in expr[1:]:
+            if isinstance(arg, dict):
+                names.extend(v for _, v in sorted(arg.items()))
+            else:
+                names.append(arg)
+        return [n for n in names if isinstance(n, str) and self.is_key(n)]
 
     def expr(self, expr: Any) -> Any:
         if is_quoted_json(expr) or not isinstance(expr, (list, dict)):

@@ -112,6 +112,11 @@ class Scope:
     def evaluate_key(self, key: str) -> Any:
         """Evaluate the expression at ``key`` once; a key that depends on itself is an error.
 
+        The keys of this body that the expression uses, and theirs, are evaluated first by an
+        iterative walk in the order the applications look their names up, with the same
+        checks at the same moments: a chain of thousands of keys recurses no deeper than
+        one key, and errors come in the same order as from a recursive evaluation.
+
         Parameters
         ----------
         key:
@@ -126,57 +131,64 @@ class Scope:
             raise GraftSyntaxError(f"key {key!r} depends on itself")
         if key in self.memo:
             return cached
+        path: list[tuple[str, bool]] = [(key, False)]  # (key, used as a function)
         self.memo[key] = _PENDING
         try:
-            # Keys of this body it needs are evaluated first, in the order the application
-            # would look them up, so that a chain of thousands of keys recurses no deeper
-            # than one key does.
-            for needed in self._needed_first(key):
-                self.evaluate_key(needed)
-            result = self.evaluate(self.graft[key])
+            walks = [iter(self._names_used_by(key))]
+            while walks:
+                step = next(walks[-1], None)
+                if step is None:
+                    walks.pop()
+                    if len(path) > 1:
+                        done, as_function = path.pop()
+                        self._check_function(done, self._evaluate_now(done), as_function)
+                    continue
+                name, as_function = step
+                if not self._is_own_key(name):
+                    self._check_function(name, self.lookup(name), as_function)
+                elif self.memo.get(name, None) is _PENDING:
+                    raise GraftSyntaxError(f"key {name!r} depends on itself")
+                elif name in self.memo:
+                    self._check_function(name, self.memo[name], as_function)
+                else:
+                    self.memo[name] = _PENDING
+                    path.append((name, as_function))
+                    walks.append(iter(self._names_used_by(name)))
+            return self._evaluate_now(key)
         except BaseException:
-            del self.memo[key]
+            for pending, _ in path:
+                if self.memo.get(pending, None) is _PENDING:
+                    del self.memo[pending]
             raise
+
+    def _evaluate_now(self, key: str) -> Any:
+        """Evaluate ``key``, whose keys of this body are evaluated already, and keep its value."""
+        result = self.evaluate(self.graft[key])
         self.memo[key] = result
         return result
 
-    def _needed_first(self, key: str) -> list[str]:
-        """Keys of this body that ``key`` needs, not evaluated yet, dependencies first.
+    def _is_own_key(self, name: str) -> bool:
+        """Whether :meth:`lookup` finds ``name`` among this very body's keys."""
+        return name not in self.bindings and name in self.graft and name not in RESERVED
 
-        Found by an iterative depth-first walk over the names applications use, in their
-        order (function, arguments, keyword arguments), which is the order a recursive
-        evaluation would look them up in.
-        """
-        order: list[str] = []
-        path, seen = [key], {key}
-        walks = [iter(self._keys_used_by(key))]
-        while walks:
-            name = next(walks[-1], None)
-            if name is None:
-                walks.pop()
-                order.append(path.pop())
-            elif name not in self.memo and name not in seen:
-                seen.add(name)
-                path.append(name)
-                walks.append(iter(self._keys_used_by(name)))
-        return order[:-1]
-
-    def _keys_used_by(self, key: str) -> list[str]:
-        """The names ``key``'s application looks up that are keys of this very body."""
+    def _names_used_by(self, key: str) -> list[tuple[str, bool]]:
+        """The names ``key``'s application looks up, in :meth:`apply`'s order, each with
+        whether it is the function; none when :meth:`apply` would refuse the expression
+        before looking anything up."""
         expr = self.graft[key]
         if is_literal(expr) or is_quoted_json(expr) or not is_application(expr):
             return []
-        names = list(expr)
-        if len(names) > 1 and isinstance(names[-1], dict):
-            names = names[:-1] + list(names[-1].values())
-        return [
-            n
-            for n in names
-            if isinstance(n, str)
-            and n not in self.bindings
-            and n in self.graft
-            and n not in RESERVED
-        ]
+        function_key, *rest = expr
+        kwarg_keys = rest.pop() if rest and isinstance(rest[-1], dict) else {}
+        arguments = [*rest, *kwarg_keys.values()]
+        if not all(isinstance(name, str) for name in arguments):
+            return []
+        return [(function_key, True)] + [(name, False) for name in arguments]
+
+    @staticmethod
+    def _check_function(name: str, value: Any, as_function: bool) -> None:
+        if as_function and not callable(value):
+            raise GraftTypeError(f"{name!r} is not a function")
 
     def evaluate(self, expr: Any) -> Any:
         """Evaluate one graft expression: a literal, quoted JSON, a nested graft or an application.
