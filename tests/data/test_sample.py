@@ -42,6 +42,20 @@ def test_builds_the_same_bytes_twice(default: Catalog, tmp_path: Path) -> None:
     assert d1 == d2
 
 
+def test_a_build_clears_what_an_interrupted_build_left(default: Catalog, tmp_path: Path) -> None:
+    other = Catalog(tmp_path / "again.sqlite")
+    folder = sample_data_dir(other)
+    stale = folder.parent / f".{folder.name}.k1ll3d"  # as tempfile.mkdtemp names them
+    (stale / "s2").mkdir(parents=True)
+    (stale / "s2" / "half-written.tif").write_bytes(b"II*\x00")
+    ensure_sample_catalog(other)
+    assert not stale.exists()
+    assert _digests(folder) == _digests(sample_data_dir(default))
+    assert [p.name for p in folder.parent.iterdir() if p.name.startswith(".")] == [
+        f".{folder.name}.lock"
+    ]
+
+
 def test_products_and_images_registered(default: Catalog) -> None:
     ids = [p.id for p in default.products()]
     assert {"sample:s2", "sample:dem", "sample:landcover"} <= set(ids)

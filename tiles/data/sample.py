@@ -26,6 +26,7 @@ driver) and are byte-for-byte reproducible.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import math
 import os
@@ -157,8 +158,8 @@ def ensure_sample_catalog(catalog: Catalog) -> None:
     """Make sure the sample products exist in ``catalog``, generating the files if needed.
 
     Cheap when everything is already there (a few queries and a file check). Generation is
-    deterministic and takes a few seconds; concurrent processes may both generate, and the
-    first finished copy wins (both are identical).
+    deterministic and takes a few seconds; one process at a time generates (under a lock
+    file beside the folder) while the others wait and then find the files ready.
     """
     with _lock:
         if _registered(catalog):
@@ -222,20 +223,26 @@ class _Grid:
 
 
 def _build_folder(folder: Path, progress: Callable[[], Any] = lambda: None) -> None:
+    """Generate the sample files into ``folder``: in a temporary folder beside it, renamed
+    into place once complete, so ``folder`` is whole or absent."""
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
-        manifest = generate(tmp, progress)
-        (tmp / "MANIFEST.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    # The system releases the lock when its holder ends, however it ends: whoever holds it
+    # is the only builder, and any temporary folder left beside is from an interrupted one.
+    with open(folder.parent / f".{folder.name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (folder / "MANIFEST.json").is_file():
+            return  # built by another process while this one waited
+        for stale in folder.parent.glob(f".{folder.name}.*"):
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
         try:
+            manifest = generate(tmp, progress)
+            (tmp / "MANIFEST.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
             os.rename(tmp, folder)
-        except OSError:
-            if not (folder / "MANIFEST.json").is_file():
-                raise
-            # Another process finished first with identical content.
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _scene_grid(crs: str, lonlat: tuple[float, float]) -> _Grid:
