@@ -47,6 +47,8 @@ IMAGE = "sample:s2:20230115_z13"
 DEM = "sample:dem:santa_fe"
 #: Seconds a client waits for one answer (a loaded machine is slow, never this slow).
 CLIENT_TIMEOUT = 300
+#: Seconds between two samples of the server's memory.
+SAMPLE_SECONDS = 5
 
 
 class SoakServer(_Process):
@@ -317,15 +319,14 @@ def main() -> None:
 
 
 def sample_memory(server: SoakServer, seconds: float) -> tuple[list[tuple[float, float]], list]:
-    """The server's memory every 5 s for ``seconds`` as (seconds, MiB), and the 1-minute
-    load averages seen meanwhile."""
+    """The server's memory every :data:`SAMPLE_SECONDS` for ``seconds`` as (seconds, MiB),
+    and the 1-minute load averages seen meanwhile."""
     started = time.monotonic()
     memory, loads = [], []
-    while (elapsed := time.monotonic() - started) < seconds:
-        memory.append((elapsed, server.pss_mb()))
+    for due in range(0, int(seconds) + 1, SAMPLE_SECONDS):
+        time.sleep(max(0.0, started + due - time.monotonic()))
+        memory.append((due, server.pss_mb()))
         loads.append(os.getloadavg()[0])
-        time.sleep(min(5.0, seconds - elapsed))
-    memory.append((seconds, server.pss_mb()))
     return memory, loads
 
 
@@ -361,6 +362,8 @@ def report(
         f"{memory[-1][1]:.0f} at the end (peak {max(mb for _, mb in memory):.0f}); "
         f"server alive at the end: {alive}"
     )
+    minutes = [f"{mb:.0f}" for t, mb in memory if t % 60 == 0 and t > 0]
+    print(f"  at the end of each minute: {' '.join(minutes)}")
     print(
         f"load average (1 min) during the run: mean {statistics.mean(loads):.1f}, "
         f"max {max(loads):.1f}"
