@@ -1,5 +1,8 @@
 """Exception types shared by every layer of the package, and the one table of their statuses.
 
+Each type survives pickling with its message and attributes, so an error raised on a Dask
+worker reaches the client as itself.
+
 Every endpoint (HTTP handlers, ``/jobs``, the gRPC servicer) answers an exception with the
 status :func:`status_of` gives and a body built by :func:`error_body`, so an error means the
 same thing wherever it surfaces. Exceptions defined in higher layers subclass one of the

@@ -106,6 +106,18 @@ def test_time_is_checked_at_every_builtin_with_a_controllable_clock():
             evaluate(graft)
 
 
+def test_a_request_continued_elsewhere_keeps_its_limit_and_the_seconds_it_had_left():
+    clock = FakeClock()
+    clock.now = 1000.0  # another process's clock: only the seconds left carry over
+    limits = budget.Limits(elements=10**6, bytes=2**30, pixels=10**8, operations=10**9, seconds=5)
+    graft = graft_of(wf.Int(1) + 2)
+    with budget.using(budget.Budget(limits, clock=clock, seconds_left=2)):
+        assert evaluate(graft) == 3
+        clock.now = 1002.5  # within the request's 5 s, but past the 2 s it had left
+        with pytest.raises(ResourceLimitError, match="longer than 5 s.*TILES_MAX_SECONDS"):
+            evaluate(graft)
+
+
 def test_a_wait_ends_when_the_request_is_out_of_time(monkeypatch):
     monkeypatch.setenv("TILES_MAX_SECONDS", "0.5")
     slow = {"0": 1, "1": 3600, "2": ["wf.debugging.sleep", "0", "1"], "returns": "2"}

@@ -16,31 +16,16 @@ import numpy as np
 import pytest
 
 import tiles as wf
+from tests.scale.conftest import BLOCK
 from tiles import scenes
 from tiles.compute import distributed, pixel_reductions
 
 pytest.importorskip("distributed")
 
 SIDE = 1536
-BLOCK = 512
 #: A square 34 km box (UTM 13N) inside the sample scenes near Santa Fe.
 CENTER = (-105.95, 35.72)
 HALF_SIDE_METRES = 17_000
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    """TILES_DASK_SCHEDULER=local:2 for this module's tests; the cluster closed after."""
-    saved = {k: os.environ.get(k) for k in ("TILES_DASK_SCHEDULER", "TILES_CHUNK_SIDE")}
-    os.environ["TILES_CHUNK_SIDE"] = str(BLOCK)
-    os.environ["TILES_DASK_SCHEDULER"] = "local:2"
-    yield distributed.client()
-    distributed.close()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
 
 
 def _without_dask(fn):

@@ -18,6 +18,11 @@ runs. Two kinds of graph are split:
   arithmetic, so both give the same floats. ``median`` over pixels is not split: it needs
   every value at once, so it is computed in one process as without Dask.
 
+Every block is computed within the request's cost budget (:mod:`tiles.engine.budget`): its
+limits and the seconds it has left travel with the block, so a block over a limit fails the
+request with the same ``ResourceLimitError`` as in one process, and a request that is
+cancelled or out of time cancels its blocks on the workers.
+
 Workers evaluate grafts with their own ``tiles`` installation, catalog (``TILES_CATALOG``) and
 files: on several machines give them the same catalog URL and the same paths (or COG URLs).
 
@@ -31,15 +36,20 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from tiles import settings
 from tiles.compute import chunks, pixel_reductions
-from tiles.engine import CollectionValue, ImageValue
+from tiles.engine import CollectionValue, ImageValue, budget
 from tiles.errors import ParameterError
 from tiles.geocontext import GeoContext
+
+#: Seconds between checks that a request was not cancelled and has time left, while the
+#: client waits for its blocks and while a worker computes one.
+CHECK_SECONDS = 0.25
 
 _client_lock = threading.Lock()
 _clients: dict[str, Any] = {}
@@ -117,37 +127,88 @@ def _map_bounded(
     on_result: Callable[[int, Any], None],
     *args: Any,
 ) -> None:
-    """``on_result(i, fn(items[i], *args))`` for every item, with at most :func:`in_flight`
-    items submitted and not yet consumed."""
-    from distributed import as_completed
+    """``on_result(i, fn(items[i], *args))`` for every item, each computed on a worker within
+    the active request's budget, with at most :func:`in_flight` items submitted and not yet
+    consumed.
 
+    The request is checked between results and every :data:`CHECK_SECONDS` while it waits:
+    once it is cancelled, out of time or an item failed, nothing more is submitted and the
+    items in flight are cancelled (which stops them on the workers, see :func:`_within_budget`).
+    """
+    from distributed import TimeoutError, wait
+
+    request = budget.current()
     limit = in_flight(dask_client)
     pending = iter(enumerate(items))
     index_of: dict[Any, int] = {}
 
-    def submit() -> Any:
+    def submit() -> None:
+        request.checkpoint("computing on the Dask cluster")
         i, item = next(pending)
-        future = dask_client.submit(fn, item, *args, pure=False)
+        future = dask_client.submit(
+            _within_budget, fn, item, request.limits, request.remaining(), *args, pure=False
+        )
         index_of[future] = i
-        return future
 
-    started = [submit() for _ in range(min(limit, len(items)))]
-    queue = as_completed(started)
     try:
-        for future in queue:
-            result = future.result()
-            i = index_of.pop(future)
-            del future
-            on_result(i, result)
+        for _ in range(min(limit, len(items))):
+            submit()
+        while index_of:
             try:
-                queue.add(submit())
-            except StopIteration:
-                pass
+                done, _ = wait(list(index_of), timeout=CHECK_SECONDS, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                request.checkpoint("computing on the Dask cluster")
+                continue
+            for future in done:
+                i = index_of.pop(future)
+                on_result(i, future.result())
+                with contextlib.suppress(StopIteration):
+                    submit()
+            del done, future  # the workers may drop the blocks taken before the next wait
     finally:
         dask_client.cancel(list(index_of))
 
 
 # -- work done on the workers --------------------------------------------------------------
+
+
+def _within_budget(
+    fn: Callable[..., Any],
+    item: Any,
+    limits: budget.Limits,
+    seconds_left: float,
+    *args: Any,
+) -> Any:
+    """``fn(item, *args)`` on a worker within the request's budget: its limits, the seconds
+    it had left when this was submitted, and cancelled as soon as the scheduler cancels this
+    task (the request stopped waiting for it), so the work ends at its next builtin."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    request = budget.Budget(limits, seconds_left=seconds_left)
+    finished = threading.Event()
+    watcher = threading.Thread(
+        target=_cancel_when_released,
+        args=(worker, worker.get_current_task(), request.cancelled, finished),
+        daemon=True,
+    )
+    watcher.start()
+    try:
+        with budget.using(request):
+            return fn(item, *args)
+    finally:
+        finished.set()
+
+
+def _cancel_when_released(
+    worker: Any, key: Any, cancelled: threading.Event, finished: threading.Event
+) -> None:
+    """Set ``cancelled`` once the worker no longer computes task ``key`` for anyone."""
+    while not finished.wait(CHECK_SECONDS):
+        task = worker.state.tasks.get(key)
+        if task is None or task.state not in ("executing", "long-running"):
+            cancelled.set()
+            return
 
 
 def _evaluate_window(

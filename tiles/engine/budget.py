@@ -93,6 +93,10 @@ class Budget:
         Set when nobody waits for the result any more; the work stops at the next check.
     clock:
         Seconds from a fixed origin (``time.monotonic``); tests may pass their own.
+    seconds_left:
+        Time left to the request when it continues here after computing elsewhere (another
+        process's clock is not this one's, so its deadline travels as seconds left);
+        default ``limits.seconds``.
     """
 
     def __init__(
@@ -100,11 +104,13 @@ class Budget:
         limits: Limits | None = None,
         cancelled: threading.Event | None = None,
         clock: Callable[[], float] = time.monotonic,
+        seconds_left: float | None = None,
     ) -> None:
         self.limits = limits if limits is not None else Limits.from_settings()
         self.cancelled = cancelled if cancelled is not None else threading.Event()
         self.clock = clock
-        self.deadline = clock() + self.limits.seconds
+        left = self.limits.seconds if seconds_left is None else seconds_left
+        self.deadline = clock() + left
 
     def remaining(self) -> float:
         """Seconds of computing left (negative once the deadline passed)."""
