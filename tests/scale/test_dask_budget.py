@@ -59,6 +59,8 @@ def test_a_pixel_limit_set_in_the_client_fails_the_windows_on_the_workers(cluste
     monkeypatch.setenv("TILES_MAX_PIXELS", str(BLOCK * BLOCK - 1))  # one window is over it
     with pytest.raises(ResourceLimitError, match="TILES_MAX_PIXELS"):
         dem().compute(CTX, cache=False, progress_bar=False)
+    with pytest.raises(ResourceLimitError, match="TILES_MAX_PIXELS"):  # summed up on workers
+        dem().mean(axis="pixels").compute(CTX, cache=False, progress_bar=False)
     job = dem().compute(CTX, block=False, cache=False, num_retries=3)
     with pytest.raises(ResourceLimitError, match="TILES_MAX_PIXELS"):
         job.result(timeout=WAIT)
