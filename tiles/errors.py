@@ -1,7 +1,7 @@
 """Exception types shared by every layer of the package, and the one table of their statuses.
 
-Each type survives pickling with its message and attributes, so an error raised on a Dask
-worker reaches the client as itself.
+Each type survives pickling with its message and attributes, also as dask.distributed sends
+it (through tblib), so an error raised on a Dask worker reaches the client as itself.
 
 Every endpoint (HTTP handlers, ``/jobs``, the gRPC servicer) answers an exception with the
 status :func:`status_of` gives and a body built by :func:`error_body`, so an error means the
@@ -18,6 +18,12 @@ import sqlite3
 
 class WorkflowsError(Exception):
     """Base class of every error raised by tiles."""
+
+    def __reduce__(self) -> tuple:
+        # The same as BaseException's, but defined here: tblib (which dask.distributed uses
+        # to send a worker's exceptions) then rebuilds these errors by calling their class,
+        # not by copying attributes, which would leave a SyntaxError's message None.
+        return (type(self), self.args, self.__dict__ or None)
 
 
 class ProxyTypeError(WorkflowsError, TypeError):
