@@ -137,3 +137,26 @@ def test_sigterm_stops_every_worker(workers):
             time.sleep(0.1)
         else:
             pytest.fail(f"worker {pid} outlived its parent")
+
+
+def _nice(pid: int, tid: int) -> int:
+    with open(f"/proc/{pid}/task/{tid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[16])
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux's /proc")
+def test_tiles_compute_below_the_event_loops_priority(tmp_path):
+    # On busy cores the event loop (the main thread) must get its turn before tile work.
+    from tiles.server.service import COMPUTE_NICENESS
+
+    env = {"TILES_REGISTRY": str(tmp_path / "registry.sqlite")}
+    with ServeProcess(env, args=("--workers", "1"), log=tmp_path / "server.log") as server:
+        layer = register(server.url, image_graft(IMAGE, "red"), name="red")
+        w, s, e, n = catalog.image(IMAGE).bounds_lonlat
+        centre = mercantile.tile((w + e) / 2, (s + n) / 2, 13)
+        assert http("GET", tile_url(layer, centre))[0] == 200
+        pid = server.proc.pid
+        loop = _nice(pid, pid)
+        threads = [_nice(pid, int(tid)) for tid in os.listdir(f"/proc/{pid}/task")]
+        assert loop + COMPUTE_NICENESS in threads
+        assert threads.count(loop) >= 1

@@ -61,6 +61,8 @@ MAX_ZOOM = 22
 #: Threads doing the blocking work the event loop must never wait on: SQLite stores, the
 #: catalog (a remote one included), files and large request bodies. They mostly wait.
 IO_WORKERS = 8
+#: How much lower than the event loop's the tile computation threads' priority is (nice).
+COMPUTE_NICENESS = 5
 
 
 class TileService:
@@ -87,7 +89,9 @@ class TileService:
         self.tile_timeout = (
             tile_timeout if tile_timeout is not None else settings.TILE_TIMEOUT.get()
         )
-        self.queue = WorkQueue(workers, max_pending, budgeted=True)
+        # Tile computation runs a little below the event loop's priority, so that on busy
+        # cores the loop gets its turn soon and /health, cache hits and new requests answer.
+        self.queue = WorkQueue(workers, max_pending, budgeted=True, niceness=COMPUTE_NICENESS)
         self.io = WorkQueue(IO_WORKERS, 32 * IO_WORKERS, name="io")
         self.arrays: ByteLRU[pipeline.TileData] = ByteLRU(
             array_cache_bytes if array_cache_bytes is not None else settings.ARRAY_CACHE.get(),

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import os
+import sys
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -39,6 +41,17 @@ class _Job:
     cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
 
 
+def _lower_priority(niceness: int) -> None:
+    """Raise the calling thread's nice value by ``niceness`` (Linux: nice is per thread, and
+    threads it starts, such as the read pool's, inherit it)."""
+    if niceness > 0 and sys.platform.startswith("linux"):
+        tid = threading.get_native_id()
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
+        except OSError:  # not permitted here: run at the usual priority
+            pass
+
+
 class WorkQueue:
     """A ThreadPoolExecutor of ``workers`` threads with de-duplication by key.
 
@@ -53,13 +66,17 @@ class WorkQueue:
         max_pending: int | None = None,
         name: str = "compute",
         budgeted: bool = False,
+        niceness: int = 0,
     ) -> None:
         self.workers = int(workers or settings.TILE_WORKERS.get())
         self.max_pending = int(max_pending if max_pending is not None else 64 * self.workers)
         self.name = name
         self.budgeted = budgeted
         self._pool = concurrent.futures.ThreadPoolExecutor(
-            self.workers, thread_name_prefix=f"tiles-{name}"
+            self.workers,
+            thread_name_prefix=f"tiles-{name}",
+            initializer=_lower_priority,
+            initargs=(niceness,),
         )
         # Re-entrant: Future.cancel() runs done-callbacks synchronously, and they lock too.
         self._lock = threading.RLock()
