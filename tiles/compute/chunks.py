@@ -242,10 +242,7 @@ def evaluate_imagery(
     out = _Assembly(rows, cols)
     try:
         for i, (r, c, h, w) in enumerate(parts, start=1):
-            window = WindowContext.create(
-                search, r, c, h + 2 * halo, w + 2 * halo, None if halo else cutline
-            )
-            value = evaluate(graft, window, arguments)
+            value = evaluate_window((r, c, h, w), graft, search, arguments, halo, cutline)
             out.add(value, r, c, halo)
             if progress is not None:
                 progress(i, len(parts))
@@ -257,6 +254,41 @@ def evaluate_imagery(
         )
     value = out.value()
     return _apply_cutline(value, geoctx) if halo and cutline is not None else value
+
+
+def evaluate_window(
+    window: tuple[int, int, int, int],
+    graft: dict,
+    search: GeoContext,
+    arguments: Mapping[str, Any],
+    halo: int,
+    cutline: dict | None,
+) -> Any:
+    """Evaluate ``graft`` over one window of ``search``, ``halo`` pixels wider on every side.
+
+    Parameters
+    ----------
+    window:
+        ``(row, col, rows, cols)`` of the window in ``search`` (without the halo).
+    graft, arguments:
+        What to evaluate, with which parameter values.
+    search:
+        The grid the windows divide (the request's, widened by the halo).
+    halo:
+        Pixels added on every side (the caller crops them).
+    cutline:
+        The request's cutline; ignored with a halo (applied after assembling instead).
+
+    Returns
+    -------
+    Any
+        The engine value of the window.
+    """
+    from tiles.compute.evaluation import evaluate
+
+    r, c, h, w = window
+    ctx = WindowContext.create(search, r, c, h + 2 * halo, w + 2 * halo, None if halo else cutline)
+    return evaluate(graft, ctx, arguments)
 
 
 def _crop(value: Any, halo: int, geoctx: GeoContext) -> Any:

@@ -220,11 +220,7 @@ def _evaluate_window(
     cutline: dict | None,
 ) -> Any:
     """Evaluate one block (runs on a worker): the imagery value, materialised."""
-    from tiles.compute.evaluation import evaluate
-
-    r, c, h, w = window
-    ctx = chunks.WindowContext.create(search, r, c, h + 2 * halo, w + 2 * halo, cutline)
-    value = evaluate(graft, ctx, arguments)
+    value = chunks.evaluate_window(window, graft, search, arguments, halo, cutline)
     if isinstance(value, (ImageValue, CollectionValue)) and not value.is_empty:
         return type(value)(value.ndarray, value.properties, value.bandinfo)
     return value
@@ -259,7 +255,7 @@ def evaluate_imagery(
 
     rows, cols = geoctx.arr_shape
     search = geoctx.buffered(halo) if halo else geoctx
-    cutline = None if halo else geoctx.cutline
+    cutline = geoctx.cutline  # evaluate_window leaves it out where there is a halo
     parts = list(chunks.windows((rows, cols), chunks.chunk_side()))
     out = chunks._Assembly(rows, cols)
     done = 0

@@ -72,11 +72,7 @@ def window_summary(
 ) -> dict[str, Any] | None:
     """Evaluate one window and sum it up per band: count, exact sums of values and squares,
     min, max (None when the window is not a plain, finite Image)."""
-    from tiles.compute.evaluation import evaluate
-
-    r, c, h, w = window
-    ctx = chunks.WindowContext.create(search, r, c, h + 2 * halo, w + 2 * halo, cutline)
-    value = evaluate(graft, ctx, arguments)
+    value = chunks.evaluate_window(window, graft, search, arguments, halo, cutline)
     if not isinstance(value, ImageValue):
         return None
     if value.is_empty:
@@ -133,7 +129,7 @@ def reduce_windows(
     if halo and geoctx.cutline is not None:
         return None  # the cutline applies after cropping the whole grid's halo
     search = geoctx.buffered(halo) if halo else geoctx
-    cutline = None if halo else geoctx.cutline
+    cutline = geoctx.cutline  # evaluate_window leaves it out where there is a halo
     parts = list(chunks.windows(tuple(geoctx.arr_shape), chunks.chunk_side()))
     summaries: list[Any] = []
 
