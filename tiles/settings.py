@@ -336,17 +336,26 @@ CACHE = _setting(
     "TILES_CACHE",
     None,
     _text,
-    "a Redis URL (`redis://host:6379/0`, `?prefix=name` to share one Redis between "
-    "deployments) where every server process keeps rendered tiles and tile arrays, behind "
-    "its own memory caches, and takes a short lock so one process computes a new tile "
-    "(default: memory caches only)",
+    "where every server process keeps rendered tiles and tile arrays, behind its own memory "
+    "caches, and takes a short lock so one process computes a new tile: a Redis URL "
+    "(`redis://host:6379/0`) for processes on many machines, or a folder (`/var/cache/tiles`) "
+    "for those of one machine; `?prefix=name` to share one between deployments (default: "
+    "`serve` with several processes shares a private folder, removed when it stops; one "
+    "process keeps memory caches only)",
 )
 CACHE_TTL = _setting(
     "TILES_CACHE_TTL",
     24 * 3600,
     _at_least(1, int),
-    "seconds an entry stays in the Redis cache (default a day; Redis's own `maxmemory` with "
-    "`allkeys-lru` bounds its bytes)",
+    "seconds an entry stays in the shared cache (default a day; Redis's own `maxmemory` with "
+    "`allkeys-lru` bounds its bytes in Redis)",
+)
+CACHE_DISK = _setting(
+    "TILES_CACHE_DISK_MB",
+    1024 * 2**20,
+    _megabytes,
+    "MB a shared cache folder holds on disk before the least recently stored tiles go "
+    "(default 1024)",
 )
 
 DASK_SCHEDULER = _setting(

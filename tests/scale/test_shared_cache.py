@@ -1,22 +1,32 @@
-"""The Redis tile cache shared by server processes (a real Redis server): tiles computed by
-one process are served by another from Redis (counted), a new tile is computed once
-across processes, arrays round-trip exactly, catalog changes make new keys, and a Redis
-that does not answer only costs the cache."""
+"""The tile cache shared by server processes, in a real Redis server or a folder: tiles
+computed by one process are served by another from it (counted), a new tile is computed
+once across processes, arrays round-trip exactly, catalog changes make new keys, a store
+that does not answer only costs the cache, and a folder stays within its size bound."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 
 import numpy as np
+import pytest
 
 from tests.scale.processes import ServeProcess, free_port
 from tests.server.support import decode_png, http, image_graft, register, tile_over, tile_url
 from tiles.data.store import Catalog
 from tiles.server.pipeline import TileData
-from tiles.server.shared_cache import SharedCache, decode_tile_data, encode_tile_data
+from tiles.server.shared_cache import (
+    FolderStore,
+    RedisStore,
+    SharedCache,
+    decode_tile_data,
+    encode_tile_data,
+    open_store,
+    prepare_store,
+)
 
 IMAGE = "sample:s2:20230115_z12"
 
@@ -53,8 +63,8 @@ def test_a_tile_is_computed_and_stored_once_and_its_keys_expire(redis_url):
     assert cache.counts["misses"] == 1 and cache.counts["hits"] == 1
     key = cache.key("t", ("k", 1))
     assert key.startswith(cache.prefix + ":t:")
-    assert 0 < cache.client.ttl(key) <= cache.ttl
-    assert not cache.client.exists(key + ":lock")  # released
+    assert 0 < cache.store.client.ttl(key) <= cache.ttl
+    assert not cache.store.client.exists(key + ":lock")  # released
 
 
 _RACE = """
@@ -64,7 +74,8 @@ cache = SharedCache.from_url(sys.argv[1])
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
 
 def compute():
-    cache.client.incr(cache.prefix + ":computations")
+    with open(sys.argv[3], "a") as log:  # one line per computation, from any process
+        log.write("computed\\n")
     time.sleep(1.0)
     return b"the tile"
 
@@ -72,11 +83,16 @@ print(cache.get_or_compute("race", ("tile", 7), compute, bytes, bytes).decode())
 """
 
 
-def test_processes_asked_for_the_same_new_tile_at_once_compute_it_once(redis_url):
+@pytest.mark.parametrize("store", ["redis", "folder"])
+def test_processes_asked_for_the_same_new_tile_at_once_compute_it_once(store, tmp_path, request):
+    url = request.getfixturevalue("redis_url") if store == "redis" else str(tmp_path / "cache")
+    if store == "folder":
+        prepare_store(url)
+    computations = tmp_path / "computations.txt"
     start = time.time() + 2.0
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _RACE, redis_url, str(start)],
+            [sys.executable, "-c", _RACE, url, str(start), str(computations)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -85,8 +101,71 @@ def test_processes_asked_for_the_same_new_tile_at_once_compute_it_once(redis_url
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [out.strip() for out, _ in outputs] == ["the tile"] * 4, outputs
-    cache = SharedCache.from_url(redis_url)
-    assert int(cache.client.get(cache.prefix + ":computations")) == 1
+    assert computations.read_text().splitlines() == ["computed"]
+
+
+def test_a_folder_store_keeps_bytes_expires_them_and_locks_by_token(tmp_path):
+    store = FolderStore(tmp_path / "cache", 2**20)
+    assert store.get("k") is None
+    store.set("k", b"tile", ttl=60)
+    assert store.get("k") == b"tile"
+    store.set("short", b"gone soon", ttl=1)
+    time.sleep(1.5)  # expiry is by the clock: only "at least a second later" matters
+    assert store.get("short") is None
+    assert store.lock("l", "mine", 30) and not store.lock("l", "theirs", 30)
+    store.unlock("l", "theirs")  # not the holder: nothing happens
+    assert not store.lock("l", "theirs", 30)
+    store.unlock("l", "mine")
+    assert store.lock("l", "theirs", 30)
+    assert store.describe() == (tmp_path / "cache").as_uri()
+    store.close()
+
+
+def test_a_folder_store_stays_within_its_bound_dropping_the_oldest(tmp_path):
+    bound = 2**20
+    store = FolderStore(tmp_path / "cache", bound)
+    rng = np.random.default_rng(3)
+    values = [rng.bytes(100_000) for _ in range(40)]  # 4 MB into a 1 MB folder
+    for i, value in enumerate(values):
+        store.set(f"v{i}", value, ttl=60)
+    assert store.cache.volume() <= bound + 200_000  # culled at each store: within one value
+    files = sum(f.stat().st_size for f in (tmp_path / "cache").rglob("*.val"))
+    assert files <= bound
+    assert store.get("v0") is None and store.get("v39") == values[39]
+    store.close()
+
+
+def test_the_store_is_named_by_its_url(tmp_path):
+    folder = tmp_path / "cache"
+    for url in (str(folder), folder.as_uri(), f"{folder}?prefix=team"):
+        store, prefix = open_store(url)
+        assert isinstance(store, FolderStore) and store.folder == folder
+        assert prefix == ("team" if url.endswith("team") else "tiles")
+        store.close()
+    redis_store, prefix = open_store("redis://127.0.0.1:1/0?prefix=x")
+    assert isinstance(redis_store, RedisStore) and prefix == "x"
+    for bad in ("cache", "memcached://host:11211", "http://cache.internal/"):
+        with pytest.raises(ValueError, match="TILES_CACHE"):
+            open_store(bad)
+
+
+def test_a_private_folder_is_removed_with_its_server_and_after_a_killed_one(tmp_path):
+    from tiles.server.shared_cache import private_folder
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path)
+    try:
+        parent = tmp_path / "tiles" / "server-cache"
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        (parent / str(dead.pid)).mkdir(parents=True)  # left by a server that was killed
+        (parent / str(os.getppid())).mkdir()  # a running server's: kept
+        with private_folder() as folder:
+            assert folder.is_dir() and folder.parent == parent
+            assert not (parent / str(dead.pid)).exists()
+            assert (parent / str(os.getppid())).exists()
+        assert not folder.exists()
+    finally:
+        del os.environ["XDG_CACHE_HOME"]
 
 
 def test_catalog_versions_change_with_each_product_s_images(tmp_path):

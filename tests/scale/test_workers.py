@@ -10,7 +10,9 @@ import signal
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import mercantile
 import pytest
@@ -66,6 +68,43 @@ def test_two_workers_share_the_cache_budgets(workers):
         assert health["array_cache"]["max_bytes"] == settings.ARRAY_CACHE.get() // 2
         assert health["png_cache"]["max_bytes"] == settings.PNG_CACHE.get() // 2
         assert health["read_cache"]["max_bytes"] == settings.READ_CACHE.get() // 2
+
+
+def _healths(server: ServeProcess, tries: int = 400) -> dict[int, dict]:
+    """/health of both workers, by pid (each request opens a new connection)."""
+    seen: dict[int, dict] = {}
+    for _ in range(tries):
+        health = json.loads(http("GET", f"{server.url}/health")[2])
+        seen[health["process"]] = health
+        if len(seen) == 2:
+            break
+    assert len(seen) == 2
+    return seen
+
+
+def test_a_tile_and_its_new_looks_are_computed_once_whichever_worker_is_asked(workers):
+    # Without TILES_CACHE the workers share a private folder: a tile one computed is a
+    # hit in the other, and so is a new look of it (rendered from the stored array).
+    folders = {h["backends"]["cache"] for h in _healths(workers).values()}
+    assert len(folders) == 1 and next(iter(folders)).startswith("file://")
+    folder = Path(urllib.parse.urlsplit(next(iter(folders))).path)
+    assert folder.is_dir()
+    layer = register(workers.url, image_graft(IMAGE, "red", "green", "blue"), name="rgb")
+    tiles = _tiles(13)[:3]
+    looks = ["", "?scales=[[0,0.2],[0,0.2],[0,0.2]]", "?scales=[[0,0.5],[0,0.5],[0,0.5]]"]
+    answers: dict[tuple, set[bytes]] = {}
+    for tile in tiles:
+        for look in looks:
+            for _ in range(8):  # new connections: both workers are asked
+                status, _, png = http("GET", tile_url(layer, tile) + look)
+                assert status == 200
+                answers.setdefault((tile, look), set()).add(png)
+    assert all(len(pngs) == 1 for pngs in answers.values())  # the same bytes from either
+    healths = _healths(workers)
+    assert sum(h["computed"] for h in healths.values()) == len(tiles)
+    assert sum(h["shared_cache"]["hits"] for h in healths.values()) >= 1
+    workers.stop()
+    assert not folder.exists()  # removed with the server
 
 
 def test_two_workers_share_the_port_and_serve_every_layer(workers):

@@ -79,7 +79,8 @@ class TileService:
         shared: SharedCache | None = None,
     ) -> None:
         self.layers = layers
-        #: The tile cache shared with other processes (Redis), None without ``TILES_CACHE``.
+        #: The tile cache shared with other processes (Redis or a folder), None without
+        #: ``TILES_CACHE``.
         self.shared = shared
         if shared is None and settings.CACHE.is_set():
             self.shared = SharedCache.from_url(settings.CACHE.get())
@@ -195,7 +196,7 @@ class TileService:
 
     def shared_png(self, key: Hashable) -> bytes | None:
         """The PNG another process rendered and left in the shared cache, else None (blocks on
-        Redis: run it off the IOLoop)."""
+        the shared store: run it off the IOLoop)."""
         png = None if self.shared is None else self.shared.get("png", key)
         if png is not None:
             self.pngs.put(key, png)

@@ -1,19 +1,28 @@
-"""The tile cache every server process shares: rendered PNGs and tile arrays in Redis.
+"""The tile cache every server process shares: rendered PNGs and tile arrays, in Redis or
+in a folder of this machine.
 
 Each process keeps its own byte-bounded memory caches (:class:`tiles.cache.ByteLRU`) in
-front; a miss there asks Redis, and what a process computes it also stores in Redis, so the
-next process asked for the same tile takes it from there. Keys are the hash of everything
-a tile's bytes depend on: the graft's hash, parameter values, band and reduction, tile, look
-(for PNGs) and the catalog version of the products it reads, under a prefix
-(``redis://host/0?prefix=name``, default ``tiles``). Entries expire after
-``TILES_CACHE_TTL`` seconds; Redis's ``maxmemory`` with ``allkeys-lru`` bounds the bytes.
+front; a miss there asks the shared store, and what a process computes it also stores
+there, so the next process asked for the same tile takes it from there. Keys are the hash
+of everything a tile's bytes depend on: the graft's hash, parameter values, band and
+reduction, tile, look (for PNGs) and the catalog version of the products it reads, under a
+prefix (``?prefix=name``, default ``tiles``). Entries expire after ``TILES_CACHE_TTL``
+seconds. Two stores, picked by ``TILES_CACHE``:
+
+- :class:`RedisStore` (``redis://host:6379/0``): processes on many machines; Redis's
+  ``maxmemory`` with ``allkeys-lru`` bounds the bytes.
+- :class:`FolderStore` (a folder: ``/var/cache/tiles``): the processes of one machine,
+  through files and an SQLite index (diskcache), bounded by ``TILES_CACHE_DISK_MB``. ``serve``
+  with several processes and no ``TILES_CACHE`` gives its processes a private one
+  (:func:`private_folder`): without it a tile one process computed, or a new look of it,
+  would be computed again by the next process a request reaches.
 
 Two processes asked for the same new tile compute it once: the first takes a short lock
-(``SET NX PX``) and computes, the others wait for its result to appear (or for the lock to
-lapse, when they compute it themselves). Arrays are stored with ``numpy.save`` without
-pickles, so nothing in Redis can run code in a server.
+and computes, the others wait for its result to appear (or for the lock to lapse, when they
+compute it themselves). Arrays are stored with ``numpy.save`` without pickles, so nothing in
+the store can run code in a server.
 
-When Redis does not answer, the cache steps aside for :data:`RETRY_SECONDS` (tiles are
+When the store does not answer, the cache steps aside for :data:`RETRY_SECONDS` (tiles are
 computed as without it) and says so in ``/health``.
 
 Example::
@@ -24,15 +33,19 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import logging
+import os
+import shutil
 import threading
 import time
 import urllib.parse
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -48,10 +61,10 @@ V = TypeVar("V")
 LOCK_SECONDS = 30.0
 #: How often a process waiting for another's tile looks for it.
 POLL_SECONDS = 0.05
-#: Seconds the cache steps aside after Redis failed to answer.
+#: Seconds the cache steps aside after its store failed to answer.
 RETRY_SECONDS = 5.0
-#: Seconds one Redis command may take before it counts as failed.
-SOCKET_TIMEOUT = 2.0
+#: Seconds one store call may take before it counts as failed.
+STORE_TIMEOUT = 2.0
 
 # Releases the lock only if it is still ours (it may have lapsed and been taken since).
 _RELEASE = """
@@ -107,74 +120,299 @@ def decode_tile_data(blob: bytes) -> TileData:
     return TileData(array, tuple(header["bandnames"]), ranges)
 
 
-class SharedCache:
-    """Tiles in Redis, shared by every server process that uses the same URL and prefix.
+class RedisStore:
+    """Bytes in Redis, for server processes on any number of machines.
 
     Parameters
     ----------
     client:
         A ``redis.Redis`` client.
-    prefix:
-        Put before every key.
-    ttl:
-        Seconds entries live (None: ``TILES_CACHE_TTL``).
+
+    Example
+    -------
+    >>> import redis  # doctest: +SKIP
+    >>> store = RedisStore(redis.Redis())  # doctest: +SKIP
     """
 
-    def __init__(self, client: Any, prefix: str = "tiles", ttl: int | None = None) -> None:
+    def __init__(self, client: Any) -> None:
         self.client = client
-        self.prefix = prefix
-        self.ttl = int(ttl if ttl is not None else settings.CACHE_TTL.get())
-        self._lock = threading.Lock()
         self._release = client.register_script(_RELEASE)
-        self._down_until = 0.0
-        #: hits: found in Redis; misses: not found; waited: found after waiting for another
-        #: process's computation; stored: values written; errors: Redis failures.
-        self.counts = {"hits": 0, "misses": 0, "waited": 0, "stored": 0, "errors": 0}
 
     @classmethod
-    def from_url(cls, url: str) -> SharedCache:
-        """A cache on the Redis at ``url`` (``?prefix=`` names the key prefix).
+    def from_url(cls, url: str) -> RedisStore:
+        """A store on the Redis at ``url`` (``redis://[:password@]host:port/db``).
 
         Parameters
         ----------
         url:
-            ``redis://[:password@]host:port/db[?prefix=name]`` (or ``rediss://``).
+            The Redis URL, without the cache's own ``prefix`` query.
+
+        Returns
+        -------
+        RedisStore
+        """
+        import redis
+
+        client = redis.Redis.from_url(
+            url, socket_timeout=STORE_TIMEOUT, socket_connect_timeout=STORE_TIMEOUT
+        )
+        return cls(client)
+
+    def get(self, key: str) -> bytes | None:
+        """The bytes under ``key``, or None."""
+        return self.client.get(key)
+
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        """Store ``value`` under ``key`` for ``ttl`` seconds."""
+        self.client.set(key, value, ex=ttl)
+
+    def lock(self, key: str, token: str, seconds: float) -> bool:
+        """Take the lock ``key`` with ``token`` for ``seconds`` unless someone holds it."""
+        return bool(self.client.set(key, token, nx=True, px=int(seconds * 1000)))
+
+    def unlock(self, key: str, token: str) -> None:
+        """Release the lock ``key`` if ``token`` still holds it."""
+        self._release(keys=[key], args=[token])
+
+    def describe(self) -> str:
+        """Where the bytes are (no password), for /health."""
+        kwargs = self.client.connection_pool.connection_kwargs
+        return f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
+
+
+class FolderStore:
+    """Bytes in a folder of this machine (diskcache: a file per large value, an SQLite index),
+    for the server processes of one machine.
+
+    The least recently stored entries go first once the folder holds ``max_bytes``.
+
+    Parameters
+    ----------
+    folder:
+        Where the entries live (made if missing).
+    max_bytes:
+        The folder's size bound.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> store = FolderStore(tempfile.mkdtemp(), 2**20)
+    >>> store.set("k", b"tile", ttl=60); store.get("k")
+    b'tile'
+    """
+
+    def __init__(self, folder: str | os.PathLike, max_bytes: int) -> None:
+        import diskcache
+
+        self.folder = Path(folder)
+        self.cache = diskcache.Cache(
+            str(self.folder),
+            size_limit=int(max_bytes),
+            timeout=STORE_TIMEOUT,
+            eviction_policy="least-recently-stored",  # reads then write nothing
+        )
+
+    def get(self, key: str) -> bytes | None:
+        """The bytes under ``key``, or None."""
+        value = self.cache.get(key, retry=True)
+        return value if isinstance(value, bytes) else None
+
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        """Store ``value`` under ``key`` for ``ttl`` seconds."""
+        self.cache.set(key, value, expire=ttl, retry=True)
+
+    def lock(self, key: str, token: str, seconds: float) -> bool:
+        """Take the lock ``key`` with ``token`` for ``seconds`` unless someone holds it."""
+        return self.cache.add(key, token.encode(), expire=seconds, retry=True)
+
+    def unlock(self, key: str, token: str) -> None:
+        """Release the lock ``key`` if ``token`` still holds it."""
+        with self.cache.transact(retry=True):
+            if self.cache.get(key) == token.encode():
+                self.cache.delete(key)
+
+    def describe(self) -> str:
+        """Where the bytes are, for /health."""
+        return self.folder.as_uri()
+
+    def close(self) -> None:
+        """Close the index's connections."""
+        self.cache.close()
+
+
+def open_store(url: str) -> tuple[RedisStore | FolderStore, str]:
+    """The store ``TILES_CACHE`` names and the key prefix its ``?prefix=`` query gives.
+
+    Parameters
+    ----------
+    url:
+        ``redis://[:password@]host:port/db`` (or ``rediss://``), a folder path, or a
+        ``file://`` URL of one; ``?prefix=name`` on any of them (default ``tiles``).
+
+    Returns
+    -------
+    tuple
+        The store and the prefix.
+
+    Raises
+    ------
+    ValueError
+        For another kind of URL, or a relative folder.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> store, prefix = open_store(tempfile.mkdtemp() + "?prefix=demo")
+    >>> type(store).__name__, prefix
+    ('FolderStore', 'demo')
+    """
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qs(parts.query)
+    prefix = query.pop("prefix", ["tiles"])[0]
+    rest = urllib.parse.urlencode(query, doseq=True)
+    if parts.scheme in ("redis", "rediss"):
+        return RedisStore.from_url(urllib.parse.urlunsplit(parts._replace(query=rest))), prefix
+    if parts.scheme in ("", "file") and not parts.netloc and Path(parts.path).is_absolute():
+        folder = urllib.parse.unquote(parts.path)
+        return FolderStore(folder, settings.CACHE_DISK.get()), prefix
+    raise ValueError(f"TILES_CACHE must be a redis:// URL or an absolute folder path, not {url!r}")
+
+
+def prepare_store(url: str) -> None:
+    """Make a folder store's index before server processes fork and open it together.
+
+    Parameters
+    ----------
+    url:
+        ``TILES_CACHE``; Redis needs nothing and is not contacted.
+
+    Raises
+    ------
+    ValueError
+        When ``url`` names no store (see :func:`open_store`).
+
+    Example
+    -------
+    >>> import tempfile
+    >>> prepare_store(tempfile.mkdtemp())
+    """
+    if urllib.parse.urlsplit(url).scheme in ("redis", "rediss"):
+        return
+    store, _ = open_store(url)
+    store.close()
+
+
+@contextlib.contextmanager
+def private_folder() -> Iterator[Path]:
+    """A fresh folder for one server's shared cache, removed when the server stops.
+
+    It lives under ``$XDG_CACHE_HOME/tiles/server-cache/<pid>``, on disk rather than in a
+    memory-backed temporary folder; folders left by servers that were killed (their
+    process is gone) are removed first.
+
+    Yields
+    ------
+    Path
+        The folder.
+
+    Example
+    -------
+    >>> with private_folder() as folder:
+    ...     folder.is_dir()
+    True
+    """
+    parent = settings.cache_folder() / "server-cache"
+    parent.mkdir(parents=True, exist_ok=True)
+    for old in parent.iterdir():
+        if old.name.isdigit() and not _running(int(old.name)):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = parent / str(os.getpid())
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+class SharedCache:
+    """Tiles in a store shared by every server process that uses the same one and prefix.
+
+    Parameters
+    ----------
+    store:
+        A :class:`RedisStore` or :class:`FolderStore`.
+    prefix:
+        Put before every key.
+    ttl:
+        Seconds entries live (None: ``TILES_CACHE_TTL``).
+
+    Example
+    -------
+    >>> import tempfile
+    >>> cache = SharedCache(FolderStore(tempfile.mkdtemp(), 2**20))
+    >>> cache.get_or_compute("png", ("tile", 1), lambda: b"png", bytes, bytes)
+    b'png'
+    >>> cache.get("png", ("tile", 1))
+    b'png'
+    """
+
+    def __init__(
+        self, store: RedisStore | FolderStore, prefix: str = "tiles", ttl: int | None = None
+    ) -> None:
+        self.store = store
+        self.prefix = prefix
+        self.ttl = int(ttl if ttl is not None else settings.CACHE_TTL.get())
+        self._lock = threading.Lock()
+        self._down_until = 0.0
+        #: hits: found in the store; misses: not found; waited: found after waiting for
+        #: another process's computation; stored: values written; errors: store failures.
+        self.counts = {"hits": 0, "misses": 0, "waited": 0, "stored": 0, "errors": 0}
+
+    @classmethod
+    def from_url(cls, url: str) -> SharedCache:
+        """A cache on the store ``url`` names (see :func:`open_store`).
+
+        Parameters
+        ----------
+        url:
+            ``redis://host:port/db``, or a folder path; ``?prefix=`` names the key prefix.
 
         Returns
         -------
         SharedCache
         """
-        import redis
-
-        parts = urllib.parse.urlsplit(url)
-        query = urllib.parse.parse_qs(parts.query)
-        prefix = query.pop("prefix", ["tiles"])[0]
-        rest = urllib.parse.urlencode(query, doseq=True)
-        client = redis.Redis.from_url(
-            urllib.parse.urlunsplit(parts._replace(query=rest)),
-            socket_timeout=SOCKET_TIMEOUT,
-            socket_connect_timeout=SOCKET_TIMEOUT,
-        )
-        return cls(client, prefix)
+        store, prefix = open_store(url)
+        return cls(store, prefix)
 
     def key(self, kind: str, identity: Any) -> str:
-        """The Redis key of a value of ``kind`` whose identity is ``identity`` (any repr-able
-        value made of strings, numbers, None and tuples)."""
+        """The store's key of a value of ``kind`` whose identity is ``identity`` (any
+        repr-able value made of strings, numbers, None and tuples)."""
         digest = hashlib.sha256(repr(identity).encode()).hexdigest()[:40]
         return f"{self.prefix}:{kind}:{digest}"
 
-    # -- Redis calls that never raise ---------------------------------------------------------
+    # -- store calls that never raise -----------------------------------------------------
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if time.monotonic() < self._down_until:
-            raise ConnectionError("Redis did not answer a moment ago")
+            raise ConnectionError("the shared cache did not answer a moment ago")
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
             with self._lock:
                 self.counts["errors"] += 1
                 self._down_until = time.monotonic() + RETRY_SECONDS
-            logger.warning("tile cache in Redis unavailable for %gs: %s", RETRY_SECONDS, exc)
+            logger.warning("shared tile cache unavailable for %gs: %s", RETRY_SECONDS, exc)
             raise ConnectionError(str(exc)) from exc
 
     def _count(self, name: str) -> None:
@@ -182,18 +420,18 @@ class SharedCache:
             self.counts[name] += 1
 
     def get(self, kind: str, identity: Any) -> bytes | None:
-        """The stored bytes, or None (also when Redis is away)."""
+        """The stored bytes, or None (also when the store is away)."""
         try:
-            value = self._call(self.client.get, self.key(kind, identity))
+            value = self._call(self.store.get, self.key(kind, identity))
         except ConnectionError:
             return None
         self._count("hits" if value is not None else "misses")
         return value
 
     def put(self, kind: str, identity: Any, value: bytes) -> None:
-        """Store bytes (quietly skipped when Redis is away)."""
+        """Store bytes (quietly skipped when the store is away)."""
         try:
-            self._call(self.client.set, self.key(kind, identity), value, ex=self.ttl)
+            self._call(self.store.set, self.key(kind, identity), value, self.ttl)
             self._count("stored")
         except ConnectionError:
             pass
@@ -228,16 +466,14 @@ class SharedCache:
         waited = False
         while True:
             try:
-                blob = self._call(self.client.get, key)
+                blob = self._call(self.store.get, key)
                 if blob is not None:
                     self._count("waited" if waited else "hits")
                     return decode(blob)
-                if self._call(
-                    self.client.set, lock_key, token, nx=True, px=int(LOCK_SECONDS * 1000)
-                ):
+                if self._call(self.store.lock, lock_key, token, LOCK_SECONDS):
                     break
             except ConnectionError:
-                return compute()  # without Redis, as if it were not configured
+                return compute()  # without the store, as if it were not configured
             if time.monotonic() > deadline:
                 break  # the other process is too slow (or gone): compute it here as well
             waited = True
@@ -246,14 +482,14 @@ class SharedCache:
         try:
             value = compute()
             try:
-                self._call(self.client.set, key, encode(value), ex=self.ttl)
+                self._call(self.store.set, key, encode(value), self.ttl)
                 self._count("stored")
             except ConnectionError:
                 pass
             return value
         finally:
             try:
-                self._call(self._release, keys=[lock_key], args=[token])
+                self._call(self.store.unlock, lock_key, token)
             except ConnectionError:
                 pass
 
@@ -261,10 +497,8 @@ class SharedCache:
         """Counts and where the cache is, for /health."""
         with self._lock:
             counts = dict(self.counts)
-        kwargs = self.client.connection_pool.connection_kwargs
-        where = f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
         return {
-            "backend": where,
+            "backend": self.store.describe(),
             "prefix": self.prefix,
             "available": time.monotonic() >= self._down_until,
             **counts,

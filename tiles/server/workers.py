@@ -2,8 +2,8 @@
 restarts any that dies; the kernel hands each new connection to one of them.
 
 Every worker is a whole tile server (layers, jobs and workflows come from the shared
-registry, tiles from the shared cache when ``TILES_CACHE`` is set), so any worker answers
-any request. A worker that dies loses only the requests it was answering; the others keep
+registry, tiles from the shared cache: ``TILES_CACHE``, or a folder ``serve`` makes), so any
+worker answers any request. A worker that dies loses only the requests it was answering; the others keep
 serving and the parent starts a new one. SIGTERM or SIGINT to the parent stops every worker
 and waits for them; on Linux a worker also dies with its parent, so no worker outlives a
 parent that was killed.
