@@ -58,6 +58,7 @@ def test_a_tile_is_computed_and_stored_once_and_its_keys_expire(redis_url):
         return b"pixels"
 
     assert cache.get_or_compute("t", ("k", 1), compute, bytes, bytes) == b"pixels"
+    cache.flush()  # stored by the writer thread
     assert cache.get_or_compute("t", ("k", 1), compute, bytes, bytes) == b"pixels"
     assert made == [1]
     assert cache.counts["misses"] == 1 and cache.counts["hits"] == 1
@@ -133,6 +134,22 @@ def test_a_folder_store_stays_within_its_bound_dropping_the_oldest(tmp_path):
     assert files <= bound
     assert store.get("v0") is None and store.get("v39") == values[39]
     store.close()
+
+
+def test_a_writer_too_far_behind_skips_values_and_still_releases_its_locks(tmp_path, monkeypatch):
+    import tiles.server.shared_cache as shared_cache
+
+    monkeypatch.setattr(shared_cache, "WRITE_BACKLOG_BYTES", 1000)
+    cache = SharedCache(FolderStore(tmp_path / "cache", 2**20))
+    big = b"x" * 5000
+    assert cache.get_or_compute("t", ("big", 1), lambda: big, bytes, bytes) == big
+    cache.put("png", ("big", 2), big)
+    cache.put("png", ("small", 3), b"small")
+    cache.flush()
+    assert cache.counts["skipped"] == 2 and cache.counts["stored"] == 1
+    assert cache.get("t", ("big", 1)) is None and cache.get("png", ("small", 3)) == b"small"
+    lock = cache.key("t", ("big", 1)) + ":lock"
+    assert cache.store.lock(lock, "another process", 30)  # released although not stored
 
 
 def test_the_store_is_named_by_its_url(tmp_path):

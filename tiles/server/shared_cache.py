@@ -19,8 +19,9 @@ seconds. Two stores, picked by ``TILES_CACHE``:
 
 Two processes asked for the same new tile compute it once: the first takes a short lock
 and computes, the others wait for its result to appear (or for the lock to lapse, when they
-compute it themselves). Arrays are stored with ``numpy.save`` without pickles, so nothing in
-the store can run code in a server.
+compute it themselves). Values are written by a thread of their own, so the answer that
+computed a tile does not wait for the store. Arrays are stored with ``numpy.save`` without
+pickles, so nothing in the store can run code in a server.
 
 When the store does not answer, the cache steps aside for :data:`RETRY_SECONDS` (tiles are
 computed as without it) and says so in ``/health``.
@@ -45,6 +46,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -65,6 +67,8 @@ POLL_SECONDS = 0.05
 RETRY_SECONDS = 5.0
 #: Seconds one store call may take before it counts as failed.
 STORE_TIMEOUT = 2.0
+#: Bytes of values waiting for the writer thread; beyond it values are not stored.
+WRITE_BACKLOG_BYTES = 64 * 2**20
 
 # Releases the lock only if it is still ours (it may have lapsed and been taken since).
 _RELEASE = """
@@ -377,7 +381,18 @@ class SharedCache:
         self._down_until = 0.0
         #: hits: found in the store; misses: not found; waited: found after waiting for
         #: another process's computation; stored: values written; errors: store failures.
-        self.counts = {"hits": 0, "misses": 0, "waited": 0, "stored": 0, "errors": 0}
+        #: skipped: values not stored because the writer was too far behind.
+        self.counts = {
+            "hits": 0,
+            "misses": 0,
+            "waited": 0,
+            "stored": 0,
+            "skipped": 0,
+            "errors": 0,
+        }
+        self._writer: ThreadPoolExecutor | None = None  # made on first write, after a fork
+        self._last_write: Future | None = None
+        self._backlog = 0
 
     @classmethod
     def from_url(cls, url: str) -> SharedCache:
@@ -429,12 +444,53 @@ class SharedCache:
         return value
 
     def put(self, kind: str, identity: Any, value: bytes) -> None:
-        """Store bytes (quietly skipped when the store is away)."""
-        try:
-            self._call(self.store.set, self.key(kind, identity), value, self.ttl)
-            self._count("stored")
-        except ConnectionError:
-            pass
+        """Store bytes, on the writer thread (skipped when the store is away or the writer is
+        :data:`WRITE_BACKLOG_BYTES` behind)."""
+        self._write(self.key(kind, identity), value)
+
+    def _write(self, key: str, blob: bytes, then: Callable[[], None] | None = None) -> None:
+        """Store ``blob`` under ``key`` on the writer thread, then run ``then`` (also when
+        the write is skipped): the answer that computed it does not wait for the store."""
+
+        def write() -> None:
+            try:
+                self._call(self.store.set, key, blob, self.ttl)
+                self._count("stored")
+            except ConnectionError:
+                pass
+            finally:
+                with self._lock:
+                    self._backlog -= len(blob)
+                if then is not None:
+                    then()
+
+        with self._lock:
+            accepted = self._backlog + len(blob) <= WRITE_BACKLOG_BYTES
+            if accepted:
+                self._backlog += len(blob)
+                if self._writer is None:
+                    self._writer = ThreadPoolExecutor(1, thread_name_prefix="tile-cache-writer")
+                self._last_write = self._writer.submit(write)
+            else:
+                self.counts["skipped"] += 1
+        if not accepted and then is not None:
+            then()
+
+    def flush(self) -> None:
+        """Wait until every value handed to the store so far is stored (or skipped).
+
+        Example
+        -------
+        >>> import tempfile
+        >>> cache = SharedCache(FolderStore(tempfile.mkdtemp(), 2**20))
+        >>> cache.put("png", ("tile", 2), b"png"); cache.flush()
+        >>> cache.get("png", ("tile", 2))
+        b'png'
+        """
+        with self._lock:
+            last = self._last_write
+        if last is not None:
+            last.result()
 
     def get_or_compute(
         self,
@@ -479,19 +535,22 @@ class SharedCache:
             waited = True
             time.sleep(POLL_SECONDS)
         self._count("misses")
-        try:
-            value = compute()
-            try:
-                self._call(self.store.set, key, encode(value), self.ttl)
-                self._count("stored")
-            except ConnectionError:
-                pass
-            return value
-        finally:
+
+        def unlock() -> None:
             try:
                 self._call(self.store.unlock, lock_key, token)
             except ConnectionError:
                 pass
+
+        try:
+            value = compute()
+            blob = encode(value)
+        except BaseException:
+            unlock()
+            raise
+        # Others wait for the value, not the lock: it is released once the value is stored.
+        self._write(key, blob, then=unlock)
+        return value
 
     def stats(self) -> dict[str, Any]:
         """Counts and where the cache is, for /health."""
