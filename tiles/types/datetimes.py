@@ -8,9 +8,7 @@ from typing import Any as _Any
 from tiles.errors import ProxyTypeError
 from tiles.types.arguments import promote, typecheck
 from tiles.types.core import Proxytype
-from tiles.types.primitives import Any, Bool, Float, Int, Number, Str
-
-NUMBER = (Int, Float)
+from tiles.types.primitives import NUMBER, Any, Bool, Float, Int, Number, Str
 
 
 class Timedelta(Proxytype):

@@ -15,9 +15,8 @@ from typing import Any as _Any
 from tiles.types.arguments import promote, typecheck
 from tiles.types.containers import List
 from tiles.types.geojson import GeoJSONError, check_geometry
-from tiles.types.primitives import Any, Str
+from tiles.types.primitives import NUMBER, Any, Str
 from tiles.types.vector_base import (
-    NUMBER,
     SIMPLE_TYPES,
     CollectionMethods,
     VectorProxy,

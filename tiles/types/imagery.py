@@ -17,8 +17,7 @@ from tiles.types.core import Proxytype, backend
 from tiles.types.datetimes import Datetime
 from tiles.types.function import as_function
 from tiles.types.imagery_base import ImageryMixin
-from tiles.types.imagery_methods import NUMBER
-from tiles.types.primitives import Any, Bool, Float, Int, Str
+from tiles.types.primitives import NUMBER, Any, Bool, Float, Int, Str
 
 RESAMPLERS = (
     "near", "bilinear", "cubic", "cubicspline", "lanczos", "average",

@@ -26,7 +26,6 @@ from tiles.types.containers import Dict, KnownDict, List, Tuple
 from tiles.types.core import Proxytype, backend
 from tiles.types.function import as_function
 from tiles.types.imagery_methods import (
-    NUMBER,
     band_names,
     binary_method,
     collection_type,
@@ -35,7 +34,7 @@ from tiles.types.imagery_methods import (
     reduction_method,
     unary_method,
 )
-from tiles.types.primitives import Any, Bool, Float, Int, Str
+from tiles.types.primitives import NUMBER, Any, Bool, Float, Int, Str
 
 BandInfo = Dict[
     Str, KnownDict[{"id": Str, "name": Str, "data_range": Tuple[Float, Float]}, Str, Any]

@@ -11,9 +11,7 @@ from typing import Any as _Any
 
 from tiles.errors import ProxyTypeError
 from tiles.types.core import Proxytype, describe
-from tiles.types.primitives import Any, Bool, Float, Int, Number
-
-NUMBER = (Int, Float)
+from tiles.types.primitives import Any, Bool, Float, Number
 
 
 def imagery_types() -> tuple[type, type]:

@@ -191,6 +191,10 @@ class Float(Number):
         return super()._cast_from(value)
 
 
+#: What an argument documented as a number accepts (``@typecheck(x=NUMBER)``).
+NUMBER = (Int, Float)
+
+
 class Bool(Primitive):
     """A proxy boolean. Use ``&``, ``|``, ``~`` (Python's and/or/not cannot be overloaded)."""
 

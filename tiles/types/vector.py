@@ -25,9 +25,8 @@ from tiles.types.containers import Dict, List
 from tiles.types.core import Proxytype
 from tiles.types.geojson import GeoJSONError, check_geojson
 from tiles.types.geometry import Geometry, GeometryCollection
-from tiles.types.primitives import Any, Float, Int, Str
+from tiles.types.primitives import NUMBER, Any, Float, Int, Str
 from tiles.types.vector_base import (
-    NUMBER,
     SIMPLE_TYPES,
     CollectionMethods,
     VectorProxy,

@@ -19,11 +19,10 @@ from tiles.types.containers import NO_INITIAL, List, reduce_items
 from tiles.types.core import Proxytype
 from tiles.types.function import as_function
 from tiles.types.geojson import GEOMETRY_TYPES, GeoJSONError, check_geojson, check_size
-from tiles.types.primitives import Any, Bool, Float, Int
+from tiles.types.primitives import Any, Bool, Int
 
 #: The GeoJSON geometry types a Geometry holds (all but GeometryCollection).
 SIMPLE_TYPES = tuple(t for t in GEOMETRY_TYPES if t != "GeometryCollection")
-NUMBER = (Int, Float)
 
 
 def mapping_of(obj: _Any, what: str) -> Mapping:
