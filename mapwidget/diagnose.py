@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from mapwidget import routing
+from tiles import settings
 from tiles.compute.http import ApiClient
 from tiles.errors import WorkflowsError
 
@@ -62,12 +63,22 @@ class Diagnosis:
         printer.text(str(self))
 
 
+#: Variables that say which notebook host this is (each routes browser requests its own way).
+NOTEBOOK_HOSTS = (
+    "JUPYTERHUB_SERVICE_PREFIX",
+    "BINDER_SERVICE_HOST",
+    "VSCODE_PID",
+    "COLAB_RELEASE_TAG",
+)
+
+
 def _environment() -> list[str]:
-    found = []
-    for var in ("TILES_PUBLIC_URL", "TILES_SERVER_URL", "JUPYTERHUB_SERVICE_PREFIX",
-                "BINDER_SERVICE_HOST", "VSCODE_PID", "COLAB_RELEASE_TAG"):  # fmt: skip
-        if os.environ.get(var):
-            found.append(f"{var}={os.environ[var]}")
+    found = [
+        f"{setting.name}={setting.get()}"
+        for setting in (settings.PUBLIC_URL, settings.SERVER_URL)
+        if setting.is_set()
+    ]
+    found += [f"{var}={os.environ[var]}" for var in NOTEBOOK_HOSTS if os.environ.get(var)]
     if routing.state.page_url:
         found.append(f"map page {routing.state.page_url}")
     return found
