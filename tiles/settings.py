@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,16 @@ def _megabytes(text: str) -> int:
 
 def _text(text: str) -> str:
     return text
+
+
+def _cache_location(text: str) -> str:
+    """``TILES_CACHE``: a Redis URL, or an absolute folder (a path or a ``file://`` URL)."""
+    parts = urllib.parse.urlsplit(text.strip())
+    if parts.scheme in ("redis", "rediss") or (
+        parts.scheme in ("", "file") and not parts.netloc and parts.path.startswith("/")
+    ):
+        return text.strip()
+    raise ValueError(f"TILES_CACHE must be a redis:// URL or an absolute folder path, not {text!r}")
 
 
 #: URL schemes that name a PostgreSQL database instead of an SQLite file.
@@ -335,7 +346,7 @@ HTTP_TIMEOUT = _setting(
 CACHE = _setting(
     "TILES_CACHE",
     None,
-    _text,
+    _cache_location,
     "where every server process keeps rendered tiles and tile arrays, behind its own memory "
     "caches, and takes a short lock so one process computes a new tile: a Redis URL "
     "(`redis://host:6379/0`) for processes on many machines, or a folder (`/var/cache/tiles`) "

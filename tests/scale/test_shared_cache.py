@@ -16,6 +16,7 @@ import pytest
 
 from tests.scale.processes import ServeProcess, free_port
 from tests.server.support import decode_png, http, image_graft, register, tile_over, tile_url
+from tiles import settings
 from tiles.data.store import Catalog
 from tiles.server.pipeline import TileData
 from tiles.server.shared_cache import (
@@ -164,6 +165,11 @@ def test_the_store_is_named_by_its_url(tmp_path):
     for bad in ("cache", "memcached://host:11211", "http://cache.internal/"):
         with pytest.raises(ValueError, match="TILES_CACHE"):
             open_store(bad)
+        os.environ["TILES_CACHE"] = bad  # as a setting: ignored with a warning
+        try:
+            assert settings.CACHE.get() is None
+        finally:
+            del os.environ["TILES_CACHE"]
 
 
 def test_a_private_folder_is_removed_with_its_server_and_after_a_killed_one(tmp_path):

@@ -17,7 +17,7 @@ from pathlib import Path
 import mercantile
 import pytest
 
-from tests.scale.processes import ServeProcess
+from tests.scale.processes import START_TIMEOUT, ServeProcess
 from tests.server.support import decode_png, http, image_graft, register, tile_url
 from tiles import settings
 from tiles.data import catalog
@@ -32,13 +32,21 @@ def _pid(server: ServeProcess) -> int:
     return json.loads(http("GET", f"{server.url}/health")[2])["process"]
 
 
-def _pids(server: ServeProcess, want: int, tries: int = 400) -> set[int]:
-    """The worker pids seen over new connections (each request opens one)."""
-    seen: set[int] = set()
-    for _ in range(tries):
-        seen.add(_pid(server))
-        if len(seen) >= want:
-            break
+def _pids(server: ServeProcess, want: int, seconds: float = START_TIMEOUT) -> set[int]:
+    """The worker pids seen over new connections (each request opens one), until ``want``
+    answered: a worker may still be starting when the first answers."""
+    return set(_healths(server, want, seconds))
+
+
+def _healths(server: ServeProcess, want: int = 2, seconds: float = START_TIMEOUT) -> dict:
+    """/health of ``want`` workers, by pid, asked over new connections."""
+    seen: dict[int, dict] = {}
+    deadline = time.monotonic() + seconds
+    while len(seen) < want and time.monotonic() < deadline:
+        health = json.loads(http("GET", f"{server.url}/health")[2])
+        seen[health["process"]] = health
+        if len(seen) < want:
+            time.sleep(0.005)
     return seen
 
 
@@ -57,12 +65,7 @@ def workers(tmp_path):
 
 def test_two_workers_share_the_cache_budgets(workers):
     # The budgets are the server's: each of two processes keeps half of every cache.
-    seen = {}
-    for _ in range(400):
-        health = json.loads(http("GET", f"{workers.url}/health")[2])
-        seen[health["process"]] = health
-        if len(seen) == 2:
-            break
+    seen = _healths(workers)
     assert len(seen) == 2
     for health in seen.values():
         assert health["array_cache"]["max_bytes"] == settings.ARRAY_CACHE.get() // 2
@@ -70,22 +73,12 @@ def test_two_workers_share_the_cache_budgets(workers):
         assert health["read_cache"]["max_bytes"] == settings.READ_CACHE.get() // 2
 
 
-def _healths(server: ServeProcess, tries: int = 400) -> dict[int, dict]:
-    """/health of both workers, by pid (each request opens a new connection)."""
-    seen: dict[int, dict] = {}
-    for _ in range(tries):
-        health = json.loads(http("GET", f"{server.url}/health")[2])
-        seen[health["process"]] = health
-        if len(seen) == 2:
-            break
-    assert len(seen) == 2
-    return seen
-
-
 def test_a_tile_and_its_new_looks_are_computed_once_whichever_worker_is_asked(workers):
     # Without TILES_CACHE the workers share a private folder: a tile one computed is a
     # hit in the other, and so is a new look of it (rendered from the stored array).
-    folders = {h["backends"]["cache"] for h in _healths(workers).values()}
+    healths = _healths(workers)
+    assert len(healths) == 2
+    folders = {h["backends"]["cache"] for h in healths.values()}
     assert len(folders) == 1 and next(iter(folders)).startswith("file://")
     folder = Path(urllib.parse.urlsplit(next(iter(folders))).path)
     assert folder.is_dir()

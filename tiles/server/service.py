@@ -82,7 +82,7 @@ class TileService:
         #: The tile cache shared with other processes (Redis or a folder), None without
         #: ``TILES_CACHE``.
         self.shared = shared
-        if shared is None and settings.CACHE.is_set():
+        if shared is None and settings.CACHE.get():
             self.shared = SharedCache.from_url(settings.CACHE.get())
         self._data_versions: dict[str, tuple[float, int]] = {}
         #: Seconds a request waits for its computation before answering 504; the work goes

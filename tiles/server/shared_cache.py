@@ -270,16 +270,15 @@ def open_store(url: str) -> tuple[RedisStore | FolderStore, str]:
     >>> type(store).__name__, prefix
     ('FolderStore', 'demo')
     """
+    url = settings.CACHE.parse(url)  # raises ValueError for what names no store
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qs(parts.query)
     prefix = query.pop("prefix", ["tiles"])[0]
-    rest = urllib.parse.urlencode(query, doseq=True)
     if parts.scheme in ("redis", "rediss"):
+        rest = urllib.parse.urlencode(query, doseq=True)
         return RedisStore.from_url(urllib.parse.urlunsplit(parts._replace(query=rest))), prefix
-    if parts.scheme in ("", "file") and not parts.netloc and Path(parts.path).is_absolute():
-        folder = urllib.parse.unquote(parts.path)
-        return FolderStore(folder, settings.CACHE_DISK.get()), prefix
-    raise ValueError(f"TILES_CACHE must be a redis:// URL or an absolute folder path, not {url!r}")
+    folder = urllib.parse.unquote(parts.path)
+    return FolderStore(folder, settings.CACHE_DISK.get()), prefix
 
 
 def prepare_store(url: str) -> None:
