@@ -328,6 +328,7 @@ async def _serve_sockets(
     server = tornado.httpserver.HTTPServer(app)
     server.add_sockets(sockets)
     service.loop_lag.start()
+    service.heap.start()
     logger.info("server process %d serving (layers in %s)", os.getpid(), service.layers.target)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)

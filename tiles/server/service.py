@@ -26,6 +26,7 @@ from tiles.display import DisplayOptions
 from tiles.engine import legend, render
 from tiles.geocontext import XYZTile
 from tiles.server import logs, pipeline
+from tiles.server.heap import HeapTrimmer
 from tiles.server.layers import Layer, LayerStore
 from tiles.server.looplag import LoopLag
 from tiles.server.query import TileQuery
@@ -113,6 +114,8 @@ class TileService:
         )
         #: How late the event loop runs callbacks; started by whoever runs the loop.
         self.loop_lag = LoopLag()
+        #: Returns freed heap memory to the system; started by ``serve`` (not in a notebook).
+        self.heap = HeapTrimmer()
         logs.install_capture()
 
     # -- keys ------------------------------------------------------------------------------
@@ -391,6 +394,7 @@ class TileService:
         return {
             "process": os.getpid(),
             "loop_lag": self.loop_lag.stats(),
+            "heap_trim": self.heap.stats(),
             "layers": self.layers.known(),  # /health never waits on the store
             "computed": self.computed,
             "queue": self.queue.stats(),
@@ -421,6 +425,7 @@ class TileService:
     def close(self) -> None:
         """Stop the pools, the loop probe and close the layer store."""
         self.loop_lag.stop()
+        self.heap.stop()
         self.queue.shutdown(wait=False)
         self.io.shutdown(wait=False)
         self.layers.close()
