@@ -153,6 +153,24 @@ def test_a_writer_too_far_behind_skips_values_and_still_releases_its_locks(tmp_p
     assert cache.store.lock(lock, "another process", 30)  # released although not stored
 
 
+def test_a_folder_locked_by_another_process_costs_only_the_cache(tmp_path):
+    import sqlite3
+
+    cache = SharedCache(FolderStore(tmp_path / "cache", 2**20))
+    holder = sqlite3.connect(tmp_path / "cache" / "cache.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # as a process stuck inside a write would
+    try:
+        cache.put("png", ("tile", 1), b"png")
+        cache.flush()  # the write waited STORE_TIMEOUT, then gave up: no thread left waiting
+        assert cache.counts["errors"] == 1 and cache.stats()["available"] is False
+        made = []
+        value = cache.get_or_compute("t", ("tile", 2), lambda: made.append(1) or b"v", bytes, bytes)
+        assert value == b"v" and made == [1]  # computed without the store
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
 def test_the_store_is_named_by_its_url(tmp_path):
     folder = tmp_path / "cache"
     for url in (str(folder), folder.as_uri(), f"{folder}?prefix=team"):

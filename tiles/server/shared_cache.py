@@ -188,7 +188,9 @@ class FolderStore:
     """Bytes in a folder of this machine (diskcache: a file per large value, an SQLite index),
     for the server processes of one machine.
 
-    The least recently stored entries go first once the folder holds ``max_bytes``.
+    The least recently stored entries go first once the folder holds ``max_bytes``. A call
+    that waits more than :data:`STORE_TIMEOUT` for another process's SQLite lock fails (and
+    the cache steps aside) rather than waiting on.
 
     Parameters
     ----------
@@ -218,20 +220,20 @@ class FolderStore:
 
     def get(self, key: str) -> bytes | None:
         """The bytes under ``key``, or None."""
-        value = self.cache.get(key, retry=True)
+        value = self.cache.get(key)
         return value if isinstance(value, bytes) else None
 
     def set(self, key: str, value: bytes, ttl: int) -> None:
         """Store ``value`` under ``key`` for ``ttl`` seconds."""
-        self.cache.set(key, value, expire=ttl, retry=True)
+        self.cache.set(key, value, expire=ttl)
 
     def lock(self, key: str, token: str, seconds: float) -> bool:
         """Take the lock ``key`` with ``token`` for ``seconds`` unless someone holds it."""
-        return self.cache.add(key, token.encode(), expire=seconds, retry=True)
+        return self.cache.add(key, token.encode(), expire=seconds)
 
     def unlock(self, key: str, token: str) -> None:
         """Release the lock ``key`` if ``token`` still holds it."""
-        with self.cache.transact(retry=True):
+        with self.cache.transact():
             if self.cache.get(key) == token.encode():
                 self.cache.delete(key)
 
