@@ -361,12 +361,11 @@ CACHE_TTL = _setting(
     "seconds an entry stays in the shared cache (default a day; Redis's own `maxmemory` with "
     "`allkeys-lru` bounds its bytes in Redis)",
 )
-CACHE_DISK = _setting(
-    "TILES_CACHE_DISK_MB",
-    1024 * 2**20,
+CACHE_FOLDER = _setting(
+    "TILES_CACHE_FOLDER_MB",
+    256 * 2**20,
     _megabytes,
-    "MB a shared cache folder holds on disk before the least recently stored tiles go "
-    "(default 1024)",
+    "MB a shared cache folder holds before the least recently stored tiles go (default 256)",
 )
 
 DASK_SCHEDULER = _setting(

@@ -190,23 +190,33 @@ def test_the_store_is_named_by_its_url(tmp_path):
             del os.environ["TILES_CACHE"]
 
 
-def test_a_private_folder_is_removed_with_its_server_and_after_a_killed_one(tmp_path):
-    from tiles.server.shared_cache import private_folder
+@pytest.mark.parametrize("shared_memory", [True, False])
+def test_a_private_folder_is_removed_with_its_server_and_after_a_killed_one(
+    tmp_path, monkeypatch, shared_memory
+):
+    import tiles.server.shared_cache as shared_cache
 
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path)
-    try:
-        parent = tmp_path / "tiles" / "server-cache"
-        dead = subprocess.Popen([sys.executable, "-c", "pass"])
-        dead.wait()
-        (parent / str(dead.pid)).mkdir(parents=True)  # left by a server that was killed
-        (parent / str(os.getppid())).mkdir()  # a running server's: kept
-        with private_folder() as folder:
-            assert folder.is_dir() and folder.parent == parent
-            assert not (parent / str(dead.pid)).exists()
-            assert (parent / str(os.getppid())).exists()
-        assert not folder.exists()
-    finally:
-        del os.environ["XDG_CACHE_HOME"]
+    shm = tmp_path / "shm"
+    if shared_memory:
+        shm.mkdir()
+    monkeypatch.setattr(shared_cache, "SHARED_MEMORY", shm)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
+    expected = (
+        shm / f"tiles-server-cache-{os.getuid()}"
+        if shared_memory
+        else tmp_path / "home-cache" / "tiles" / "server-cache"
+    )
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (expected / str(dead.pid)).mkdir(parents=True)  # left by a server that was killed
+    (expected / str(os.getppid())).mkdir()  # a running server's: kept
+    with shared_cache.private_folder() as folder:
+        assert folder.is_dir() and folder.parent == expected
+        assert not (expected / str(dead.pid)).exists()
+        assert (expected / str(os.getppid())).exists()
+        if shared_memory:
+            assert (expected.stat().st_mode & 0o777) == 0o700
+    assert not folder.exists()
 
 
 def test_catalog_versions_change_with_each_product_s_images(tmp_path):

@@ -12,10 +12,10 @@ seconds. Two stores, picked by ``TILES_CACHE``:
 - :class:`RedisStore` (``redis://host:6379/0``): processes on many machines; Redis's
   ``maxmemory`` with ``allkeys-lru`` bounds the bytes.
 - :class:`FolderStore` (a folder: ``/var/cache/tiles``): the processes of one machine,
-  through files and an SQLite index (diskcache), bounded by ``TILES_CACHE_DISK_MB``. ``serve``
-  with several processes and no ``TILES_CACHE`` gives its processes a private one
-  (:func:`private_folder`): without it a tile one process computed, or a new look of it,
-  would be computed again by the next process a request reaches.
+  through files and an SQLite index (diskcache), bounded by ``TILES_CACHE_FOLDER_MB``.
+  ``serve`` with several processes and no ``TILES_CACHE`` gives its processes a private one
+  in shared memory (:func:`private_folder`): without it a tile one process computed, or a
+  new look of it, would be computed again by the next process a request reaches.
 
 Two processes asked for the same new tile compute it once: the first takes a short lock
 and computes, the others wait for its result to appear (or for the lock to lapse, when they
@@ -225,7 +225,9 @@ class FolderStore:
 
     def set(self, key: str, value: bytes, ttl: int) -> None:
         """Store ``value`` under ``key`` for ``ttl`` seconds."""
-        self.cache.set(key, value, expire=ttl)
+        # As a file object diskcache copies it in large chunks; bytes it would write line
+        # by line (a write per newline byte: thousands for a tile's array).
+        self.cache.set(key, io.BytesIO(value), expire=ttl, read=True)
 
     def lock(self, key: str, token: str, seconds: float) -> bool:
         """Take the lock ``key`` with ``token`` for ``seconds`` unless someone holds it."""
@@ -280,7 +282,7 @@ def open_store(url: str) -> tuple[RedisStore | FolderStore, str]:
         rest = urllib.parse.urlencode(query, doseq=True)
         return RedisStore.from_url(urllib.parse.urlunsplit(parts._replace(query=rest))), prefix
     folder = urllib.parse.unquote(parts.path)
-    return FolderStore(folder, settings.CACHE_DISK.get()), prefix
+    return FolderStore(folder, settings.CACHE_FOLDER.get()), prefix
 
 
 def prepare_store(url: str) -> None:
@@ -307,13 +309,18 @@ def prepare_store(url: str) -> None:
     store.close()
 
 
+#: Where private cache folders go when the machine has it: memory, shared by processes.
+SHARED_MEMORY = Path("/dev/shm")
+
+
 @contextlib.contextmanager
 def private_folder() -> Iterator[Path]:
     """A fresh folder for one server's shared cache, removed when the server stops.
 
-    It lives under ``$XDG_CACHE_HOME/tiles/server-cache/<pid>``, on disk rather than in a
-    memory-backed temporary folder; folders left by servers that were killed (their
-    process is gone) are removed first.
+    It lives in shared memory (``/dev/shm/tiles-server-cache-<uid>/<pid>``), where storing a
+    tile costs a copy rather than a file system's write, else under
+    ``$XDG_CACHE_HOME/tiles/server-cache/<pid>``. Folders left by servers that were killed
+    (their process is gone) are removed first.
 
     Yields
     ------
@@ -326,8 +333,7 @@ def private_folder() -> Iterator[Path]:
     ...     folder.is_dir()
     True
     """
-    parent = settings.cache_folder() / "server-cache"
-    parent.mkdir(parents=True, exist_ok=True)
+    parent = _private_parent()
     for old in parent.iterdir():
         if old.name.isdigit() and not _running(int(old.name)):
             shutil.rmtree(old, ignore_errors=True)
@@ -338,6 +344,20 @@ def private_folder() -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _private_parent() -> Path:
+    if SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK):
+        # Anyone may write there: only a folder of this user's own, made private, will do.
+        parent = SHARED_MEMORY / f"tiles-server-cache-{os.getuid()}"
+        with contextlib.suppress(OSError):
+            parent.mkdir(mode=0o700, exist_ok=True)
+            if not parent.is_symlink() and parent.stat().st_uid == os.getuid():
+                parent.chmod(0o700)
+                return parent
+    parent = settings.cache_folder() / "server-cache"
+    parent.mkdir(parents=True, exist_ok=True)
+    return parent
 
 
 def _running(pid: int) -> bool:
