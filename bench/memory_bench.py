@@ -4,8 +4,9 @@ This server and TiTiler (``bench/servers.py``) serve the full-size benchmark sce
 (``bench/scenes.py``). Both get the same shuffled requests for distinct tiles over z10-z14 and
 the three single-image workloads of ``tiles_bench.py``, in alternating batches: first
 ``--fill`` requests, enough for this server's caches to fill, then ``--requests`` more. Each
-server's memory (the PSS of its whole process group, forked workers included, see
-``servers._Process.pss_mb``) is sampled after every batch. Reported: each server's memory after
+server's memory (the PSS of its whole process group, forked workers included, and for this
+server the tiles its processes share in ``/dev/shm``, see ``servers.TilesServer.pss_mb``) is
+sampled after every batch. Reported: each server's memory after
 the fill and at the end, the growth between them (the caches are full by then, so it should
 be near zero), and this server's cache bytes from ``/health`` beside their budgets. TiTiler
 keeps no caches: its memory is the baseline of what a tile server without them needs,

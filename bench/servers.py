@@ -175,6 +175,18 @@ class TilesServer(_Process):
         argv = [sys.executable, "-m", "tiles", "serve", "--port", "{port}"]
         super().__init__(argv, env, workdir, "/health")
 
+    def pss_mb(self) -> float:
+        """The process group's PSS plus the tiles its processes share in shared memory (the
+        private cache folder ``serve`` makes in ``/dev/shm``: memory, but no process's)."""
+        folder = Path("/dev/shm") / f"tiles-server-cache-{os.getuid()}" / str(self.proc.pid)
+        held = 0
+        for path in folder.rglob("*"):
+            try:
+                held += path.stat().st_size if path.is_file() else 0
+            except OSError:
+                continue  # evicted meanwhile
+        return super().pss_mb() + held / 2**20
+
     def register(self, obj, name: str, **options):
         """Register ``obj`` as a layer; ``.url(**look)`` gives its tile URL template."""
         from tiles.server import register_layer
