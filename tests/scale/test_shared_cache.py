@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -190,15 +191,19 @@ def test_the_store_is_named_by_its_url(tmp_path):
             del os.environ["TILES_CACHE"]
 
 
-@pytest.mark.parametrize("shared_memory", [True, False])
+@pytest.mark.parametrize("shared_memory", ["fits", "too small", "none"])
 def test_a_private_folder_is_removed_with_its_server_and_after_a_killed_one(
     tmp_path, monkeypatch, shared_memory
 ):
     import tiles.server.shared_cache as shared_cache
 
     shm = tmp_path / "shm"
-    if shared_memory:
+    if shared_memory != "none":
         shm.mkdir()
+    if shared_memory == "too small":  # a bound larger than the free space there
+        free = shutil.disk_usage(tmp_path).free
+        monkeypatch.setenv("TILES_CACHE_FOLDER_MB", str(2 * free // 2**20))
+    shared_memory = shared_memory == "fits"
     monkeypatch.setattr(shared_cache, "SHARED_MEMORY", shm)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
     expected = (

@@ -318,8 +318,8 @@ def private_folder() -> Iterator[Path]:
     """A fresh folder for one server's shared cache, removed when the server stops.
 
     It lives in shared memory (``/dev/shm/tiles-server-cache-<uid>/<pid>``), where storing a
-    tile costs a copy rather than a file system's write, else under
-    ``$XDG_CACHE_HOME/tiles/server-cache/<pid>``. Folders left by servers that were killed
+    tile costs a copy rather than a file system's write, when ``TILES_CACHE_FOLDER_MB`` fits
+    there; else under ``$XDG_CACHE_HOME/tiles/server-cache/<pid>``. Folders left by servers that were killed
     (their process is gone) are removed first.
 
     Yields
@@ -347,7 +347,12 @@ def private_folder() -> Iterator[Path]:
 
 
 def _private_parent() -> Path:
-    if SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK):
+    # A container's /dev/shm is often 64 MB: the folder goes there only if its bound fits.
+    if (
+        SHARED_MEMORY.is_dir()
+        and os.access(SHARED_MEMORY, os.W_OK)
+        and shutil.disk_usage(SHARED_MEMORY).free >= settings.CACHE_FOLDER.get()
+    ):
         # Anyone may write there: only a folder of this user's own, made private, will do.
         parent = SHARED_MEMORY / f"tiles-server-cache-{os.getuid()}"
         with contextlib.suppress(OSError):
