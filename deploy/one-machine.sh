@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One machine: N server processes on one port (one per CPU by default), sharing layers,
-# jobs and workflows through one SQLite file (WAL mode, safe with several writers).
+# jobs and workflows through one SQLite file (WAL mode, safe with several writers), and
+# tiles through a private folder in /dev/shm (TILES_CACHE names another, or a Redis).
 #
 #   TILES_TOKEN=$(python -c "import secrets; print(secrets.token_urlsafe(32))") \
 #       bash deploy/one-machine.sh            # listens on 0.0.0.0:8000
