@@ -365,7 +365,9 @@ CACHE_FOLDER = _setting(
     "TILES_CACHE_FOLDER_MB",
     256 * 2**20,
     _megabytes,
-    "MB a shared cache folder holds before the least recently stored tiles go (default 256)",
+    "MB a shared cache folder holds before the least recently stored tiles go (default 256; "
+    "0: `serve`'s processes share no folder unless `TILES_CACHE` names one, each cold tile "
+    "then costs a little less CPU and a tile is cached only in the process that computed it)",
 )
 
 DASK_SCHEDULER = _setting(

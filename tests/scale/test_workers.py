@@ -100,6 +100,14 @@ def test_a_tile_and_its_new_looks_are_computed_once_whichever_worker_is_asked(wo
     assert not folder.exists()  # removed with the server
 
 
+def test_a_folder_bound_of_zero_shares_no_folder(tmp_path):
+    env = {"TILES_REGISTRY": str(tmp_path / "registry.sqlite"), "TILES_CACHE_FOLDER_MB": "0"}
+    with ServeProcess(env, ("--workers", "2"), log=tmp_path / "server.log") as server:
+        healths = _healths(server)
+        assert len(healths) == 2
+        assert all(h["backends"]["cache"] is None for h in healths.values())
+
+
 def test_two_workers_share_the_port_and_serve_every_layer(workers):
     pids = _pids(workers, 2)
     assert len(pids) == 2 and workers.proc.pid not in pids

@@ -289,8 +289,9 @@ def serve(
     logger.info("tile server on http://%s:%d with %d worker process(es)", shown, port, count)
     if count == 1:
         worker(0)
-    elif settings.CACHE.get():
-        prepare_store(settings.CACHE.get())
+    elif settings.CACHE.get() or settings.CACHE_FOLDER.get() == 0:
+        if settings.CACHE.get():
+            prepare_store(settings.CACHE.get())
         run_workers(count, worker)
     else:  # a tile (or a new look of it) is computed once, whichever process is asked
         with private_folder() as folder:
