@@ -33,7 +33,7 @@ from tiles.server.answers import NotFoundHandler, log_request
 from tiles.server.handlers import routes
 from tiles.server.layers import LayerStore
 from tiles.server.service import TileService
-from tiles.server.shared_cache import prepare_store, private_folder
+from tiles.server.shared_cache import shared_by_processes
 from tiles.server.workers import run_workers
 
 logger = logging.getLogger(__name__)
@@ -289,15 +289,10 @@ def serve(
     logger.info("tile server on http://%s:%d with %d worker process(es)", shown, port, count)
     if count == 1:
         worker(0)
-    elif settings.CACHE.get() or settings.CACHE_FOLDER.get() == 0:
-        if settings.CACHE.get():
-            prepare_store(settings.CACHE.get())
+        return
+    # A tile (or a new look of it) is computed once, whichever process is asked.
+    with shared_by_processes():
         run_workers(count, worker)
-    else:  # a tile (or a new look of it) is computed once, whichever process is asked
-        with private_folder() as folder:
-            os.environ[settings.CACHE.name] = str(folder)
-            prepare_store(str(folder))
-            run_workers(count, worker)
 
 
 def tune_server_process() -> None:

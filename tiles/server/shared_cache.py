@@ -303,10 +303,36 @@ def prepare_store(url: str) -> None:
     >>> import tempfile
     >>> prepare_store(tempfile.mkdtemp())
     """
-    if urllib.parse.urlsplit(url).scheme in ("redis", "rediss"):
-        return
-    store, _ = open_store(url)
-    store.close()
+    store, _ = open_store(url)  # a Redis client connects only when first used
+    if isinstance(store, FolderStore):
+        store.close()
+
+
+@contextlib.contextmanager
+def shared_by_processes() -> Iterator[None]:
+    """Set up what a server's processes share tiles through, before they fork.
+
+    ``TILES_CACHE`` when set; else, unless ``TILES_CACHE_FOLDER_MB`` is 0, a private folder
+    (:func:`private_folder`) that ``TILES_CACHE`` names for the processes until they stop.
+
+    Example
+    -------
+    >>> with shared_by_processes():
+    ...     pass  # fork the processes here
+    """
+    if settings.CACHE.get():
+        prepare_store(settings.CACHE.get())
+        yield
+    elif settings.CACHE_FOLDER.get() == 0:
+        yield
+    else:
+        with private_folder() as folder:
+            os.environ[settings.CACHE.name] = str(folder)
+            try:
+                prepare_store(str(folder))
+                yield
+            finally:
+                del os.environ[settings.CACHE.name]
 
 
 #: Where private cache folders go when the machine has it: memory, shared by processes.
