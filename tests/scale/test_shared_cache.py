@@ -104,7 +104,24 @@ def test_processes_asked_for_the_same_new_tile_at_once_compute_it_once(store, tm
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [out.strip() for out, _ in outputs] == ["the tile"] * 4, outputs
-    assert computations.read_text().splitlines() == ["computed"]
+    assert computations.read_text().splitlines() == ["computed"], [err for _, err in outputs]
+
+
+def test_a_tile_stored_between_the_look_and_the_lock_is_not_computed_again(tmp_path):
+    class Interleaved(FolderStore):
+        """Another process stores the tile and lets go of its lock just before ours."""
+
+        def lock(self, key: str, token: str, seconds: float) -> bool:
+            self.set(key.removesuffix(":lock"), b"theirs", ttl=60)
+            return super().lock(key, token, seconds)
+
+    store = Interleaved(tmp_path / "cache", 2**20)
+    cache = SharedCache(store)
+    made = []
+    value = cache.get_or_compute("t", ("k", 1), lambda: made.append(1) or b"ours", bytes, bytes)
+    assert value == b"theirs" and made == []
+    assert store.lock(cache.key("t", ("k", 1)) + ":lock", "next", 30)  # ours was released
+    store.close()
 
 
 def test_a_folder_store_keeps_bytes_expires_them_and_locks_by_token(tmp_path):

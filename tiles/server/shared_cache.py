@@ -579,7 +579,14 @@ class SharedCache:
                     self._count("waited" if waited else "hits")
                     return decode(blob)
                 if self._call(self.store.lock, lock_key, token, LOCK_SECONDS):
-                    break
+                    # The holder before us may have stored the value and let go of the lock
+                    # between our look and our lock: look once more before computing.
+                    blob = self._call(self.store.get, key)
+                    if blob is None:
+                        break
+                    self._call(self.store.unlock, lock_key, token)
+                    self._count("waited" if waited else "hits")
+                    return decode(blob)
             except ConnectionError:
                 return compute()  # without the store, as if it were not configured
             if time.monotonic() > deadline:
