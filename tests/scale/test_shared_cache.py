@@ -1,13 +1,11 @@
 """The tile cache shared by server processes, in a real Redis server or a folder: tiles
 computed by one process are served by another from it (counted), a new tile is computed
-once across processes, arrays round-trip exactly, catalog changes make new keys, a store
-that does not answer only costs the cache, and a folder stays within its size bound."""
+once across processes, arrays round-trip exactly, catalog changes make new keys, a writer
+too far behind skips values, and a store that does not answer only costs the cache."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,18 +15,10 @@ import pytest
 
 from tests.scale.processes import ServeProcess, free_port
 from tests.server.support import decode_png, http, image_graft, register, tile_over, tile_url
-from tiles import settings
 from tiles.data.store import Catalog
+from tiles.server.cache_stores import FolderStore, prepare_store
 from tiles.server.pipeline import TileData
-from tiles.server.shared_cache import (
-    FolderStore,
-    RedisStore,
-    SharedCache,
-    decode_tile_data,
-    encode_tile_data,
-    open_store,
-    prepare_store,
-)
+from tiles.server.shared_cache import SharedCache, decode_tile_data, encode_tile_data
 
 IMAGE = "sample:s2:20230115_z12"
 
@@ -124,37 +114,6 @@ def test_a_tile_stored_between_the_look_and_the_lock_is_not_computed_again(tmp_p
     store.close()
 
 
-def test_a_folder_store_keeps_bytes_expires_them_and_locks_by_token(tmp_path):
-    store = FolderStore(tmp_path / "cache", 2**20)
-    assert store.get("k") is None
-    store.set("k", b"tile", ttl=60)
-    assert store.get("k") == b"tile"
-    store.set("short", b"gone soon", ttl=1)
-    time.sleep(1.5)  # expiry is by the clock: only "at least a second later" matters
-    assert store.get("short") is None
-    assert store.lock("l", "mine", 30) and not store.lock("l", "theirs", 30)
-    store.unlock("l", "theirs")  # not the holder: nothing happens
-    assert not store.lock("l", "theirs", 30)
-    store.unlock("l", "mine")
-    assert store.lock("l", "theirs", 30)
-    assert store.describe() == (tmp_path / "cache").as_uri()
-    store.close()
-
-
-def test_a_folder_store_stays_within_its_bound_dropping_the_oldest(tmp_path):
-    bound = 2**20
-    store = FolderStore(tmp_path / "cache", bound)
-    rng = np.random.default_rng(3)
-    values = [rng.bytes(100_000) for _ in range(40)]  # 4 MB into a 1 MB folder
-    for i, value in enumerate(values):
-        store.set(f"v{i}", value, ttl=60)
-    assert store.cache.volume() <= bound + 200_000  # culled at each store: within one value
-    files = sum(f.stat().st_size for f in (tmp_path / "cache").rglob("*.val"))
-    assert files <= bound
-    assert store.get("v0") is None and store.get("v39") == values[39]
-    store.close()
-
-
 def test_a_writer_too_far_behind_skips_values_and_still_releases_its_locks(tmp_path, monkeypatch):
     import tiles.server.shared_cache as shared_cache
 
@@ -187,58 +146,6 @@ def test_a_folder_locked_by_another_process_costs_only_the_cache(tmp_path):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-
-
-def test_the_store_is_named_by_its_url(tmp_path):
-    folder = tmp_path / "cache"
-    for url in (str(folder), folder.as_uri(), f"{folder}?prefix=team"):
-        store, prefix = open_store(url)
-        assert isinstance(store, FolderStore) and store.folder == folder
-        assert prefix == ("team" if url.endswith("team") else "tiles")
-        store.close()
-    redis_store, prefix = open_store("redis://127.0.0.1:1/0?prefix=x")
-    assert isinstance(redis_store, RedisStore) and prefix == "x"
-    for bad in ("cache", "memcached://host:11211", "http://cache.internal/"):
-        with pytest.raises(ValueError, match="TILES_CACHE"):
-            open_store(bad)
-        os.environ["TILES_CACHE"] = bad  # as a setting: ignored with a warning
-        try:
-            assert settings.CACHE.get() is None
-        finally:
-            del os.environ["TILES_CACHE"]
-
-
-@pytest.mark.parametrize("shared_memory", ["fits", "too small", "none"])
-def test_a_private_folder_is_removed_with_its_server_and_after_a_killed_one(
-    tmp_path, monkeypatch, shared_memory
-):
-    import tiles.server.shared_cache as shared_cache
-
-    shm = tmp_path / "shm"
-    if shared_memory != "none":
-        shm.mkdir()
-    if shared_memory == "too small":  # a bound larger than the free space there
-        free = shutil.disk_usage(tmp_path).free
-        monkeypatch.setenv("TILES_CACHE_FOLDER_MB", str(2 * free // 2**20))
-    shared_memory = shared_memory == "fits"
-    monkeypatch.setattr(shared_cache, "SHARED_MEMORY", shm)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
-    expected = (
-        shm / f"tiles-server-cache-{os.getuid()}"
-        if shared_memory
-        else tmp_path / "home-cache" / "tiles" / "server-cache"
-    )
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    (expected / str(dead.pid)).mkdir(parents=True)  # left by a server that was killed
-    (expected / str(os.getppid())).mkdir()  # a running server's: kept
-    with shared_cache.private_folder() as folder:
-        assert folder.is_dir() and folder.parent == expected
-        assert not (expected / str(dead.pid)).exists()
-        assert (expected / str(os.getppid())).exists()
-        if shared_memory:
-            assert (expected.stat().st_mode & 0o777) == 0o700
-    assert not folder.exists()
 
 
 def test_catalog_versions_change_with_each_product_s_images(tmp_path):

@@ -30,10 +30,10 @@ from tiles import settings
 from tiles.data.reading import set_read_cache_size
 from tiles.server.access import AccessPolicy
 from tiles.server.answers import NotFoundHandler, log_request
+from tiles.server.cache_stores import shared_by_processes
 from tiles.server.handlers import routes
 from tiles.server.layers import LayerStore
 from tiles.server.service import TileService
-from tiles.server.shared_cache import shared_by_processes
 from tiles.server.workers import run_workers
 
 logger = logging.getLogger(__name__)
