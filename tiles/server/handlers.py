@@ -402,8 +402,8 @@ class TileHandler(BaseHandler):
             if empty:
                 return service.transparent_png()  # outside the data: no checkerboard
             if service.shared is not None:  # rendered by another process?
-                png = await asyncio.get_running_loop().run_in_executor(
-                    None, service.shared_png, pkey
+                png = await self.run(
+                    ("shared png", pkey), service.shared_png, pkey, queue=service.io
                 )
                 if png is not None:
                     return png
