@@ -311,8 +311,9 @@ TILE_WORKERS = _setting(
     "TILES_TILE_WORKERS",
     lambda: min(16, 2 * (os.cpu_count() or 1)),
     _at_least(1, int),
-    "threads computing and encoding the server's tiles (default: 2 per CPU, at most 16), "
-    "two per core so one thread's Python work overlaps another's GDAL reads",
+    "threads computing and encoding tiles in each server process (default: 2 per CPU, at "
+    "most 16, so one thread's Python work overlaps another's GDAL reads; in each of several "
+    "processes of `serve --workers`, the CPUs shared among them, at least 1)",
 )
 SWITCH_INTERVAL = _setting(
     "TILES_SWITCH_INTERVAL_MS",

@@ -73,6 +73,14 @@ def test_two_workers_share_the_cache_budgets(workers):
         assert health["read_cache"]["max_bytes"] == settings.READ_CACHE.get() // 2
 
 
+def test_workers_share_the_cores_unless_tile_threads_are_set(workers, tmp_path):
+    share = max(1, (os.cpu_count() or 1) // 2)
+    assert [h["queue"]["workers"] for h in _healths(workers).values()] == [share, share]
+    env = {"TILES_REGISTRY": str(tmp_path / "set.sqlite"), "TILES_TILE_WORKERS": "3"}
+    with ServeProcess(env, ("--workers", "2"), log=tmp_path / "set.log") as server:
+        assert [h["queue"]["workers"] for h in _healths(server).values()] == [3, 3]
+
+
 def test_a_tile_and_its_new_looks_are_computed_once_whichever_worker_is_asked(workers):
     # Without TILES_CACHE the workers share a private folder: a tile one computed is a
     # hit in the other, and so is a new look of it (rendered from the stored array).

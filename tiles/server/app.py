@@ -254,7 +254,8 @@ def serve(
         workers they run in the first one only.
     workers:
         Server processes sharing the port (:mod:`tiles.server.workers`); default the number
-        of CPUs. Each computes tiles on ``CPUs / workers`` threads (at least one).
+        of CPUs. Each computes tiles on ``$TILES_TILE_WORKERS`` threads when it is set,
+        else, with several, on ``CPUs / workers`` threads (at least one).
     allow_origins:
         Web origins (``https://maps.example.org``) whose pages may register layers and use
         ``/jobs`` and ``/workflows`` (see :mod:`tiles.server.access`).
@@ -269,7 +270,10 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     wildcard = host in ("0.0.0.0", "::", "")
     base = public_url or f"http://{socket.getfqdn() if wildcard else shown}:{port}"
-    threads = None if count == 1 else max(1, (os.cpu_count() or 1) // count)
+    # Processes already overlap one another's reads: unless told otherwise, each of several
+    # gets its share of the cores, where one alone gets TILES_TILE_WORKERS' two per core.
+    split = count > 1 and not settings.TILE_WORKERS.is_set()
+    threads = max(1, (os.cpu_count() or 1) // count) if split else None
     access = AccessPolicy.for_address(
         host, token, None, allow_origins, public_url, loopback=is_loopback(host)
     )
