@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("catalog", help="manage the catalog (see: python -m tiles catalog -h)")
     args = parser.parse_args(argv)
 
-    from tiles.server import serve
+    from tiles.server import StartError, serve
 
     if args.command == "demo":
         from tiles.demo import register_examples
@@ -115,15 +115,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The original client's session logs stream from the process running the gRPC
         # endpoint, which sees the tile errors of its own process only.
         workers = 1
-    serve(
-        args.host,
-        args.port,
-        args.token,
-        public_url=args.public_url,
-        companions=companions,
-        workers=workers,
-        allow_origins=args.allow_origin,
-    )
+    try:
+        serve(
+            args.host,
+            args.port,
+            args.token,
+            public_url=args.public_url,
+            companions=companions,
+            workers=workers,
+            allow_origins=args.allow_origin,
+        )
+    except StartError as e:
+        print(f"python -m tiles {args.command}: error: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,12 +1,18 @@
-"""Server lifecycle: layers survive restarts, the in-process server, and the token rule."""
+"""Server lifecycle: layers survive restarts, the in-process server, the token rule, and a
+server that cannot start saying why in one line."""
 
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 
 import pytest
 
 from tests.server.support import get_json, http, image_graft, register, tile_over, tile_url
+from tests.support import free_port
 from tiles.server import RunningServer, ensure_server, stop_server
 
 IMAGE = "sample:s2:20230115_z12"
@@ -81,3 +87,35 @@ def test_loopback_server_needs_no_token(tmp_path, monkeypatch):
         assert status == 404
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("problem", ["port in use", "cache folder", "no token"])
+def test_a_server_that_cannot_start_says_why_in_one_line(tmp_path, problem):
+    env = {**os.environ, "TILES_REGISTRY": str(tmp_path / "registry.sqlite")}
+    env.pop("TILES_TOKEN", None)
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1] if problem == "port in use" else free_port()
+    host = "0.0.0.0" if problem == "no token" else "127.0.0.1"
+    if problem == "cache folder":
+        (tmp_path / "a file").write_text("")
+        env["TILES_CACHE"] = str(tmp_path / "a file" / "cache")  # cannot be made
+    with taken:
+        out = subprocess.run(
+            [sys.executable, "-m", "tiles", "serve", "--host", host, "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert lines[-1].startswith("python -m tiles serve: error: "), out.stderr
+    assert "Traceback" not in out.stderr
+    expected = {
+        "port in use": f"cannot listen on 127.0.0.1:{port}",
+        "cache folder": f"TILES_CACHE={env.get('TILES_CACHE')}: cannot keep a cache there",
+        "no token": "give a token",
+    }[problem]
+    assert expected in lines[-1]

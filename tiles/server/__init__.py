@@ -12,12 +12,20 @@ Endpoints: ``POST/GET /layers``, ``GET /layers/{id}``, ``GET /layers/{id}/{z}/{x
 
 from __future__ import annotations
 
-from tiles.server.app import RunningServer, ServerInfo, ensure_server, serve, stop_server
+from tiles.server.app import (
+    RunningServer,
+    ServerInfo,
+    StartError,
+    ensure_server,
+    serve,
+    stop_server,
+)
 from tiles.server.client import TileLayer, register_layer
 
 __all__ = [
     "RunningServer",
     "ServerInfo",
+    "StartError",
     "TileLayer",
     "ensure_server",
     "serve",

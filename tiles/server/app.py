@@ -30,7 +30,7 @@ from tiles import settings
 from tiles.data.reading import set_read_cache_size
 from tiles.server.access import AccessPolicy
 from tiles.server.answers import NotFoundHandler, log_request
-from tiles.server.cache_stores import shared_by_processes
+from tiles.server.cache_stores import prepare_store, shared_by_processes
 from tiles.server.handlers import routes
 from tiles.server.layers import LayerStore
 from tiles.server.service import TileService
@@ -192,10 +192,20 @@ def prepare_catalog() -> None:
     default_catalog()
 
 
+class StartError(ValueError):
+    """The server cannot start as configured; the message says why and what to change.
+
+    Example
+    -------
+    >>> str(StartError("cannot listen on 127.0.0.1:8000: Address already in use"))
+    'cannot listen on 127.0.0.1:8000: Address already in use'
+    """
+
+
 def _check_token(host: str, token: str | None) -> str | None:
     token = token or settings.TOKEN.get()
     if not is_loopback(host) and not token:
-        raise ValueError(
+        raise StartError(
             f"listening on {host!r} exposes the server to the network: give a token "
             "(--token or the TILES_TOKEN environment variable) so only its holders add layers"
         )
@@ -259,15 +269,18 @@ def serve(
     allow_origins:
         Web origins (``https://maps.example.org``) whose pages may register layers and use
         ``/jobs`` and ``/workflows`` (see :mod:`tiles.server.access`).
+
+    Raises
+    ------
+    StartError
+        Before serving, when the configuration cannot work: no token off loopback, a
+        ``TILES_CACHE`` folder that cannot be used, an address that cannot be bound.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    token = _check_token(host, token)
     count = max(1, int(workers or os.cpu_count() or 1))
-
-    prepare_catalog()
-    sockets = tornado.netutil.bind_sockets(port, host)
     shown = f"[{host}]" if ":" in host else host
+    token, sockets = _start_up(host, shown, port, token)
     wildcard = host in ("0.0.0.0", "::", "")
     base = public_url or f"http://{socket.getfqdn() if wildcard else shown}:{port}"
     # Processes already overlap one another's reads: unless told otherwise, each of several
@@ -297,6 +310,25 @@ def serve(
     # A tile (or a new look of it) is computed once, whichever process is asked.
     with shared_by_processes():
         run_workers(count, worker)
+
+
+def _start_up(host: str, shown: str, port: int, token: str | None) -> tuple[str | None, list]:
+    """What ``serve`` needs before it serves: the token, the shared store checked, the
+    catalog and the bound sockets; a configuration that cannot work raises StartError."""
+    token = _check_token(host, token)
+    try:
+        if settings.CACHE.get():  # checked here, not in each process once it serves
+            prepare_store(settings.CACHE.get())
+    except ValueError as e:
+        raise StartError(str(e)) from None
+    prepare_catalog()
+    try:
+        sockets = tornado.netutil.bind_sockets(port, host)
+    except OSError as e:
+        raise StartError(
+            f"cannot listen on {shown}:{port}: {e.strerror or e} (choose another --port or --host)"
+        ) from None
+    return token, sockets
 
 
 def tune_server_process() -> None:

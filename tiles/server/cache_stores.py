@@ -20,6 +20,7 @@ import contextlib
 import io
 import os
 import shutil
+import sqlite3
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -199,7 +200,8 @@ def open_store(url: str) -> tuple[RedisStore | FolderStore, str]:
 
 
 def prepare_store(url: str) -> None:
-    """Make a folder store's index before server processes fork and open it together.
+    """Check the store ``url`` names and make a folder store's index, before server
+    processes fork and open it together.
 
     Parameters
     ----------
@@ -209,34 +211,34 @@ def prepare_store(url: str) -> None:
     Raises
     ------
     ValueError
-        When ``url`` names no store (see :func:`open_store`).
+        When ``url`` names no store (see :func:`open_store`), or a folder that cannot be
+        made or written.
 
     Example
     -------
     >>> import tempfile
     >>> prepare_store(tempfile.mkdtemp())
     """
-    store, _ = open_store(url)  # a Redis client connects only when first used
+    try:
+        store, _ = open_store(url)  # a Redis client connects only when first used
+    except (OSError, sqlite3.Error) as e:
+        raise ValueError(f"TILES_CACHE={url}: cannot keep a cache there: {e}") from None
     if isinstance(store, FolderStore):
         store.close()
 
 
 @contextlib.contextmanager
 def shared_by_processes() -> Iterator[None]:
-    """Set up what a server's processes share tiles through, before they fork.
-
-    ``TILES_CACHE`` when set; else, unless ``TILES_CACHE_FOLDER_MB`` is 0, a private folder
-    (:func:`private_folder`) that ``TILES_CACHE`` names for the processes until they stop.
+    """A private folder (:func:`private_folder`) that a server's processes share tiles
+    through: ``TILES_CACHE`` names it for them until they stop. Nothing when ``TILES_CACHE``
+    names a store already or ``TILES_CACHE_FOLDER_MB`` is 0.
 
     Example
     -------
     >>> with shared_by_processes():
     ...     pass  # fork the processes here
     """
-    if settings.CACHE.get():
-        prepare_store(settings.CACHE.get())
-        yield
-    elif settings.CACHE_FOLDER.get() == 0:
+    if settings.CACHE.get() or settings.CACHE_FOLDER.get() == 0:
         yield
     else:
         with private_folder() as folder:
