@@ -89,7 +89,9 @@ def test_loopback_server_needs_no_token(tmp_path, monkeypatch):
         srv.stop()
 
 
-@pytest.mark.parametrize("problem", ["port in use", "cache folder", "no token"])
+@pytest.mark.parametrize(
+    "problem", ["port in use", "cache folder", "no token", "processes failing"]
+)
 def test_a_server_that_cannot_start_says_why_in_one_line(tmp_path, problem):
     env = {**os.environ, "TILES_REGISTRY": str(tmp_path / "registry.sqlite")}
     env.pop("TILES_TOKEN", None)
@@ -101,9 +103,15 @@ def test_a_server_that_cannot_start_says_why_in_one_line(tmp_path, problem):
     if problem == "cache folder":
         (tmp_path / "a file").write_text("")
         env["TILES_CACHE"] = str(tmp_path / "a file" / "cache")  # cannot be made
+    workers = "1"
+    if problem == "processes failing":  # each process fails to open its registry
+        (tmp_path / "a file").write_text("")
+        env["TILES_REGISTRY"] = str(tmp_path / "a file" / "registry.sqlite")
+        workers = "2"
     with taken:
         out = subprocess.run(
-            [sys.executable, "-m", "tiles", "serve", "--host", host, "--port", str(port)],
+            [sys.executable, "-m", "tiles", "serve", "--host", host, "--port", str(port)]
+            + ["--workers", workers],
             env=env,
             capture_output=True,
             text=True,
@@ -112,10 +120,12 @@ def test_a_server_that_cannot_start_says_why_in_one_line(tmp_path, problem):
     assert out.returncode == 2, out.stderr
     lines = out.stderr.strip().splitlines()
     assert lines[-1].startswith("python -m tiles serve: error: "), out.stderr
-    assert "Traceback" not in out.stderr
+    if problem != "processes failing":  # (their logs say why, with the trace)
+        assert "Traceback" not in out.stderr
     expected = {
         "port in use": f"cannot listen on 127.0.0.1:{port}",
         "cache folder": f"TILES_CACHE={env.get('TILES_CACHE')}: cannot keep a cache there",
         "no token": "give a token",
+        "processes failing": "processes kept failing as they started",
     }[problem]
     assert expected in lines[-1]

@@ -274,7 +274,8 @@ def serve(
     ------
     StartError
         Before serving, when the configuration cannot work: no token off loopback, a
-        ``TILES_CACHE`` folder that cannot be used, an address that cannot be bound.
+        ``TILES_CACHE`` folder that cannot be used, an address that cannot be bound; or when
+        the processes of a server of several kept failing as they started.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -309,7 +310,8 @@ def serve(
         return
     # A tile (or a new look of it) is computed once, whichever process is asked.
     with shared_by_processes():
-        run_workers(count, worker)
+        if run_workers(count, worker) != 0:
+            raise StartError("the server's processes kept failing as they started (see the log)")
 
 
 def _start_up(host: str, shown: str, port: int, token: str | None) -> tuple[str | None, list]:
