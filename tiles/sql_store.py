@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Union
 
 from tiles import settings
-from tiles.errors import DataError, ParameterError, ResourceLimitError
+from tiles.errors import DataError, ParameterError, ResourceLimitError, UnavailableError
 
 __all__ = [
     "MAX_NAME_CHARS",
@@ -345,13 +345,22 @@ class SQLStore:
             self._pool = _pool(self.url)
         else:
             self.path = Path(_MEMORY) if self.in_memory else Path(target).expanduser()
-            if not self.in_memory:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
             self._local = threading.local()
             self._thread_connections: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
-            if not self.CONNECTION_PER_THREAD:
+        try:
+            if self.path is not None and not self.in_memory:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path is not None and not self.CONNECTION_PER_THREAD:
                 self._shared = self._connect()
-        self._migrate()
+            self._migrate()
+        except DataError:
+            raise
+        except sqlite3.OperationalError as e:  # locked or busy for too long: a retry may do
+            raise UnavailableError(
+                f"cannot open the {self.NAME} database at {self.target}: {e}", retry_after=5
+            ) from None
+        except (OSError, sqlite3.Error) as e:  # no folder for it, not a database
+            raise DataError(f"cannot open the {self.NAME} database at {self.target}: {e}") from None
 
     @property
     def location(self) -> Path | str:

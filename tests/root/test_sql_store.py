@@ -16,7 +16,7 @@ import pytest
 from tiles.compute.workflows import WorkflowStore
 from tiles.data.store import Catalog
 from tiles.data.vector_products import VectorProductTable
-from tiles.errors import DataError, ParameterError
+from tiles.errors import DataError, ParameterError, UnavailableError, status_of
 from tiles.grpc.store import XYZRecord, XYZStore
 from tiles.server.jobs_handlers import JobRecords
 from tiles.server.layers import LayerStore, make_layer
@@ -185,6 +185,30 @@ def test_a_database_from_a_newer_version_is_refused(database):
     _store_class([NOTES_V1, "ALTER TABLE notes ADD COLUMN created TEXT"])(database).close()
     with pytest.raises(DataError, match="schema version 2 of notes, newer than the 1"):
         _store_class([NOTES_V1])(database)
+
+
+def test_a_database_locked_while_it_is_opened_is_unavailable_for_now(tmp_path, monkeypatch):
+    path = tmp_path / "notes.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process, in the middle of a write
+    monkeypatch.setenv("TILES_DB_TIMEOUT", "0.2")
+    try:
+        with pytest.raises(UnavailableError, match="cannot open the notes database") as caught:
+            _store_class([NOTES_V1])(path)
+        assert status_of(caught.value).http == 503
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert _store_class([NOTES_V1])(path).schema_version() == 1
+
+
+@pytest.mark.parametrize("per_thread", [False, True])
+@pytest.mark.parametrize("where", ["not a database", "under a file"])
+def test_a_file_that_cannot_hold_the_database_is_named_in_a_data_error(tmp_path, where, per_thread):
+    (tmp_path / "a file").write_text("not SQLite\n" * 100)
+    path = tmp_path / "a file" if where == "not a database" else tmp_path / "a file" / "x.sqlite"
+    with pytest.raises(DataError, match=f"cannot open the notes database at {path}"):
+        _store_class([NOTES_V1], per_thread=per_thread)(path)
 
 
 @pytest.mark.parametrize("per_thread", [False, True])

@@ -90,7 +90,7 @@ def test_loopback_server_needs_no_token(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "problem", ["port in use", "cache folder", "no token", "processes failing"]
+    "problem", ["port in use", "cache folder", "no token", "registry", "processes failing"]
 )
 def test_a_server_that_cannot_start_says_why_in_one_line(tmp_path, problem):
     env = {**os.environ, "TILES_REGISTRY": str(tmp_path / "registry.sqlite")}
@@ -104,10 +104,10 @@ def test_a_server_that_cannot_start_says_why_in_one_line(tmp_path, problem):
         (tmp_path / "a file").write_text("")
         env["TILES_CACHE"] = str(tmp_path / "a file" / "cache")  # cannot be made
     workers = "1"
-    if problem == "processes failing":  # each process fails to open its registry
+    if problem in ("registry", "processes failing"):  # each process fails to open it
         (tmp_path / "a file").write_text("")
         env["TILES_REGISTRY"] = str(tmp_path / "a file" / "registry.sqlite")
-        workers = "2"
+        workers = "2" if problem == "processes failing" else "1"
     with taken:
         out = subprocess.run(
             [sys.executable, "-m", "tiles", "serve", "--host", host, "--port", str(port)]
@@ -126,6 +126,7 @@ def test_a_server_that_cannot_start_says_why_in_one_line(tmp_path, problem):
         "port in use": f"cannot listen on 127.0.0.1:{port}",
         "cache folder": f"TILES_CACHE={env.get('TILES_CACHE')}: cannot keep a cache there",
         "no token": "give a token",
+        "registry": "the layer registry (TILES_REGISTRY): cannot open the layers database at",
         "processes failing": "processes kept failing as they started",
     }[problem]
     assert expected in lines[-1]

@@ -28,6 +28,7 @@ import tornado.web
 
 from tiles import settings
 from tiles.data.reading import set_read_cache_size
+from tiles.errors import DataError
 from tiles.server.access import AccessPolicy
 from tiles.server.answers import NotFoundHandler, log_request
 from tiles.server.cache_stores import prepare_store, shared_by_processes
@@ -356,7 +357,11 @@ async def _serve_sockets(
     threads: int | None,
 ) -> None:
     """One server process: the app on already bound sockets until SIGTERM or SIGINT."""
-    service = TileService(LayerStore(), workers=threads)
+    try:
+        layers = LayerStore()
+    except DataError as e:
+        raise StartError(f"the layer registry (TILES_REGISTRY): {e}") from None
+    service = TileService(layers, workers=threads)
     app = make_app(service, access)
     tune_server_process()
     server = tornado.httpserver.HTTPServer(app)
