@@ -14,6 +14,7 @@ import pytest
 from tests.server.support import get_json, http, image_graft, register, tile_over, tile_url
 from tests.support import free_port
 from tiles.server import RunningServer, ensure_server, stop_server
+from tiles.server.workers import MAX_PER_CPU
 
 IMAGE = "sample:s2:20230115_z12"
 
@@ -89,44 +90,44 @@ def test_loopback_server_needs_no_token(tmp_path, monkeypatch):
         srv.stop()
 
 
-@pytest.mark.parametrize(
-    "problem", ["port in use", "cache folder", "no token", "registry", "processes failing"]
-)
+_TOO_MANY = MAX_PER_CPU * (os.cpu_count() or 1) + 1
+#: What cannot work -> (host, --workers, an environment variable naming a path under a file
+#: or None, what the one line says).
+_CANNOT_START = {
+    "port in use": ("127.0.0.1", 1, None, "cannot listen on 127.0.0.1:{port}"),
+    "no token": ("0.0.0.0", 1, None, "give a token"),
+    "cache folder": ("127.0.0.1", 1, "TILES_CACHE", "TILES_CACHE={path}: cannot keep a cache"),
+    "registry": ("127.0.0.1", 1, "TILES_REGISTRY", "cannot open the layers database at {path}"),
+    "processes failing": ("127.0.0.1", 2, "TILES_REGISTRY", "kept failing as they started"),
+    "too many workers": ("127.0.0.1", _TOO_MANY, None, "give 1 to {most} processes"),
+    "no workers": ("127.0.0.1", 0, None, "--workers 0: give 1 to {most} processes"),
+}
+
+
+@pytest.mark.parametrize("problem", list(_CANNOT_START))
 def test_a_server_that_cannot_start_says_why_in_one_line(tmp_path, problem):
+    host, workers, variable, expected = _CANNOT_START[problem]
     env = {**os.environ, "TILES_REGISTRY": str(tmp_path / "registry.sqlite")}
     env.pop("TILES_TOKEN", None)
-    taken = socket.socket()
-    taken.bind(("127.0.0.1", 0))
-    taken.listen()
-    port = taken.getsockname()[1] if problem == "port in use" else free_port()
-    host = "0.0.0.0" if problem == "no token" else "127.0.0.1"
-    if problem == "cache folder":
-        (tmp_path / "a file").write_text("")
-        env["TILES_CACHE"] = str(tmp_path / "a file" / "cache")  # cannot be made
-    workers = "1"
-    if problem in ("registry", "processes failing"):  # each process fails to open it
-        (tmp_path / "a file").write_text("")
-        env["TILES_REGISTRY"] = str(tmp_path / "a file" / "registry.sqlite")
-        workers = "2" if problem == "processes failing" else "1"
-    with taken:
+    (tmp_path / "a file").write_text("")
+    path = tmp_path / "a file" / "under it"  # cannot be made
+    if variable:
+        env[variable] = str(path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1] if problem == "port in use" else free_port()
+        command = ["serve", "--host", host, "--port", str(port), "--workers", str(workers)]
         out = subprocess.run(
-            [sys.executable, "-m", "tiles", "serve", "--host", host, "--port", str(port)]
-            + ["--workers", workers],
+            [sys.executable, "-m", "tiles", *command],
             env=env,
             capture_output=True,
             text=True,
             timeout=300,
         )
     assert out.returncode == 2, out.stderr
-    lines = out.stderr.strip().splitlines()
-    assert lines[-1].startswith("python -m tiles serve: error: "), out.stderr
-    if problem != "processes failing":  # (their logs say why, with the trace)
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("python -m tiles serve: error: "), out.stderr
+    assert expected.format(port=port, path=path, most=_TOO_MANY - 1) in last, out.stderr
+    if problem != "processes failing":  # (those log why, with the trace)
         assert "Traceback" not in out.stderr
-    expected = {
-        "port in use": f"cannot listen on 127.0.0.1:{port}",
-        "cache folder": f"TILES_CACHE={env.get('TILES_CACHE')}: cannot keep a cache there",
-        "no token": "give a token",
-        "registry": "the layer registry (TILES_REGISTRY): cannot open the layers database at",
-        "processes failing": "processes kept failing as they started",
-    }[problem]
-    assert expected in lines[-1]

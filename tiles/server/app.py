@@ -35,7 +35,7 @@ from tiles.server.cache_stores import prepare_store, shared_by_processes
 from tiles.server.handlers import routes
 from tiles.server.layers import LayerStore
 from tiles.server.service import TileService
-from tiles.server.workers import run_workers
+from tiles.server.workers import MAX_PER_CPU, run_workers
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +265,7 @@ def serve(
         workers they run in the first one only.
     workers:
         Server processes sharing the port (:mod:`tiles.server.workers`); default the number
-        of CPUs. Each computes tiles on ``$TILES_TILE_WORKERS`` threads when it is set,
+        of CPUs, at most :data:`~tiles.server.workers.MAX_PER_CPU` per CPU. Each computes tiles on ``$TILES_TILE_WORKERS`` threads when it is set,
         else, with several, on ``CPUs / workers`` threads (at least one).
     allow_origins:
         Web origins (``https://maps.example.org``) whose pages may register layers and use
@@ -274,13 +274,14 @@ def serve(
     Raises
     ------
     StartError
-        Before serving, when the configuration cannot work: no token off loopback, a
-        ``TILES_CACHE`` folder that cannot be used, an address that cannot be bound; or when
-        the processes of a server of several kept failing as they started.
+        Before serving, when the configuration cannot work: workers out of range, no token
+        off loopback, a ``TILES_CACHE`` folder that cannot be used, a registry that cannot be
+        opened, an address that cannot be bound; or when the processes of a server of
+        several kept failing as they started.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    count = max(1, int(workers or os.cpu_count() or 1))
+    count = _process_count(workers)
     shown = f"[{host}]" if ":" in host else host
     token, sockets = _start_up(host, shown, port, token)
     wildcard = host in ("0.0.0.0", "::", "")
@@ -313,6 +314,19 @@ def serve(
     with shared_by_processes():
         if run_workers(count, worker) != 0:
             raise StartError("the server's processes kept failing as they started (see the log)")
+
+
+def _process_count(workers: int | None) -> int:
+    """How many server processes: ``workers``, checked, or one per CPU."""
+    cpus = os.cpu_count() or 1
+    if workers is None:
+        return cpus
+    most = MAX_PER_CPU * cpus
+    if not 1 <= workers <= most:
+        raise StartError(
+            f"--workers {workers}: give 1 to {most} processes ({MAX_PER_CPU} per CPU here)"
+        )
+    return int(workers)
 
 
 def _start_up(host: str, shown: str, port: int, token: str | None) -> tuple[str | None, list]:

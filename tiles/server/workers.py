@@ -26,6 +26,9 @@ from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
+#: Most worker processes per CPU: each is a whole server (about 150 MB before any cache),
+#: and beyond a few per core they only compete for the cores and memory.
+MAX_PER_CPU = 4
 #: A worker that dies sooner than this after starting counts as failing to start.
 QUICK_DEATH_SECONDS = 2.0
 #: After this many quick deaths in a row the parent gives up and stops.
