@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 import logging
+import math
 import os
 import urllib.parse
 from collections.abc import Callable
@@ -74,7 +75,7 @@ class Setting:
             return self.default_value()
         try:
             return self.parse(text)
-        except ValueError:
+        except (ValueError, OverflowError):  # 1e400 is a float; int() of it overflows
             logger.warning("ignoring %s=%r: not a valid value; using the default", self.name, text)
             return self.default_value()
 
@@ -88,9 +89,17 @@ class Setting:
         return bool(os.environ.get(self.name, "").strip())
 
 
+def _finite(text: str) -> float:
+    # nan passes every comparison with a bound and inf overflows int(): neither is a setting.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
 def _at_least(minimum: float, kind: Callable[[str], Any]) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
-        value = kind(float(text)) if kind is int else kind(text)
+        value = kind(_finite(text))
         if value < minimum:
             raise ValueError(f"{value} < {minimum}")
         return value
@@ -103,7 +112,7 @@ def _path(text: str) -> Path:
 
 
 def _megabytes(text: str) -> int:
-    value = float(text)
+    value = _finite(text)
     if value < 0:
         raise ValueError("negative size")
     return int(value * 2**20)

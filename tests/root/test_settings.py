@@ -1,0 +1,49 @@
+"""Settings from the environment: every numeric one takes finite numbers only, and anything
+else (nan, infinities, numbers too large for an int) falls back to its default with a
+warning naming it, rather than reaching the server (nan once killed it on the first tile)."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import pytest
+
+from tiles import settings
+
+
+def _numeric() -> list[settings.Setting]:
+    found = []
+    for setting in settings.all_settings():
+        try:
+            value = setting.parse("4")
+        except ValueError:
+            continue
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            found.append(setting)
+    return found
+
+
+NUMERIC = _numeric()
+
+
+def test_the_numeric_settings_are_found():
+    names = {s.name for s in NUMERIC}
+    assert {"TILES_SWITCH_INTERVAL_MS", "TILES_TILE_WORKERS", "TILES_PNG_CACHE_MB"} <= names
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-inf", "1e400", "-1e400", "NaN"])
+@pytest.mark.parametrize("setting", NUMERIC, ids=lambda s: s.name)
+def test_a_number_that_is_not_finite_is_ignored_with_a_warning(setting, text, monkeypatch, caplog):
+    monkeypatch.setenv(setting.name, text)
+    with caplog.at_level(logging.WARNING, logger="tiles.settings"):
+        value = setting.get()
+    assert value == setting.default_value()
+    assert math.isfinite(value)
+    assert any(setting.name in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("setting", NUMERIC, ids=lambda s: s.name)
+def test_a_finite_number_within_bounds_is_taken(setting, monkeypatch):
+    monkeypatch.setenv(setting.name, "7")
+    assert setting.get() == setting.parse("7") and setting.parse("7") > 0
