@@ -133,12 +133,16 @@ def normalize_scales(scales: Any) -> list[ScalePair]:
                 "(or both None for that band's declared value range)",
             )
         try:
-            finite = math.isfinite(lo) and math.isfinite(hi)
+            # The span too: [-1e308, 1e308] has finite ends but no float between them.
+            finite = math.isfinite(float(hi) - float(lo))
         except OverflowError:  # an int beyond any float
             finite = False
         if not finite:
             raise _invalid(
-                "scales", scales, f"Invalid scales: item {i} {list(pair)!r:.100} is not finite"
+                "scales",
+                scales,
+                f"Invalid scales: item {i} {list(pair)!r:.100} is not finite (nor may max - min "
+                "exceed the largest float)",
             )
         pairs.append((float(lo), float(hi)))
     return pairs

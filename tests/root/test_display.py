@@ -42,6 +42,8 @@ def test_normalize_scales_accepts_client_shapes(given, expected):
         ([[0, 1, 2]], "pair"),
         ("0,1", "list"),
         ([[0, float("inf")]], "not finite"),
+        ([[-1e308, 1e308]], "max - min"),  # finite ends, a span beyond any float
+        ([[10**400, 0]], "not finite"),
         ([[True, 1]], "both min and max"),
     ],
 )

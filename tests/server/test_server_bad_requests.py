@@ -38,6 +38,7 @@ BAD_TILES = [
     (f"{TILE}.png", "t=" + quoted({"returns": "x"}), "'t'"),
     (f"{TILE}.png", "t=" + quoted({"0": ["__import__", "1"], "1": "os", "returns": "0"}), "'t'"),
     (f"{TILE}.png", "scales=[[1,2],[3]]", "scales"),
+    ("colorbar.png", "scales=[[-1e308,1e308]]", "max - min"),
     (f"{TILE}.png", "colormap=nope", "colormap"),
     (f"{TILE}.png", "reduction=zzz", "reduction"),
     (f"{TILE}.png", "checkerboard=maybe", "checkerboard"),
