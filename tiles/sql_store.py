@@ -253,7 +253,11 @@ def _pool(url: str) -> Any:
                 url,
                 min_size=1,
                 max_size=POOL_SIZE,
-                kwargs={"autocommit": True},
+                # connect_timeout: reconnecting to a server that is away must not hang.
+                kwargs={
+                    "autocommit": True,
+                    "connect_timeout": max(1, int(settings.DB_TIMEOUT.get())),
+                },
                 name=f"tiles-{describe_target(url)}",
                 open=False,
             )
@@ -427,13 +431,27 @@ class SQLStore:
         """
         self._check_open()
         if self.dialect == "postgresql":
-            with self._pool.connection() as raw:
-                yield _PostgresConnection(raw)
+            with self._postgres(transaction=False) as conn:
+                yield conn
         elif self._shared is None:
             yield self._sqlite_connection()
         else:
             with self._lock:
                 yield self._sqlite_connection()
+
+    @contextlib.contextmanager
+    def _postgres(self, transaction: bool) -> Iterator[_PostgresConnection]:
+        """A pooled connection, waited for at most ``TILES_DB_TIMEOUT``; a server that is
+        away, restarting or out of connections is UnavailableError (503, a retry may do)."""
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        try:
+            with self._pool.connection(timeout=settings.DB_TIMEOUT.get()) as raw:
+                with raw.transaction() if transaction else contextlib.nullcontext():
+                    yield _PostgresConnection(raw)
+        except (PoolTimeout, psycopg.OperationalError) as e:
+            raise UnavailableError(f"the database {self.target} did not answer: {e}", 5) from e
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -452,8 +470,8 @@ class SQLStore:
         """
         self._check_open()
         if self.dialect == "postgresql":
-            with self._pool.connection() as raw, raw.transaction():
-                yield _PostgresConnection(raw)
+            with self._postgres(transaction=True) as conn:
+                yield conn
             return
         with self._lock if self._shared is not None else contextlib.nullcontext():
             conn = self._sqlite_connection()

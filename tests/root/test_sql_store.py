@@ -512,3 +512,50 @@ def test_processes_opening_a_new_database_at_once_migrate_it_once(database):
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, [err for _, err in outputs]
     assert JobRecords(database).schema_version() == 3
+
+
+def test_a_postgresql_out_of_connections_is_unavailable_after_the_db_timeout(
+    postgres_url, monkeypatch
+):
+    from tiles.sql_store import POOL_SIZE
+
+    store = _store_class([NOTES_V1])(postgres_url)
+    monkeypatch.setenv("TILES_DB_TIMEOUT", "0.5")
+    held, release = threading.Barrier(POOL_SIZE + 1), threading.Event()
+
+    def hold() -> None:
+        with store.reading():
+            held.wait()
+            release.wait(60)
+
+    holders = [threading.Thread(target=hold) for _ in range(POOL_SIZE)]
+    for t in holders:
+        t.start()
+    try:
+        held.wait(60)  # every connection of the pool is taken
+        with pytest.raises(UnavailableError, match="did not answer") as caught:
+            with store.reading() as conn:
+                conn.execute("SELECT 1")
+        assert status_of(caught.value).http == 503
+    finally:
+        release.set()
+        for t in holders:
+            t.join(60)
+    with store.reading() as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_a_postgresql_connection_cut_by_the_server_is_unavailable_then_replaced(postgres_url):
+    import psycopg
+
+    store = _store_class([NOTES_V1])(postgres_url)
+    with store.reading() as conn:
+        ours = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    admin = postgres_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:  # as a restart of the server would
+        assert conn.execute("SELECT pg_terminate_backend(%s)", (ours,)).fetchone() == (True,)
+    with pytest.raises(UnavailableError, match="did not answer"):
+        with store.reading() as conn:
+            assert conn.execute("SELECT pg_backend_pid()").fetchone()[0] == ours
+    with store.reading() as conn:  # the pool dropped the cut connection and made another
+        assert conn.execute("SELECT 1").fetchone() == (1,)
