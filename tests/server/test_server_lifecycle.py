@@ -98,7 +98,8 @@ _CANNOT_START = {
     "no token": ("0.0.0.0", 1, None, "give a token"),
     "cache folder": ("127.0.0.1", 1, "TILES_CACHE", "TILES_CACHE={path}: cannot keep a cache"),
     "registry": ("127.0.0.1", 1, "TILES_REGISTRY", "cannot open the layers database at {path}"),
-    "processes failing": ("127.0.0.1", 2, "TILES_REGISTRY", "kept failing as they started"),
+    "registry, 2 processes": ("127.0.0.1", 2, "TILES_REGISTRY", "cannot open the layers"),
+    "processes failing": ("127.0.0.1", 2, "TILES_JOBS_DB", "kept failing as they started"),
     "too many workers": ("127.0.0.1", _TOO_MANY, None, "give 1 to {most} processes"),
     "no workers": ("127.0.0.1", 0, None, "--workers 0: give 1 to {most} processes"),
 }

@@ -330,8 +330,9 @@ def _process_count(workers: int | None) -> int:
 
 
 def _start_up(host: str, shown: str, port: int, token: str | None) -> tuple[str | None, list]:
-    """What ``serve`` needs before it serves: the token, the shared store checked, the
-    catalog and the bound sockets; a configuration that cannot work raises StartError."""
+    """What ``serve`` needs before it serves: the token, the shared store and the layer
+    registry checked, the catalog and the bound sockets; a configuration that cannot work
+    raises StartError."""
     token = _check_token(host, token)
     try:
         if settings.CACHE.get():  # checked here, not in each process once it serves
@@ -339,6 +340,10 @@ def _start_up(host: str, shown: str, port: int, token: str | None) -> tuple[str 
     except ValueError as e:
         raise StartError(str(e)) from None
     prepare_catalog()
+    try:
+        LayerStore().close()  # once here: each process would fail only after its own wait
+    except DataError as e:
+        raise StartError(f"the layer registry (TILES_REGISTRY): {e}") from None
     try:
         sockets = tornado.netutil.bind_sockets(port, host)
     except OSError as e:
