@@ -91,23 +91,26 @@ def test_loopback_server_needs_no_token(tmp_path, monkeypatch):
 
 
 _TOO_MANY = MAX_PER_CPU * (os.cpu_count() or 1) + 1
-#: What cannot work -> (host, --workers, an environment variable naming a path under a file
-#: or None, what the one line says).
+#: What cannot work -> (arguments besides --port, an environment variable naming a path
+#: under a file or None, what the one line says).
 _CANNOT_START = {
-    "port in use": ("127.0.0.1", 1, None, "cannot listen on 127.0.0.1:{port}"),
-    "no token": ("0.0.0.0", 1, None, "give a token"),
-    "cache folder": ("127.0.0.1", 1, "TILES_CACHE", "TILES_CACHE={path}: cannot keep a cache"),
-    "registry": ("127.0.0.1", 1, "TILES_REGISTRY", "cannot open the layers database at {path}"),
-    "registry, 2 processes": ("127.0.0.1", 2, "TILES_REGISTRY", "cannot open the layers"),
-    "processes failing": ("127.0.0.1", 2, "TILES_JOBS_DB", "kept failing as they started"),
-    "too many workers": ("127.0.0.1", _TOO_MANY, None, "give 1 to {most} processes"),
-    "no workers": ("127.0.0.1", 0, None, "--workers 0: give 1 to {most} processes"),
+    "port in use": ([], None, "cannot listen on 127.0.0.1:{port}"),
+    "port out of range": (["--port", "70000"], None, "--port 70000: give a port from 1"),
+    "no token": (["--host", "0.0.0.0"], None, "give a token"),
+    "origin": (["--allow-origin", "maps.example.org"], None, "'maps.example.org' is not an"),
+    "cache folder": ([], "TILES_CACHE", "TILES_CACHE={path}: cannot keep a cache"),
+    "catalog": ([], "TILES_CATALOG", "cannot open the catalog database at {path}"),
+    "registry": ([], "TILES_REGISTRY", "cannot open the layers database at {path}"),
+    "registry, 2 processes": (["--workers", "2"], "TILES_REGISTRY", "cannot open the layers"),
+    "processes failing": (["--workers", "2"], "TILES_JOBS_DB", "kept failing as they started"),
+    "too many workers": (["--workers", str(_TOO_MANY)], None, "give 1 to {most} processes"),
+    "no workers": (["--workers", "0"], None, "--workers 0: give 1 to {most} processes"),
 }
 
 
 @pytest.mark.parametrize("problem", list(_CANNOT_START))
 def test_a_server_that_cannot_start_says_why_in_one_line(tmp_path, problem):
-    host, workers, variable, expected = _CANNOT_START[problem]
+    args, variable, expected = _CANNOT_START[problem]
     env = {**os.environ, "TILES_REGISTRY": str(tmp_path / "registry.sqlite")}
     env.pop("TILES_TOKEN", None)
     (tmp_path / "a file").write_text("")
@@ -118,7 +121,7 @@ def test_a_server_that_cannot_start_says_why_in_one_line(tmp_path, problem):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1] if problem == "port in use" else free_port()
-        command = ["serve", "--host", host, "--port", str(port), "--workers", str(workers)]
+        command = ["serve", "--port", str(port), "--workers", "1", *args]  # the last one counts
         out = subprocess.run(
             [sys.executable, "-m", "tiles", *command],
             env=env,

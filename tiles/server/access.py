@@ -121,10 +121,26 @@ class AccessPolicy:
         Returns
         -------
         AccessPolicy
+
+        Raises
+        ------
+        ValueError
+            For an allowed origin or public URL that is not ``http(s)://host[:port]``.
         """
         # The public URL's own pages count as this server's (behind a proxy the scheme and
         # host a browser sees are not those the server sees).
         public = [public_url] if public_url and "://" in public_url else []
+        for origin in [*allow_origins, *public]:
+            try:
+                parts = urllib.parse.urlsplit(origin.strip())
+                valid = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+                parts.port  # noqa: B018 - raises for a port beyond 65535
+            except ValueError:
+                valid = False
+            if not valid:
+                raise ValueError(
+                    f"{origin!r} is not an http(s)://host[:port] URL, so no page would match it"
+                )
         origins = frozenset(normalize_origin(o) for o in [*allow_origins, *public] if o)
         if loopback is None:
             loopback = _is_loopback_name(host.lower())

@@ -290,9 +290,12 @@ def serve(
     # gets its share of the cores, where one alone gets TILES_TILE_WORKERS' two per core.
     split = count > 1 and not settings.TILE_WORKERS.is_set()
     threads = max(1, (os.cpu_count() or 1) // count) if split else None
-    access = AccessPolicy.for_address(
-        host, token, None, allow_origins, public_url, loopback=is_loopback(host)
-    )
+    try:
+        access = AccessPolicy.for_address(
+            host, token, None, allow_origins, public_url, loopback=is_loopback(host)
+        )
+    except ValueError as e:  # an --allow-origin or --public-url that cannot work
+        raise StartError(str(e)) from None
 
     def worker(index: int) -> int:
         settings.share_cache_budgets(count)
@@ -334,12 +337,17 @@ def _start_up(host: str, shown: str, port: int, token: str | None) -> tuple[str 
     registry checked, the catalog and the bound sockets; a configuration that cannot work
     raises StartError."""
     token = _check_token(host, token)
+    if not 0 < port < 65536:
+        raise StartError(f"--port {port}: give a port from 1 to 65535")
     try:
         if settings.CACHE.get():  # checked here, not in each process once it serves
             prepare_store(settings.CACHE.get())
     except ValueError as e:
         raise StartError(str(e)) from None
-    prepare_catalog()
+    try:
+        prepare_catalog()
+    except DataError as e:
+        raise StartError(f"the catalog (TILES_CATALOG): {e}") from None
     try:
         LayerStore().close()  # once here: each process would fail only after its own wait
     except DataError as e:
