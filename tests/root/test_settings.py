@@ -1,11 +1,13 @@
 """Settings from the environment: every numeric one takes finite numbers only, and anything
 else (nan, infinities, numbers too large for an int) falls back to its default with a
-warning naming it, rather than reaching the server (nan once killed it on the first tile)."""
+warning naming it, rather than reaching the server (nan once killed it on the first tile);
+and README's settings table is the one the settings make."""
 
 from __future__ import annotations
 
 import logging
 import math
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +49,9 @@ def test_a_number_that_is_not_finite_is_ignored_with_a_warning(setting, text, mo
 def test_a_finite_number_within_bounds_is_taken(setting, monkeypatch):
     monkeypatch.setenv(setting.name, "7")
     assert setting.get() == setting.parse("7") and setting.parse("7") > 0
+
+
+def test_readme_s_settings_table_is_the_settings_own():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert settings.table() in readme
+    assert len(settings.table().splitlines()) == len(settings.all_settings()) + 2
