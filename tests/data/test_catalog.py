@@ -305,3 +305,21 @@ def test_cli_options_in_any_order_remove_product_and_errors_naming_the_fix(
     assert cli_main(["add-image", "p", str(one), *c]) == 1  # the file says no date
     assert "--acquired" in capsys.readouterr().err
     assert cli_main(["add-image", "p", str(one), "--acquired", "2021-05-01", *c]) == 0
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ("5", "--bands-json must be a JSON list"),
+        ('{"name": "a", "data_range": [0, 1]}', "--bands-json must be a JSON list"),
+        ("[1]", "a band is an object with name and data_range, not 1"),
+        ("[", "Expecting value"),
+    ],
+)
+def test_bands_json_that_is_not_a_list_of_bands_is_one_line_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], given: str, named: str
+) -> None:
+    c = ["--catalog", str(tmp_path / "cli.sqlite")]
+    assert cli_main(["create-product", "p", "--bands-json", given, *c]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and named in err and len(err.strip().splitlines()) == 1

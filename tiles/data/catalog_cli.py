@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tiles.data import catalog as _catalog
-from tiles.errors import WorkflowsError
+from tiles.errors import ParameterError, WorkflowsError
 
 
 def parse_band_spec(spec: str) -> dict[str, Any]:
@@ -215,6 +215,17 @@ def _emit(args: argparse.Namespace, data: Any, header: Sequence[str], rows: Any)
         _print_table(rows, header)
 
 
+def _bands_json(text: str) -> list[Any]:
+    """``--bands-json``: a JSON list given inline or as ``@file.json``."""
+    if text.startswith("@"):
+        with open(text[1:], encoding="utf-8") as f:
+            text = f.read()
+    bands = json.loads(text)
+    if not isinstance(bands, list):
+        raise ParameterError(f"--bands-json must be a JSON list of bands, not {text.strip()!r:.80}")
+    return bands
+
+
 def main(argv: list[str]) -> int:
     """Run the catalog command line with ``argv`` (without the program name); return a code."""
     args = parse_arguments(argv)
@@ -239,11 +250,7 @@ def main(argv: list[str]) -> int:
         elif args.command == "create-product":
             bands = list(args.band)
             if args.bands_json:
-                text = args.bands_json
-                if text.startswith("@"):
-                    with open(text[1:], encoding="utf-8") as f:
-                        text = f.read()
-                bands.extend(json.loads(text))
+                bands.extend(_bands_json(args.bands_json))
             if not bands:
                 print("create-product: give --band or --bands-json", file=sys.stderr)
                 return 2
@@ -278,11 +285,7 @@ def main(argv: list[str]) -> int:
 
             stac_bands: list[Any] | None = list(args.band) if args.band else None
             if args.bands_json:
-                text = args.bands_json
-                if text.startswith("@"):
-                    with open(text[1:], encoding="utf-8") as f:
-                        text = f.read()
-                stac_bands = (stac_bands or []) + list(json.loads(text))
+                stac_bands = (stac_bands or []) + _bands_json(args.bands_json)
             prod = add_stac_product(
                 args.id,
                 args.url,

@@ -76,6 +76,8 @@ class Band:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Band:
         """Validate and build a Band from a dict with ``name``, ``data_range`` and optional keys."""
+        if not isinstance(d, Mapping):
+            raise ParameterError(f"a band is an object with name and data_range, not {d!r:.80}")
         known = {"name", "data_range", "physical_range", "nodata", "description"}
         unknown = set(d) - known - {"processing_levels"}
         if unknown:
