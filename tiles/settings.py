@@ -122,6 +122,21 @@ def _text(text: str) -> str:
     return text
 
 
+def _folder(text: str) -> Path:
+    path = _path(text)
+    if not path.is_dir():
+        raise ValueError(f"{path} is not a folder")
+    return path
+
+
+def _dask_scheduler(text: str) -> str:
+    """A scheduler address, ``local``, or ``local:N`` with N at least 1."""
+    text = text.strip()
+    if text.startswith("local:") and int(text.removeprefix("local:")) < 1:
+        raise ValueError("a LocalCluster needs at least one worker")
+    return text
+
+
 def _cache_location(text: str) -> str:
     """``TILES_CACHE``: a Redis URL, or an absolute folder (a path or a ``file://`` URL)."""
     parts = urllib.parse.urlsplit(text.strip())
@@ -217,7 +232,7 @@ WORKFLOWS_DB = _setting(
 STATIC = _setting(
     "TILES_STATIC",
     None,
-    _path,
+    _folder,
     "a folder of viewer files served at `/` instead of the packaged viewer",
 )
 
@@ -383,7 +398,7 @@ CACHE_FOLDER = _setting(
 DASK_SCHEDULER = _setting(
     "TILES_DASK_SCHEDULER",
     None,
-    _text,
+    _dask_scheduler,
     "a Dask scheduler (`tcp://host:8786`) that computes large GeoContexts block by block, or "
     "`local` (`local:N` for N workers) for a `distributed.LocalCluster` started on first use "
     "(default: compute in this process)",

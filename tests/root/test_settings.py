@@ -55,3 +55,23 @@ def test_readme_s_settings_table_is_the_settings_own():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert settings.table() in readme
     assert len(settings.table().splitlines()) == len(settings.all_settings()) + 2
+
+
+@pytest.mark.parametrize(
+    ("setting", "text", "taken"),
+    [
+        (settings.DASK_SCHEDULER, "local:abc", False),
+        (settings.DASK_SCHEDULER, "local:0", False),
+        (settings.DASK_SCHEDULER, "local:3", True),
+        (settings.DASK_SCHEDULER, "tcp://10.0.0.5:8786", True),
+        (settings.STATIC, "/nonexistent/viewer", False),
+    ],
+)
+def test_values_that_cannot_work_are_ignored_with_a_warning(setting, text, taken, monkeypatch):
+    monkeypatch.setenv(setting.name, text)
+    assert setting.get() == (text if taken else setting.default_value())
+
+
+def test_a_static_folder_that_exists_is_taken(tmp_path, monkeypatch):
+    monkeypatch.setenv("TILES_STATIC", str(tmp_path))
+    assert settings.STATIC.get() == tmp_path
