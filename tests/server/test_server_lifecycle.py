@@ -103,6 +103,7 @@ _CANNOT_START = {
     "registry": ([], "TILES_REGISTRY", "cannot open the layers database at {path}"),
     "registry, 2 processes": (["--workers", "2"], "TILES_REGISTRY", "cannot open the layers"),
     "processes failing": (["--workers", "2"], "TILES_JOBS_DB", "kept failing as they started"),
+    "gRPC key": (["--grpc-port", "0", "--grpc-cert", "c.pem"], None, "TLS needs both"),
     "too many workers": (["--workers", str(_TOO_MANY)], None, "give 1 to {most} processes"),
     "no workers": (["--workers", "0"], None, "--workers 0: give 1 to {most} processes"),
 }

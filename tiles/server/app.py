@@ -398,8 +398,13 @@ async def _serve_sockets(
     logger.info("server process %d serving (layers in %s)", os.getpid(), service.layers.target)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    started = [start(service, base, access.token) for start in companions]
+    started = []
     try:
+        for start in companions:
+            try:
+                started.append(start(service, base, access.token))
+            except (ValueError, OSError, RuntimeError) as e:  # a busy port, a missing key...
+                raise StartError(str(e)) from None
         await stop.wait()
     finally:
         for endpoint in started:
