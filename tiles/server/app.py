@@ -265,8 +265,9 @@ def serve(
         workers they run in the first one only.
     workers:
         Server processes sharing the port (:mod:`tiles.server.workers`); default the number
-        of CPUs, at most :data:`~tiles.server.workers.MAX_PER_CPU` per CPU. Each computes tiles on ``$TILES_TILE_WORKERS`` threads when it is set,
-        else, with several, on ``CPUs / workers`` threads (at least one).
+        of CPUs, at most :data:`~tiles.server.workers.MAX_PER_CPU` per CPU. Each computes
+        tiles on ``$TILES_TILE_WORKERS`` threads when it is set, else, with several, on
+        ``CPUs / workers`` threads (at least one).
     allow_origins:
         Web origins (``https://maps.example.org``) whose pages may register layers and use
         ``/jobs`` and ``/workflows`` (see :mod:`tiles.server.access`).
