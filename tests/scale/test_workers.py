@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -208,3 +210,39 @@ def test_tiles_compute_below_the_event_loops_priority(tmp_path):
         threads = [_nice(pid, int(tid)) for tid in os.listdir(f"/proc/{pid}/task")]
         assert loop + COMPUTE_NICENESS in threads
         assert threads.count(loop) >= 1
+
+
+# Stops itself with SIGTERM just as it forks its second of three workers (each waits for a
+# signal), then says what run_workers returned and whether any worker was left behind.
+_STOP_WHILE_STARTING = """
+import os, signal
+from tiles.server import workers
+
+real_fork, forks = os.fork, []
+
+def fork():
+    forks.append(1)
+    if len(forks) == 2:
+        os.kill(os.getpid(), signal.SIGTERM)
+    return real_fork()
+
+workers.os.fork = fork
+status = workers.run_workers(3, lambda index: signal.pause() or 0)
+try:
+    os.waitpid(-1, os.WNOHANG)
+    left = "workers left"
+except ChildProcessError:
+    left = "no worker left"
+print(status, len(forks), left)
+"""
+
+
+def test_a_stop_while_the_workers_start_stops_every_one_started():
+    out = subprocess.run(
+        [sys.executable, "-c", _STOP_WHILE_STARTING],
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,  # without the fix it waited for the later workers forever
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "2", "no", "worker", "left"], out.stdout

@@ -34,6 +34,7 @@ QUICK_DEATH_SECONDS = 2.0
 #: After this many quick deaths in a row the parent gives up and stops.
 MAX_QUICK_DEATHS = 5
 _PR_SET_PDEATHSIG = 1
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def _die_with_parent() -> None:
@@ -64,12 +65,21 @@ def run_workers(count: int, worker: Callable[[int], int]) -> int:
     stopping = False
 
     def spawn(index: int) -> None:
-        pid = os.fork()
+        # A stop signal that arrives while a worker is forked waits until the worker is
+        # counted among the children (so the stop reaches it) and, in the worker, until it
+        # has the default handlers (so it does not run the parent's).
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            pid = os.fork()
+        except OSError:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+            raise
         if pid == 0:
             status = 1
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.default_int_handler)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
                 _die_with_parent()
                 status = worker(index)
             except KeyboardInterrupt:
@@ -80,6 +90,7 @@ def run_workers(count: int, worker: Callable[[int], int]) -> int:
                 logging.shutdown()
                 os._exit(status)
         children[pid] = (index, time.monotonic())
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
     def stop(signum: int, frame: object) -> None:
         nonlocal stopping
@@ -94,6 +105,8 @@ def run_workers(count: int, worker: Callable[[int], int]) -> int:
     quick_deaths = 0
     try:
         for index in range(count):
+            if stopping:  # asked to stop while the first workers started
+                break
             spawn(index)
         logger.info("%d server workers: %s", count, " ".join(map(str, children)))
         while children:
