@@ -8,6 +8,7 @@ time a layer needs it, and returns where it listens.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import gc
 import importlib.resources
@@ -18,7 +19,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -291,12 +292,10 @@ def serve(
     # gets its share of the cores, where one alone gets TILES_TILE_WORKERS' two per core.
     split = count > 1 and not settings.TILE_WORKERS.is_set()
     threads = max(1, (os.cpu_count() or 1) // count) if split else None
-    try:
+    with _cannot_start("", ValueError):  # an --allow-origin or --public-url no page matches
         access = AccessPolicy.for_address(
             host, token, None, allow_origins, public_url, loopback=is_loopback(host)
         )
-    except ValueError as e:  # an --allow-origin or --public-url that cannot work
-        raise StartError(str(e)) from None
 
     def worker(index: int) -> int:
         settings.share_cache_budgets(count)
@@ -340,19 +339,12 @@ def _start_up(host: str, shown: str, port: int, token: str | None) -> tuple[str 
     token = _check_token(host, token)
     if not 0 < port < 65536:
         raise StartError(f"--port {port}: give a port from 1 to 65535")
-    try:
-        if settings.CACHE.get():  # checked here, not in each process once it serves
+    if settings.CACHE.get():  # checked here, not in each process once it serves
+        with _cannot_start("", ValueError):
             prepare_store(settings.CACHE.get())
-    except ValueError as e:
-        raise StartError(str(e)) from None
-    try:
+    with _cannot_start("the catalog (TILES_CATALOG): ", DataError):
         prepare_catalog()
-    except DataError as e:
-        raise StartError(f"the catalog (TILES_CATALOG): {e}") from None
-    try:
-        LayerStore().close()  # once here: each process would fail only after its own wait
-    except DataError as e:
-        raise StartError(f"the layer registry (TILES_REGISTRY): {e}") from None
+    _layer_store().close()  # once here: each process would fail only after its own wait
     try:
         sockets = tornado.netutil.bind_sockets(port, host)
     except OSError as e:
@@ -360,6 +352,22 @@ def _start_up(host: str, shown: str, port: int, token: str | None) -> tuple[str 
             f"cannot listen on {shown}:{port}: {e.strerror or e} (choose another --port or --host)"
         ) from None
     return token, sockets
+
+
+@contextlib.contextmanager
+def _cannot_start(what: str, *errors: type[Exception]) -> Iterator[None]:
+    """A start-up step whose ``errors`` mean the server cannot start: StartError, its
+    message ``what`` followed by the error's."""
+    try:
+        yield
+    except errors as e:
+        raise StartError(f"{what}{e}") from None
+
+
+def _layer_store() -> LayerStore:
+    """The layer registry, TILES_REGISTRY; StartError when it cannot be opened."""
+    with _cannot_start("the layer registry (TILES_REGISTRY): ", DataError):
+        return LayerStore()
 
 
 def tune_server_process() -> None:
@@ -385,11 +393,7 @@ async def _serve_sockets(
     threads: int | None,
 ) -> None:
     """One server process: the app on already bound sockets until SIGTERM or SIGINT."""
-    try:
-        layers = LayerStore()
-    except DataError as e:
-        raise StartError(f"the layer registry (TILES_REGISTRY): {e}") from None
-    service = TileService(layers, workers=threads)
+    service = TileService(_layer_store(), workers=threads)
     app = make_app(service, access)
     tune_server_process()
     server = tornado.httpserver.HTTPServer(app)
@@ -402,10 +406,8 @@ async def _serve_sockets(
     started = []
     try:
         for start in companions:
-            try:
+            with _cannot_start("", ValueError, OSError, RuntimeError):  # a busy port, no key...
                 started.append(start(service, base, access.token))
-            except (ValueError, OSError, RuntimeError) as e:  # a busy port, a missing key...
-                raise StartError(str(e)) from None
         await stop.wait()
     finally:
         for endpoint in started:
