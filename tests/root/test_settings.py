@@ -75,3 +75,13 @@ def test_values_that_cannot_work_are_ignored_with_a_warning(setting, text, taken
 def test_a_static_folder_that_exists_is_taken(tmp_path, monkeypatch):
     monkeypatch.setenv("TILES_STATIC", str(tmp_path))
     assert settings.STATIC.get() == tmp_path
+
+
+def test_settings_that_cannot_work_leave_their_users_on_the_default(monkeypatch):
+    from tiles.compute import distributed
+    from tiles.server.app import static_dir
+
+    monkeypatch.setenv("TILES_STATIC", "/nonexistent/viewer")
+    monkeypatch.setenv("TILES_DASK_SCHEDULER", "local:abc")
+    assert (static_dir() / "index.html").is_file()  # the packaged viewer
+    assert not distributed.enabled() and distributed.describe() is None
