@@ -80,13 +80,21 @@ class Setting:
             return self.default_value()
 
     def is_set(self) -> bool:
-        """Whether the variable is set to a non-empty value.
+        """Whether the variable holds a value that parses (one that does not counts as unset,
+        as :meth:`get` treats it).
 
         Returns
         -------
         bool
         """
-        return bool(os.environ.get(self.name, "").strip())
+        text = os.environ.get(self.name, "")
+        if not text.strip():
+            return False
+        try:
+            self.parse(text)
+        except (ValueError, OverflowError):
+            return False
+        return True
 
 
 def _finite(text: str) -> float:

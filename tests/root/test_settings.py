@@ -85,3 +85,5 @@ def test_settings_that_cannot_work_leave_their_users_on_the_default(monkeypatch)
     monkeypatch.setenv("TILES_DASK_SCHEDULER", "local:abc")
     assert (static_dir() / "index.html").is_file()  # the packaged viewer
     assert not distributed.enabled() and distributed.describe() is None
+    monkeypatch.setenv("TILES_TILE_WORKERS", "nan")
+    assert not settings.TILE_WORKERS.is_set()  # serve shares the cores out as by default

@@ -57,7 +57,7 @@ _clients: dict[str, Any] = {}
 
 def enabled() -> bool:
     """Whether ``TILES_DASK_SCHEDULER`` sends large computations to a Dask cluster."""
-    return settings.DASK_SCHEDULER.get() is not None  # (a value that cannot work is not)
+    return settings.DASK_SCHEDULER.is_set()
 
 
 def client() -> Any:

@@ -51,7 +51,7 @@ def static_dir() -> Path:
         ``viewer`` folder of this package, built from ``static/``, see setup.py); else
         ``static/`` of the source checkout this package is imported from.
     """
-    if settings.STATIC.get() is not None:  # (a folder that does not exist is not)
+    if settings.STATIC.is_set():
         return settings.STATIC.get()
     installed = importlib.resources.files(__package__) / "viewer"
     if installed.is_dir():
